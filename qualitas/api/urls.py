@@ -1,0 +1,27 @@
+"""The NinjaAPI instance, mounted at /api/v1/ by qualitas.urls."""
+
+from __future__ import annotations
+
+from ninja import NinjaAPI
+
+from qualitas.api import errors
+from qualitas.api.auth import api_auth
+from qualitas.core.api import router as core_router
+
+api = NinjaAPI(
+    title="Qualitas API",
+    version="1",
+    description=(
+        "REST API of Qualitas, the open-source eQMS. Authenticate with a personal access "
+        "token (`Authorization: Bearer qlt_…`, created on your profile page or with "
+        "`qualitas token create`) or with the browser session plus CSRF token. Errors always "
+        'read `{"detail": "...", "errors": [{"field": "...", "message": "..."}]}`. Lists take '
+        "`page` and `page_size` and return `count`, `page`, `page_size`, `results`."
+    ),
+    auth=api_auth,
+    urls_namespace="api",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+errors.install(api)
+api.add_router("", core_router)

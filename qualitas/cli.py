@@ -1,0 +1,31 @@
+"""The `qualitas` command: Django's management commands with Qualitas settings, plus `spc`.
+
+`qualitas spc …` runs the statistics engine on CSV files without touching Django or a database.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = list(sys.argv if argv is None else argv)
+    if len(args) > 1 and args[1] == "spc":
+        from qualitas.spc.cli import main as spc_main
+
+        return spc_main(args[2:])
+    if len(args) > 1 and args[1] == "demo":
+        # The demo serves plain http on localhost and prints mail to the console.
+        os.environ.setdefault("QUALITAS_HTTPS", "false")
+        os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "qualitas.settings")
+    from django.core.management import execute_from_command_line
+
+    args[0] = "qualitas"
+    execute_from_command_line(args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,297 @@
+"""Core API: the signed-in user, people, departments, sites, roles and tokens.
+
+No `from __future__ import annotations` here: django-ninja reads the annotations at runtime.
+"""
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Query, Router, Schema
+from ninja.pagination import paginate
+
+from qualitas.api.pagination import PageNumber
+from qualitas.core import permissions, queries, services
+from qualitas.core.errors import InvalidInput
+from qualitas.core.models import ApiToken, Department, Role, RoleAssignment, Site, User
+from qualitas.core.schemas import (
+    DepartmentIn,
+    DepartmentOut,
+    DepartmentPatch,
+    ErrorOut,
+    MeOut,
+    PermissionOut,
+    RoleAssignmentOut,
+    RoleGrantIn,
+    RoleOut,
+    SiteIn,
+    SiteOut,
+    SitePatch,
+    TokenCreatedOut,
+    TokenIn,
+    TokenOut,
+    UserIn,
+    UserOut,
+    UserPatch,
+)
+
+router = Router()
+ERRORS: dict[int, Any] = {
+    400: ErrorOut,
+    401: ErrorOut,
+    403: ErrorOut,
+    404: ErrorOut,
+    409: ErrorOut,
+    422: ErrorOut,
+}
+
+
+def _actor(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+def _may_see_directory(request: HttpRequest) -> User:
+    actor = _actor(request)
+    permissions.require(actor, permissions.VIEW_DIRECTORY)
+    return actor
+
+
+def _resolve(model: type[Any], pk: int | None, field: str) -> Any:
+    """Turn an id from the request into an object, or a 422 naming the field."""
+    if pk is None:
+        return None
+    found = model.objects.filter(pk=pk).first()
+    if found is None:
+        raise InvalidInput.for_field(field, f"No {model._meta.verbose_name} with id {pk}.")
+    return found
+
+
+def _with_refs(data: dict[str, Any]) -> dict[str, Any]:
+    refs = {"site": Site, "department": Department, "head": User}
+    return {k: _resolve(refs[k], v, k) if k in refs else v for k, v in data.items()}
+
+
+# --- Me ---------------------------------------------------------------------------------------
+
+
+@router.get("/me", response={200: MeOut, **ERRORS}, tags=["me"], summary="The signed-in user")
+def me(request: HttpRequest) -> dict[str, Any]:
+    actor = _actor(request)
+    return {
+        **UserOut.from_orm(actor).dict(),
+        "roles": list(queries.role_assignments_of(actor)),
+        "permissions": sorted(permissions.permissions_of(actor)),
+    }
+
+
+# --- People -----------------------------------------------------------------------------------
+
+
+class UserFilters(Schema):
+    q: str | None = None
+    department: int | None = None
+    site: int | None = None
+    role: str | None = None
+    is_active: bool | None = None
+
+
+@router.get("/users", response={200: list[UserOut], **ERRORS}, tags=["users"])
+@paginate(PageNumber)
+def list_users(request: HttpRequest, filters: Query[UserFilters]) -> Any:
+    _may_see_directory(request)
+    users = queries.search_people(filters.q) if filters.q else queries.people()
+    if filters.department is not None:
+        users = users.filter(department_id=filters.department)
+    if filters.site is not None:
+        users = users.filter(site_id=filters.site)
+    if filters.role:
+        users = users.filter(role_assignments__role__code=filters.role).distinct()
+    if filters.is_active is not None:
+        users = users.filter(is_active=filters.is_active)
+    return users
+
+
+@router.post("/users", response={201: UserOut, **ERRORS}, tags=["users"])
+def create_user(request: HttpRequest, payload: UserIn) -> tuple[int, User]:
+    data = _with_refs(payload.dict())
+    data["email"] = data["email"] or ""
+    return 201, services.create_user(actor=_actor(request), **data)
+
+
+@router.get("/users/{user_id}", response={200: UserOut, **ERRORS}, tags=["users"])
+def get_user(request: HttpRequest, user_id: int) -> User:
+    _may_see_directory(request)
+    return queries.get_or_404(queries.people(), pk=user_id)  # type: ignore[no-any-return]
+
+
+@router.patch("/users/{user_id}", response={200: UserOut, **ERRORS}, tags=["users"])
+def update_user(request: HttpRequest, user_id: int, payload: UserPatch) -> User:
+    user = queries.get_or_404(queries.people(), pk=user_id)
+    changes = _with_refs(payload.dict(exclude_unset=True))
+    if "email" in changes:
+        changes["email"] = changes["email"] or ""
+    return services.update_user(user, actor=_actor(request), **changes)
+
+
+@router.post("/users/{user_id}/deactivate", response={200: UserOut, **ERRORS}, tags=["users"])
+def deactivate_user(request: HttpRequest, user_id: int) -> User:
+    user = queries.get_or_404(queries.people(), pk=user_id)
+    return services.deactivate_user(user, actor=_actor(request))
+
+
+@router.post("/users/{user_id}/reactivate", response={200: UserOut, **ERRORS}, tags=["users"])
+def reactivate_user(request: HttpRequest, user_id: int) -> User:
+    user = queries.get_or_404(queries.people(), pk=user_id)
+    return services.reactivate_user(user, actor=_actor(request))
+
+
+@router.get(
+    "/users/{user_id}/roles", response={200: list[RoleAssignmentOut], **ERRORS}, tags=["roles"]
+)
+def list_user_roles(request: HttpRequest, user_id: int) -> Any:
+    _may_see_directory(request)
+    user = queries.get_or_404(queries.people(), pk=user_id)
+    return list(queries.role_assignments_of(user))
+
+
+@router.post(
+    "/users/{user_id}/roles", response={201: RoleAssignmentOut, **ERRORS}, tags=["roles"]
+)
+def grant_role(request: HttpRequest, user_id: int, payload: RoleGrantIn) -> tuple[int, Any]:
+    user = queries.get_or_404(queries.people(), pk=user_id)
+    role = Role.objects.filter(code=payload.role).first()
+    if role is None:
+        raise InvalidInput.for_field("role", f"No role with code '{payload.role}'.")
+    site = _resolve(Site, payload.site, "site")
+    return 201, services.grant_role(user, actor=_actor(request), role=role, site=site)
+
+
+@router.delete(
+    "/users/{user_id}/roles/{assignment_id}", response={204: None, **ERRORS}, tags=["roles"]
+)
+def revoke_role(request: HttpRequest, user_id: int, assignment_id: int) -> tuple[int, None]:
+    assignment = queries.get_or_404(
+        RoleAssignment.objects.select_related("user", "role"), pk=assignment_id, user_id=user_id
+    )
+    services.revoke_role(assignment, actor=_actor(request))
+    return 204, None
+
+
+# --- Sites and departments -------------------------------------------------------------------
+
+
+@router.get("/sites", response={200: list[SiteOut], **ERRORS}, tags=["sites"])
+@paginate(PageNumber)
+def list_sites(request: HttpRequest, is_active: bool | None = None) -> Any:
+    _may_see_directory(request)
+    sites = Site.objects.all()
+    return sites if is_active is None else sites.filter(is_active=is_active)
+
+
+@router.post("/sites", response={201: SiteOut, **ERRORS}, tags=["sites"])
+def create_site(request: HttpRequest, payload: SiteIn) -> tuple[int, Site]:
+    return 201, services.create_site(actor=_actor(request), **payload.dict())
+
+
+@router.get("/sites/{site_id}", response={200: SiteOut, **ERRORS}, tags=["sites"])
+def get_site(request: HttpRequest, site_id: int) -> Site:
+    _may_see_directory(request)
+    return queries.get_or_404(Site.objects.all(), pk=site_id)  # type: ignore[no-any-return]
+
+
+@router.patch("/sites/{site_id}", response={200: SiteOut, **ERRORS}, tags=["sites"])
+def update_site(request: HttpRequest, site_id: int, payload: SitePatch) -> Site:
+    site = queries.get_or_404(Site.objects.all(), pk=site_id)
+    return services.update_site(site, actor=_actor(request), **payload.dict(exclude_unset=True))
+
+
+@router.get("/departments", response={200: list[DepartmentOut], **ERRORS}, tags=["departments"])
+@paginate(PageNumber)
+def list_departments(
+    request: HttpRequest, site: int | None = None, is_active: bool | None = None
+) -> Any:
+    _may_see_directory(request)
+    found = queries.departments()
+    if site is not None:
+        found = found.filter(site_id=site)
+    return found if is_active is None else found.filter(is_active=is_active)
+
+
+@router.post("/departments", response={201: DepartmentOut, **ERRORS}, tags=["departments"])
+def create_department(request: HttpRequest, payload: DepartmentIn) -> tuple[int, Department]:
+    data = _with_refs(payload.dict())
+    return 201, services.create_department(actor=_actor(request), **data)
+
+
+@router.get(
+    "/departments/{department_id}", response={200: DepartmentOut, **ERRORS}, tags=["departments"]
+)
+def get_department(request: HttpRequest, department_id: int) -> Department:
+    _may_see_directory(request)
+    return queries.get_or_404(queries.departments(), pk=department_id)  # type: ignore[no-any-return]
+
+
+@router.patch(
+    "/departments/{department_id}", response={200: DepartmentOut, **ERRORS}, tags=["departments"]
+)
+def update_department(
+    request: HttpRequest, department_id: int, payload: DepartmentPatch
+) -> Department:
+    department = queries.get_or_404(queries.departments(), pk=department_id)
+    changes = _with_refs(payload.dict(exclude_unset=True))
+    return services.update_department(department, actor=_actor(request), **changes)
+
+
+# --- Roles ------------------------------------------------------------------------------------
+
+
+def _role_out(role: Role) -> dict[str, Any]:
+    return {
+        "id": role.pk,
+        "code": role.code,
+        "name": role.name,
+        "description": role.description,
+        "is_system": role.is_system,
+        "permissions": sorted(g.permission for g in role.grants.all()),
+    }
+
+
+@router.get("/roles", response={200: list[RoleOut], **ERRORS}, tags=["roles"])
+def list_roles(request: HttpRequest) -> list[dict[str, Any]]:
+    _may_see_directory(request)
+    return [_role_out(role) for role in queries.roles_with_grants()]
+
+
+@router.get("/roles/{code}", response={200: RoleOut, **ERRORS}, tags=["roles"])
+def get_role(request: HttpRequest, code: str) -> dict[str, Any]:
+    _may_see_directory(request)
+    return _role_out(queries.get_or_404(queries.roles_with_grants(), code=code))
+
+
+@router.get("/permissions", response={200: list[PermissionOut], **ERRORS}, tags=["roles"])
+def list_permissions(request: HttpRequest) -> list[permissions.PermissionSpec]:
+    _may_see_directory(request)
+    return sorted(permissions.PERMISSIONS.values(), key=lambda p: p.code)
+
+
+# --- Tokens -----------------------------------------------------------------------------------
+
+
+@router.get("/tokens", response={200: list[TokenOut], **ERRORS}, tags=["tokens"])
+@paginate(PageNumber)
+def list_tokens(request: HttpRequest, user: int | None = None) -> Any:
+    tokens = queries.tokens_visible_to(_actor(request))
+    return tokens if user is None else tokens.filter(user_id=user)
+
+
+@router.post("/tokens", response={201: TokenCreatedOut, **ERRORS}, tags=["tokens"])
+def create_token(request: HttpRequest, payload: TokenIn) -> tuple[int, dict[str, Any]]:
+    token, plain = services.create_token(
+        actor=_actor(request), name=payload.name, expires_in_days=payload.expires_in_days
+    )
+    return 201, {**TokenOut.from_orm(token).dict(), "token": plain}
+
+
+@router.post("/tokens/{token_id}/revoke", response={200: TokenOut, **ERRORS}, tags=["tokens"])
+def revoke_token(request: HttpRequest, token_id: int) -> ApiToken:
+    token = queries.get_or_404(queries.tokens_visible_to(_actor(request)), pk=token_id)
+    return services.revoke_token(token, actor=_actor(request))

@@ -1,0 +1,81 @@
+"""Forms of the organisation pages; they collect input, services do the rest."""
+
+from __future__ import annotations
+
+from django import forms
+
+from qualitas.core.models import Department, Role, Site, User
+
+
+def style_fields(form: forms.BaseForm, *, small: bool = False) -> forms.BaseForm:
+    """Give widgets Bootstrap's classes (forms stay free of presentation otherwise)."""
+    size = " form-control-sm" if small else ""
+    for field in form.fields.values():
+        widget = field.widget
+        if isinstance(widget, forms.CheckboxInput):
+            widget.attrs.setdefault("class", "form-check-input")
+        elif isinstance(widget, forms.Select):
+            widget.attrs.setdefault("class", "form-select" + (" form-select-sm" if small else ""))
+        else:
+            widget.attrs.setdefault("class", "form-control" + size)
+    return form
+
+
+class StyledForm(forms.Form):
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        style_fields(self)
+
+
+class SiteForm(StyledForm):
+    code = forms.SlugField(max_length=20, help_text="Short code, e.g. BRN")
+    name = forms.CharField(max_length=120)
+    address = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    is_active = forms.BooleanField(required=False, initial=True, label="In use")
+
+
+class DepartmentForm(StyledForm):
+    code = forms.SlugField(max_length=20)
+    name = forms.CharField(max_length=120)
+    site = forms.ModelChoiceField(
+        Site.objects.filter(is_active=True), required=False, empty_label="All sites"
+    )
+    head = forms.ModelChoiceField(
+        User.objects.filter(is_active=True), required=False, label="Head of department"
+    )
+    is_active = forms.BooleanField(required=False, initial=True, label="In use")
+
+
+class UserForm(StyledForm):
+    username = forms.CharField(max_length=150)
+    first_name = forms.CharField(max_length=150)
+    last_name = forms.CharField(max_length=150)
+    email = forms.EmailField(required=False)
+    job_title = forms.CharField(max_length=120, required=False)
+    department = forms.ModelChoiceField(Department.objects.filter(is_active=True), required=False)
+    site = forms.ModelChoiceField(Site.objects.filter(is_active=True), required=False)
+    password = forms.CharField(
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        required=False,
+        help_text="At least 12 characters, not a common password. Leave empty to set it later.",
+    )
+
+
+class UserEditForm(UserForm):
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        del self.fields["username"]
+        del self.fields["password"]
+
+
+class RoleGrantForm(StyledForm):
+    role = forms.ModelChoiceField(Role.objects.all())
+    site = forms.ModelChoiceField(
+        Site.objects.filter(is_active=True), required=False, empty_label="All sites"
+    )
+
+
+class TokenForm(StyledForm):
+    name = forms.CharField(max_length=80, help_text="What the token is for, e.g. 'CI upload'")
+    expires_in_days = forms.IntegerField(min_value=1, initial=90, label="Expires in (days)")

@@ -1,0 +1,44 @@
+"""qualitas demo: migrate, load the demo company once, print the logins, and serve."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+
+from qualitas.core import demo
+
+
+class Command(BaseCommand):
+    help = "Set up the demo database (SQLite by default), load demo data once, and serve it."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--no-server", action="store_true", help="Set up only; do not serve.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        self.stdout.write("Preparing the database…")
+        call_command("migrate", interactive=False, verbosity=0)
+        call_command("collectstatic", interactive=False, verbosity=0)
+        if demo.load():
+            self.stdout.write(self.style.SUCCESS("Demo data loaded: Aldermoor Precision."))
+        else:
+            self.stdout.write("Demo data already present; left as it is.")
+        url = f"http://{options['host']}:{options['port']}/"
+        self.stdout.write("")
+        self.stdout.write(self.style.SUCCESS(f"Qualitas demo: {url}"))
+        self.stdout.write(f"Database: {settings.DATABASES['default']['NAME']}")
+        self.stdout.write("Sign in with any of these accounts:")
+        for login in demo.demo_logins():
+            self.stdout.write(
+                f"  {login.username:<10} {login.password:<22} {login.name} — {login.role}"
+            )
+        self.stdout.write("")
+        if options["no_server"]:
+            return
+        call_command(
+            "runserver", f"{options['host']}:{options['port']}", use_reloader=False, skip_checks=True
+        )

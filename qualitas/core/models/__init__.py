@@ -1,0 +1,16 @@
+"""Core models: the organisation, who may do what, API tokens and notifications."""
+
+from qualitas.core.models.notifications import Notification
+from qualitas.core.models.org import Department, Role, RoleAssignment, RolePermission, Site, User
+from qualitas.core.models.tokens import ApiToken
+
+__all__ = [
+    "ApiToken",
+    "Department",
+    "Notification",
+    "Role",
+    "RoleAssignment",
+    "RolePermission",
+    "Site",
+    "User",
+]

@@ -1,0 +1,192 @@
+"""The policy: which permission each role carries, and the one check every adapter uses.
+
+Views, the API and the CLI never test roles themselves; they call `has_perm` / `require`
+(usually through a service). Permissions are plain codes declared here and by modules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from qualitas.core.errors import PermissionDenied
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from qualitas.core.models import Site, User
+
+ALL = "*"
+
+
+@dataclass(frozen=True)
+class PermissionSpec:
+    """A permission code and what it allows, in words an administrator understands."""
+
+    code: str
+    description: str
+
+
+@dataclass(frozen=True)
+class RoleSpec:
+    """A system role shipped with Qualitas."""
+
+    code: str
+    name: str
+    description: str
+
+
+PERMISSIONS: dict[str, PermissionSpec] = {}
+SYSTEM_ROLES: dict[str, RoleSpec] = {}
+# Which permissions each system role carries; modules add theirs with `grant_to_roles`.
+DEFAULT_GRANTS: dict[str, set[str]] = {}
+
+
+def register_permission(code: str, description: str, *, roles: Iterable[str] = ()) -> str:
+    """Declare a permission and the system roles that carry it by default."""
+    PERMISSIONS[code] = PermissionSpec(code, description)
+    grant_to_roles(code, roles)
+    return code
+
+
+def grant_to_roles(code: str, roles: Iterable[str]) -> None:
+    for role in roles:
+        if role not in SYSTEM_ROLES:
+            raise ValueError(f"unknown system role {role!r}")
+        DEFAULT_GRANTS[role].add(code)
+
+
+def _role(code: str, name: str, description: str) -> str:
+    SYSTEM_ROLES[code] = RoleSpec(code, name, description)
+    DEFAULT_GRANTS[code] = set()
+    return code
+
+
+QUALITY_MANAGER = _role(
+    "quality-manager",
+    "Quality Manager",
+    "Custodian of the quality system: oversees every quality record, the audit trail and "
+    "management review.",
+)
+DOCUMENT_CONTROLLER = _role(
+    "document-controller",
+    "Document Controller",
+    "Maintains controlled documents: numbering, review cycles, publication and withdrawal.",
+)
+AUDITOR = _role(
+    "auditor",
+    "Auditor",
+    "Plans and performs audits; reads records and the audit trail, records findings.",
+)
+APPROVER = _role(
+    "approver",
+    "Approver",
+    "Reviews and approves records with an electronic signature.",
+)
+CONTRIBUTOR = _role(
+    "contributor",
+    "Contributor",
+    "Raises and works on quality records: nonconformances, actions, draft documents.",
+)
+VIEWER = _role("viewer", "Viewer", "Reads released information; changes nothing.")
+ADMINISTRATOR = _role(
+    "administrator",
+    "Administrator",
+    "Runs the system: users, roles, sites and departments, API tokens. Carries every permission.",
+)
+DEFAULT_GRANTS[ADMINISTRATOR].add(ALL)
+
+EVERYONE = tuple(SYSTEM_ROLES)
+
+VIEW_DIRECTORY = register_permission(
+    "org.view_directory", "See people, departments, sites and roles.", roles=EVERYONE
+)
+MANAGE_STRUCTURE = register_permission(
+    "org.manage_structure", "Create and change sites and departments.", roles=[QUALITY_MANAGER]
+)
+MANAGE_USERS = register_permission(
+    "org.manage_users", "Create, change, deactivate and reactivate user accounts."
+)
+MANAGE_ROLES = register_permission("org.manage_roles", "Grant and revoke roles, define roles.")
+MANAGE_ALL_TOKENS = register_permission(
+    "tokens.manage_all", "See and revoke every user's API tokens."
+)
+
+
+def _permission_map(user: User) -> dict[int | None, set[str]]:
+    """Permissions per site id (None = every site), loaded once per user object."""
+    cached: dict[int | None, set[str]] | None = getattr(user, "_qualitas_permissions", None)
+    if cached is not None:
+        return cached
+    from qualitas.core.models import RolePermission
+
+    result: dict[int | None, set[str]] = {}
+    rows = RolePermission.objects.filter(role__assignments__user=user).values_list(
+        "role__assignments__site_id", "permission"
+    )
+    for site_id, code in rows:
+        result.setdefault(site_id, set()).add(code)
+    user._qualitas_permissions = result  # type: ignore[attr-defined]
+    return result
+
+
+def forget_permissions(user: Any) -> None:
+    """Drop the cached permissions after roles change."""
+    if hasattr(user, "_qualitas_permissions"):
+        del user._qualitas_permissions
+
+
+def has_perm(user: User | AnonymousUser | None, code: str, *, site: Site | None = None) -> bool:
+    """May this user do `code`, at `site` (or anywhere, when no site is given)?"""
+    if code not in PERMISSIONS:
+        raise ValueError(f"unknown permission {code!r}")
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    for site_id, codes in _permission_map(user).items():  # type: ignore[arg-type]
+        if code not in codes and ALL not in codes:
+            continue
+        if site_id is None or site is None or site_id == site.pk:
+            return True
+    return False
+
+
+def require(user: User | AnonymousUser | None, code: str, *, site: Site | None = None) -> None:
+    """Raise PermissionDenied naming what is missing, unless `has_perm`."""
+    if not has_perm(user, code, site=site):
+        spec = PERMISSIONS[code]
+        where = f" at {site.name}" if site is not None else ""
+        raise PermissionDenied(f"You may not do this{where}: it needs '{spec.description}'")
+
+
+def permissions_of(user: User) -> set[str]:
+    """Every permission code the user holds somewhere (for /me and the UI)."""
+    if user.is_superuser:
+        return set(PERMISSIONS)
+    held: set[str] = set()
+    for codes in _permission_map(user).values():
+        held |= set(PERMISSIONS) if ALL in codes else codes
+    return held
+
+
+def sync_system_roles() -> None:
+    """Create the system roles and bring their permissions in line with the code."""
+    from qualitas.core.models import Role, RolePermission
+
+    for spec in SYSTEM_ROLES.values():
+        role, _ = Role.objects.update_or_create(
+            code=spec.code,
+            defaults={"name": spec.name, "description": spec.description, "is_system": True},
+        )
+        wanted = DEFAULT_GRANTS[spec.code]
+        RolePermission.objects.filter(role=role).exclude(permission__in=wanted).delete()
+        existing = set(role.grants.values_list("permission", flat=True))
+        RolePermission.objects.bulk_create(
+            [RolePermission(role=role, permission=code) for code in sorted(wanted - existing)]
+        )
+
+
+def sync_system_roles_after_migrate(**_kwargs: Any) -> None:
+    sync_system_roles()

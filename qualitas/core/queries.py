@@ -1,0 +1,68 @@
+"""Reads of the organisation, already shaped for the pages and the API that show them."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from qualitas.core import permissions
+from qualitas.core.errors import NotFound
+from qualitas.core.models import ApiToken, Department, Role, RoleAssignment, Site, User
+from qualitas.core.services import SYSTEM_USERNAME
+
+
+def people() -> QuerySet[User]:
+    """Everyone who can appear in the directory (the system account never does)."""
+    return User.objects.exclude(username=SYSTEM_USERNAME).select_related("department", "site")
+
+
+def search_people(text: str) -> QuerySet[User]:
+    words = text.split()
+    query = people()
+    for word in words:
+        query = query.filter(
+            Q(username__icontains=word)
+            | Q(first_name__icontains=word)
+            | Q(last_name__icontains=word)
+            | Q(email__icontains=word)
+            | Q(job_title__icontains=word)
+        )
+    return query
+
+
+def departments() -> QuerySet[Department]:
+    return Department.objects.select_related("site", "head")
+
+
+def roles_with_grants() -> QuerySet[Role]:
+    return Role.objects.prefetch_related("grants")
+
+
+def role_assignments_of(user: User) -> QuerySet[RoleAssignment]:
+    return user.role_assignments.select_related("role", "site").order_by("role__name", "site__name")
+
+
+def tokens_visible_to(actor: User) -> QuerySet[ApiToken]:
+    """The actor's own tokens; every token for those who manage them all."""
+    tokens = ApiToken.objects.select_related("user")
+    if permissions.has_perm(actor, permissions.MANAGE_ALL_TOKENS):
+        return tokens
+    return tokens.filter(user=actor)
+
+
+def get_or_404(queryset: QuerySet, **lookup: object):  # type: ignore[no-untyped-def,type-arg]
+    """One object or NotFound naming what was looked for."""
+    try:
+        return queryset.get(**lookup)
+    except queryset.model.DoesNotExist:
+        name = queryset.model._meta.verbose_name
+        raise NotFound(f"No {name} with {', '.join(f'{k}={v}' for k, v in lookup.items())}.") from None
+
+
+def people_with_roles() -> QuerySet[User]:
+    return people().prefetch_related(
+        Prefetch("role_assignments", queryset=RoleAssignment.objects.select_related("role", "site"))
+    )
+
+
+def active_sites() -> QuerySet[Site]:
+    return Site.objects.filter(is_active=True)

@@ -1,0 +1,66 @@
+"""Stores filled at start-up by each app's ready(): navigation, search, home panels.
+
+The core reads these and never imports a module; a module that is not installed is
+simply absent from the navigation (no placeholder pages).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from django.db.models import QuerySet
+    from django.http import HttpRequest
+
+    from qualitas.core.models import User
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    """One link in the navigation; shown only to users holding `permission`."""
+
+    label: str
+    url_name: str
+    icon: str
+    permission: str | None = None
+
+
+@dataclass(frozen=True)
+class MenuGroup:
+    label: str
+    items: tuple[MenuItem, ...]
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class SearchSource:
+    """A kind of thing the global search box finds.
+
+    `search(user, text)` returns a queryset already restricted to what the user may see;
+    `describe(obj)` returns (title, subtitle, url).
+    """
+
+    label: str
+    search: Callable[[User, str], QuerySet[Any]]
+    describe: Callable[[Any], tuple[str, str, str]]
+
+
+@dataclass(frozen=True)
+class HomePanel:
+    """A panel on the "My work" page: `render(request)` returns HTML, or "" to hide itself."""
+
+    name: str
+    render: Callable[[HttpRequest], str]
+    order: int = 100
+
+
+@dataclass
+class Registry:
+    menu: list[MenuGroup] = field(default_factory=list)
+    search: list[SearchSource] = field(default_factory=list)
+    home_panels: list[HomePanel] = field(default_factory=list)
+
+
+registry = Registry()

@@ -1,0 +1,166 @@
+"""API schemas of the core: In (what a client sends) and Out (what it gets)."""
+
+
+from datetime import datetime
+
+from ninja import Field, Schema
+
+
+class SiteRef(Schema):
+    id: int
+    code: str
+    name: str
+
+
+class DepartmentRef(Schema):
+    id: int
+    code: str
+    name: str
+
+
+class SiteOut(Schema):
+    id: int
+    code: str
+    name: str
+    address: str
+    description: str
+    is_active: bool
+
+
+class SiteIn(Schema):
+    code: str = Field(..., min_length=1, max_length=20)
+    name: str = Field(..., min_length=1, max_length=120)
+    address: str = ""
+    description: str = ""
+
+
+class SitePatch(Schema):
+    code: str | None = Field(None, min_length=1, max_length=20)
+    name: str | None = Field(None, min_length=1, max_length=120)
+    address: str | None = None
+    description: str | None = None
+    is_active: bool | None = None
+
+
+class DepartmentOut(Schema):
+    id: int
+    code: str
+    name: str
+    site: SiteRef | None
+    head_id: int | None
+    is_active: bool
+
+
+class DepartmentIn(Schema):
+    code: str = Field(..., min_length=1, max_length=20)
+    name: str = Field(..., min_length=1, max_length=120)
+    site: int | None = Field(None, description="Site id; empty for a company-wide department")
+    head: int | None = Field(None, description="User id of the head of department")
+
+
+class DepartmentPatch(Schema):
+    code: str | None = Field(None, min_length=1, max_length=20)
+    name: str | None = Field(None, min_length=1, max_length=120)
+    site: int | None = None
+    head: int | None = None
+    is_active: bool | None = None
+
+
+class RoleAssignmentOut(Schema):
+    id: int
+    role: str = Field(..., alias="role.code")
+    role_name: str = Field(..., alias="role.name")
+    site: SiteRef | None
+    granted_at: datetime
+
+
+class UserOut(Schema):
+    id: int
+    username: str
+    printed_name: str
+    first_name: str
+    last_name: str
+    email: str
+    job_title: str
+    department: DepartmentRef | None
+    site: SiteRef | None
+    is_active: bool
+    last_login: datetime | None
+    date_joined: datetime
+
+
+class UserIn(Schema):
+    username: str = Field(..., min_length=1, max_length=150)
+    password: str | None = Field(
+        None, description="Initial password; omit to create an account that cannot sign in yet"
+    )
+    first_name: str = Field("", max_length=150)
+    last_name: str = Field("", max_length=150)
+    email: str | None = Field(None, max_length=254)
+    job_title: str = Field("", max_length=120)
+    department: int | None = None
+    site: int | None = None
+
+
+class UserPatch(Schema):
+    first_name: str | None = Field(None, max_length=150)
+    last_name: str | None = Field(None, max_length=150)
+    email: str | None = Field(None, max_length=254)
+    job_title: str | None = Field(None, max_length=120)
+    department: int | None = None
+    site: int | None = None
+
+
+class MeOut(UserOut):
+    roles: list[RoleAssignmentOut]
+    permissions: list[str]
+
+
+class RoleGrantIn(Schema):
+    role: str = Field(..., description="Role code, e.g. quality-manager")
+    site: int | None = Field(None, description="Site id; omit for every site")
+
+
+class RoleOut(Schema):
+    id: int
+    code: str
+    name: str
+    description: str
+    is_system: bool
+    permissions: list[str]
+
+
+class PermissionOut(Schema):
+    code: str
+    description: str
+
+
+class TokenOut(Schema):
+    id: int
+    name: str
+    prefix: str
+    user_id: int
+    created_at: datetime
+    expires_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+    status: str
+
+
+class TokenIn(Schema):
+    name: str = Field(..., min_length=1, max_length=80)
+    expires_in_days: int | None = Field(None, ge=1, description="Default 90 days")
+
+
+class TokenCreatedOut(TokenOut):
+    token: str = Field(..., description="The token itself. Shown once; store it now.")
+
+
+class ErrorItem(Schema):
+    field: str
+    message: str
+
+
+class ErrorOut(Schema):
+    detail: str
+    errors: list[ErrorItem]

@@ -1,0 +1,47 @@
+"""Personal access token format, generation and lookup.
+
+A token reads `qlt_<prefix>_<secret>`. Only the SHA-256 of the whole token is stored: the
+secret has 256 bits of entropy, so a slow password hash would add cost and no safety.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from django.utils import timezone
+
+from qualitas.core.models import ApiToken
+
+TOKEN_PREFIX = "qlt_"
+
+
+def generate() -> tuple[str, str, str]:
+    """Return (plain token, prefix, hash) for a new token."""
+    prefix = secrets.token_hex(4)
+    plain = f"{TOKEN_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
+    return plain, prefix, digest(plain)
+
+
+def digest(plain: str) -> str:
+    return hashlib.sha256(plain.encode()).hexdigest()
+
+
+def authenticate(plain: str) -> ApiToken | None:
+    """The active token matching `plain`, with its user, or None; records last use."""
+    if not plain.startswith(TOKEN_PREFIX):
+        return None
+    prefix = plain[len(TOKEN_PREFIX) :].split("_", 1)[0]
+    token = ApiToken.objects.select_related("user").filter(prefix=prefix).first()
+    if token is None or not hmac.compare_digest(token.token_hash, digest(plain)):
+        return None
+    if not token.is_active or not token.user.is_active:
+        return None
+    now = timezone.now()
+    # Write last use at most once a minute: tokens on busy CI pipelines would otherwise
+    # turn every read into a write.
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
+    return token

@@ -1,0 +1,32 @@
+from django.urls import path
+
+from qualitas.core.views import home, org, profile
+
+app_name = "core"
+
+urlpatterns = [
+    path("search/", home.search, name="search"),
+    path("notifications/", home.notifications, name="notifications"),
+    path("notifications/read/", home.notifications_read, name="notifications_read"),
+    path("me/", profile.profile, name="profile"),
+    path("me/tokens/<int:pk>/revoke/", profile.revoke_token, name="token_revoke"),
+    path("people/", org.UserListView.as_view(), name="user_list"),
+    path("people/new/", org.UserCreateView.as_view(), name="user_create"),
+    path("people/<int:pk>/", org.user_detail, name="user_detail"),
+    path("people/<int:pk>/edit/", org.UserEditView.as_view(), name="user_edit"),
+    path("people/<int:pk>/deactivate/", org.user_deactivate, name="user_deactivate"),
+    path("people/<int:pk>/reactivate/", org.user_reactivate, name="user_reactivate"),
+    path("people/<int:pk>/roles/", org.user_grant_role, name="user_grant_role"),
+    path(
+        "people/<int:pk>/roles/<int:assignment_pk>/revoke/",
+        org.user_revoke_role,
+        name="user_revoke_role",
+    ),
+    path("departments/", org.DepartmentListView.as_view(), name="department_list"),
+    path("departments/new/", org.DepartmentFormView.as_view(), name="department_create"),
+    path("departments/<int:pk>/edit/", org.DepartmentFormView.as_view(), name="department_edit"),
+    path("sites/", org.SiteListView.as_view(), name="site_list"),
+    path("sites/new/", org.SiteFormView.as_view(), name="site_create"),
+    path("sites/<int:pk>/edit/", org.SiteFormView.as_view(), name="site_edit"),
+    path("roles/", org.role_list, name="role_list"),
+]

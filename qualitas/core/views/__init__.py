@@ -1,0 +1,1 @@
+"""Core HTML views."""

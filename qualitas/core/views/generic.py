@@ -1,0 +1,159 @@
+"""Generic list, detail and form views that every module declares its pages with."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar
+
+import django_tables2 as tables
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.views import View
+from django_filters import FilterSet
+from django_htmx.http import HttpResponseClientRedirect
+
+from qualitas.core import exports, permissions
+from qualitas.core.errors import Conflict, InvalidInput
+from qualitas.core.forms import style_fields
+from qualitas.core.models import User
+
+
+class ObjectListView(LoginRequiredMixin, View, ABC):
+    """A filterable, sortable, paginated list that exports exactly what it shows."""
+
+    permission: ClassVar[str]
+    table_class: ClassVar[type[tables.Table]]
+    filterset_class: ClassVar[type[FilterSet] | None] = None
+    title: ClassVar[str]
+    export_name: ClassVar[str]
+    create_url_name: ClassVar[str | None] = None
+    create_permission: ClassVar[str | None] = None
+    template_name = "core/object_list.html"
+    per_page = 25
+
+    @abstractmethod
+    def get_queryset(self) -> QuerySet[Any]:
+        """The rows this user may see, before filters."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        permissions.require(request.user, self.permission)  # type: ignore[arg-type]
+        queryset = self.get_queryset()
+        filterset = None
+        if self.filterset_class is not None:
+            filterset = self.filterset_class(request.GET, queryset=queryset, request=request)
+            style_fields(filterset.form, small=True)
+            queryset = filterset.qs
+        table = self.table_class(queryset, request=request)
+        export_format = request.GET.get("export")
+        if export_format in exports.FORMATS:
+            return self.export(table, export_format)
+        table.paginate(page=request.GET.get("page", 1), per_page=self._per_page(request))
+        context = {
+            "title": self.title,
+            "table": table,
+            "filterset": filterset,
+            "create_url_name": self._create_url_name(request.user),  # type: ignore[arg-type]
+            "query_without_page": _query_without(request, "page", "export"),
+        }
+        if request.htmx:  # type: ignore[attr-defined]
+            return render(request, "core/partials/_table.html", context)
+        return render(request, self.template_name, context)
+
+    def export(self, table: tables.Table, export_format: str) -> HttpResponse:
+        rows = list(table.as_values())
+        if export_format == "csv":
+            return exports.csv_response(self.export_name, rows)
+        return exports.xlsx_response(self.export_name, rows, title=self.title)
+
+    def _per_page(self, request: HttpRequest) -> int:
+        try:
+            return max(1, min(int(request.GET.get("per_page", self.per_page)), 200))
+        except ValueError:
+            return self.per_page
+
+    def _create_url_name(self, user: User) -> str | None:
+        if self.create_url_name and self.create_permission:
+            if permissions.has_perm(user, self.create_permission):
+                return self.create_url_name
+        return None
+
+
+def _query_without(request: HttpRequest, *names: str) -> str:
+    query = request.GET.copy()
+    for name in names:
+        query.pop(name, None)
+    return query.urlencode()
+
+
+class ServiceFormView(LoginRequiredMixin, View, ABC):
+    """A form whose valid data is handed to one service; service errors land on the fields.
+
+    Subclasses set `form_class` and implement `perform(form)` (call the service, return the
+    object) and `success_url(obj)`.
+    """
+
+    form_class: ClassVar[type[forms.Form]]
+    template_name = "core/object_form.html"
+    title: ClassVar[str] = ""
+    permission: ClassVar[str | None] = None
+    success_message: ClassVar[str] = "Saved."
+
+    def setup(self, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
+        super().setup(request, *args, **kwargs)
+        self.object = self.get_object()
+
+    def get_object(self) -> Model | None:
+        return None
+
+    def get_initial(self) -> dict[str, Any]:
+        return {}
+
+    def get_form(self, data: Any = None) -> forms.Form:
+        return self.form_class(data, initial=self.get_initial())
+
+    def get_title(self) -> str:
+        return self.title
+
+    def check_permission(self) -> None:
+        if self.permission:
+            permissions.require(self.request.user, self.permission)  # type: ignore[arg-type]
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        self.check_permission()
+        return self.render_form(self.get_form())
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        self.check_permission()
+        form = self.get_form(request.POST)
+        if form.is_valid():
+            try:
+                saved = self.perform(form)
+            except InvalidInput as exc:
+                for error in exc.errors:
+                    field = error.field if error.field in form.fields else None
+                    form.add_error(field, error.message)
+            except Conflict as exc:
+                form.add_error(None, exc.detail)
+            else:
+                messages.success(request, self.success_message)
+                url = self.success_url(saved)
+                if request.htmx:  # type: ignore[attr-defined]
+                    return HttpResponseClientRedirect(url)
+                return HttpResponseRedirect(url)
+        return self.render_form(form, status=422)
+
+    def render_form(self, form: forms.Form, *, status: int = 200) -> HttpResponse:
+        context = {"form": form, "title": self.get_title(), "object": self.object}
+        return render(self.request, self.template_name, context, status=status)
+
+    @abstractmethod
+    def perform(self, form: forms.Form) -> Any:
+        """Call the service with the form's cleaned data; return what it saved."""
+
+    @abstractmethod
+    def success_url(self, saved: Any) -> str:
+        """Where to go after saving."""

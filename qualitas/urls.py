@@ -1,0 +1,27 @@
+"""Root URLs: sign-in, the core pages, each module's pages, the API and /healthz."""
+
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from qualitas.api.urls import api
+from qualitas.core.views import health, home
+from qualitas.core.views.auth import LoginView
+
+urlpatterns = [
+    path("", home.home, name="home"),
+    path("login/", LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "password/",
+        auth_views.PasswordChangeView.as_view(success_url="/password/done/"),
+        name="password_change",
+    ),
+    path(
+        "password/done/",
+        auth_views.PasswordChangeDoneView.as_view(),
+        name="password_change_done",
+    ),
+    path("healthz", health.healthz, name="healthz"),
+    path("api/v1/", api.urls),
+    path("", include("qualitas.core.urls")),
+]
