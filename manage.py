@@ -1,5 +1,6 @@
 #!/usr/bin/env python
 """Same as the `qualitas` command, for those who expect manage.py."""
+
 import sys
 
 from qualitas.cli import main

@@ -14,7 +14,7 @@ def main(argv: list[str] | None = None) -> int:
     if len(args) > 1 and args[1] == "spc":
         from qualitas.spc.cli import main as spc_main
 
-        return spc_main(args[2:])
+        return int(spc_main(args[2:]))
     if len(args) > 1 and args[1] == "demo":
         # The demo serves plain http on localhost and prints mail to the console.
         os.environ.setdefault("QUALITAS_HTTPS", "false")

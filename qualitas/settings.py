@@ -90,6 +90,11 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load-balancer probes speak plain http
 SECURE_HSTS_SECONDS = env_int("QUALITAS_HSTS_SECONDS", default=31_536_000) if HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = HTTPS and env_bool("QUALITAS_HSTS_PRELOAD", default=False)
+SILENCED_SYSTEM_CHECKS: list[str] = []
+if not SECURE_HSTS_PRELOAD:
+    # Preloading commits the customer's whole domain, subdomains included, to HTTPS in every
+    # browser for months; that is the domain owner's decision, so it stays opt-in.
+    SILENCED_SYSTEM_CHECKS.append("security.W021")
 if env_bool("QUALITAS_BEHIND_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = True
@@ -224,7 +229,7 @@ AXES_LOCKOUT_PARAMETERS: list[str] = ["username"]
 if env_bool("QUALITAS_LOCKOUT_BY_ADDRESS", default=True):
     AXES_LOCKOUT_PARAMETERS.append("ip_address")
 else:
-    SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+    SILENCED_SYSTEM_CHECKS.append("axes.W006")
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False

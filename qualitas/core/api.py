@@ -6,13 +6,13 @@ No `from __future__ import annotations` here: django-ninja reads the annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from ninja.pagination import paginate
 
-from qualitas.api.pagination import PageNumber
 from qualitas.core import permissions, queries, services
 from qualitas.core.errors import InvalidInput
 from qualitas.core.models import ApiToken, Department, Role, RoleAssignment, Site, User
+from qualitas.core.pagination import PageNumber
 from qualitas.core.schemas import (
     DepartmentIn,
     DepartmentOut,
@@ -111,10 +111,10 @@ def list_users(request: HttpRequest, filters: Query[UserFilters]) -> Any:
 
 
 @router.post("/users", response={201: UserOut, **ERRORS}, tags=["users"])
-def create_user(request: HttpRequest, payload: UserIn) -> tuple[int, User]:
+def create_user(request: HttpRequest, payload: UserIn) -> Status[Any]:
     data = _with_refs(payload.dict())
     data["email"] = data["email"] or ""
-    return 201, services.create_user(actor=_actor(request), **data)
+    return Status(201, services.create_user(actor=_actor(request), **data))
 
 
 @router.get("/users/{user_id}", response={200: UserOut, **ERRORS}, tags=["users"])
@@ -153,43 +153,45 @@ def list_user_roles(request: HttpRequest, user_id: int) -> Any:
     return list(queries.role_assignments_of(user))
 
 
-@router.post(
-    "/users/{user_id}/roles", response={201: RoleAssignmentOut, **ERRORS}, tags=["roles"]
-)
-def grant_role(request: HttpRequest, user_id: int, payload: RoleGrantIn) -> tuple[int, Any]:
+@router.post("/users/{user_id}/roles", response={201: RoleAssignmentOut, **ERRORS}, tags=["roles"])
+def grant_role(request: HttpRequest, user_id: int, payload: RoleGrantIn) -> Status[Any]:
     user = queries.get_or_404(queries.people(), pk=user_id)
     role = Role.objects.filter(code=payload.role).first()
     if role is None:
         raise InvalidInput.for_field("role", f"No role with code '{payload.role}'.")
     site = _resolve(Site, payload.site, "site")
-    return 201, services.grant_role(user, actor=_actor(request), role=role, site=site)
+    return Status(201, services.grant_role(user, actor=_actor(request), role=role, site=site))
 
 
 @router.delete(
     "/users/{user_id}/roles/{assignment_id}", response={204: None, **ERRORS}, tags=["roles"]
 )
-def revoke_role(request: HttpRequest, user_id: int, assignment_id: int) -> tuple[int, None]:
+def revoke_role(request: HttpRequest, user_id: int, assignment_id: int) -> Status[Any]:
     assignment = queries.get_or_404(
         RoleAssignment.objects.select_related("user", "role"), pk=assignment_id, user_id=user_id
     )
     services.revoke_role(assignment, actor=_actor(request))
-    return 204, None
+    return Status(204, None)
 
 
 # --- Sites and departments -------------------------------------------------------------------
 
 
+class SiteFilters(Schema):
+    is_active: bool | None = None
+
+
 @router.get("/sites", response={200: list[SiteOut], **ERRORS}, tags=["sites"])
 @paginate(PageNumber)
-def list_sites(request: HttpRequest, is_active: bool | None = None) -> Any:
+def list_sites(request: HttpRequest, filters: Query[SiteFilters]) -> Any:
     _may_see_directory(request)
     sites = Site.objects.all()
-    return sites if is_active is None else sites.filter(is_active=is_active)
+    return sites if filters.is_active is None else sites.filter(is_active=filters.is_active)
 
 
 @router.post("/sites", response={201: SiteOut, **ERRORS}, tags=["sites"])
-def create_site(request: HttpRequest, payload: SiteIn) -> tuple[int, Site]:
-    return 201, services.create_site(actor=_actor(request), **payload.dict())
+def create_site(request: HttpRequest, payload: SiteIn) -> Status[Any]:
+    return Status(201, services.create_site(actor=_actor(request), **payload.dict()))
 
 
 @router.get("/sites/{site_id}", response={200: SiteOut, **ERRORS}, tags=["sites"])
@@ -204,22 +206,27 @@ def update_site(request: HttpRequest, site_id: int, payload: SitePatch) -> Site:
     return services.update_site(site, actor=_actor(request), **payload.dict(exclude_unset=True))
 
 
+class DepartmentFilters(Schema):
+    site: int | None = None
+    is_active: bool | None = None
+
+
 @router.get("/departments", response={200: list[DepartmentOut], **ERRORS}, tags=["departments"])
 @paginate(PageNumber)
-def list_departments(
-    request: HttpRequest, site: int | None = None, is_active: bool | None = None
-) -> Any:
+def list_departments(request: HttpRequest, filters: Query[DepartmentFilters]) -> Any:
     _may_see_directory(request)
     found = queries.departments()
-    if site is not None:
-        found = found.filter(site_id=site)
-    return found if is_active is None else found.filter(is_active=is_active)
+    if filters.site is not None:
+        found = found.filter(site_id=filters.site)
+    if filters.is_active is not None:
+        found = found.filter(is_active=filters.is_active)
+    return found
 
 
 @router.post("/departments", response={201: DepartmentOut, **ERRORS}, tags=["departments"])
-def create_department(request: HttpRequest, payload: DepartmentIn) -> tuple[int, Department]:
+def create_department(request: HttpRequest, payload: DepartmentIn) -> Status[Any]:
     data = _with_refs(payload.dict())
-    return 201, services.create_department(actor=_actor(request), **data)
+    return Status(201, services.create_department(actor=_actor(request), **data))
 
 
 @router.get(
@@ -284,11 +291,11 @@ def list_tokens(request: HttpRequest, user: int | None = None) -> Any:
 
 
 @router.post("/tokens", response={201: TokenCreatedOut, **ERRORS}, tags=["tokens"])
-def create_token(request: HttpRequest, payload: TokenIn) -> tuple[int, dict[str, Any]]:
+def create_token(request: HttpRequest, payload: TokenIn) -> Status[Any]:
     token, plain = services.create_token(
         actor=_actor(request), name=payload.name, expires_in_days=payload.expires_in_days
     )
-    return 201, {**TokenOut.from_orm(token).dict(), "token": plain}
+    return Status(201, {**TokenOut.from_orm(token).dict(), "token": plain})
 
 
 @router.post("/tokens/{token_id}/revoke", response={200: TokenOut, **ERRORS}, tags=["tokens"])

@@ -26,11 +26,19 @@ class DemoLogin:
 
 
 SITES = [
-    ("SHF", "Sheffield Works", "Unit 4, Don Valley Park, Sheffield S9 3XX, United Kingdom",
-     "Precision machining of aerospace and industrial parts; clean-room line for orthopaedic "
-     "implant components (ISO 13485)."),
-    ("LDS", "Leeds Digital", "12 Wellington Place, Leeds LS1 4AP, United Kingdom",
-     "Software team: the plant's MES, the customer portal and internal IT (ISO 27001)."),
+    (
+        "SHF",
+        "Sheffield Works",
+        "Unit 4, Don Valley Park, Sheffield S9 3XX, United Kingdom",
+        "Precision machining of aerospace and industrial parts; clean-room line for orthopaedic "
+        "implant components (ISO 13485).",
+    ),
+    (
+        "LDS",
+        "Leeds Digital",
+        "12 Wellington Place, Leeds LS1 4AP, United Kingdom",
+        "Software team: the plant's MES, the customer portal and internal IT (ISO 27001).",
+    ),
 ]
 
 DEPARTMENTS = [
@@ -45,28 +53,127 @@ DEPARTMENTS = [
 
 # username, first, last, job title, department, site, role, role site (None = all), password
 PEOPLE = [
-    ("hmarsh", "Helen", "Marsh", "Quality Manager", "QA", "SHF",
-     permissions.QUALITY_MANAGER, None, "Harbour-Sextant-42"),
-    ("pnair", "Priya", "Nair", "Document Controller", "QA", "SHF",
-     permissions.DOCUMENT_CONTROLLER, None, "Lantern-Meadow-17"),
-    ("tbecker", "Tom", "Becker", "Lead Internal Auditor", "QA", "LDS",
-     permissions.AUDITOR, None, "Compass-Orchard-58"),
-    ("acosta", "Ana", "Costa", "Head of Engineering", "ENG", "SHF",
-     permissions.APPROVER, "SHF", "Granite-Willow-93"),
-    ("jokafor", "Jamal", "Okafor", "Production Supervisor", "OPS", "SHF",
-     permissions.CONTRIBUTOR, "SHF", "Copper-Thistle-26"),
-    ("lchen", "Lucy", "Chen", "CNC Operator", "OPS", "SHF",
-     permissions.VIEWER, "SHF", "Maple-Beacon-71"),
-    ("spatel", "Sam", "Patel", "IT Systems Administrator", "IT", "LDS",
-     permissions.ADMINISTRATOR, None, "Falcon-Riverbank-35"),
-    ("mkowalski", "Marta", "Kowalski", "Supply Chain Manager", "SCM", "SHF",
-     permissions.CONTRIBUTOR, "SHF", "Juniper-Anchor-64"),
-    ("elund", "Erik", "Lund", "Software Release Manager", "IT", "LDS",
-     permissions.CONTRIBUTOR, "LDS", "Quartz-Harvest-19"),
-    ("rmensah", "Rachel", "Mensah", "Managing Director", "MGT", "SHF",
-     permissions.APPROVER, None, "Summit-Lighthouse-82"),
-    ("dfischer", "David", "Fischer", "Medical Line Quality Engineer", "MED", "SHF",
-     permissions.CONTRIBUTOR, "SHF", "Cobalt-Prairie-47"),
+    (
+        "hmarsh",
+        "Helen",
+        "Marsh",
+        "Quality Manager",
+        "QA",
+        "SHF",
+        permissions.QUALITY_MANAGER,
+        None,
+        "Harbour-Sextant-42",
+    ),
+    (
+        "pnair",
+        "Priya",
+        "Nair",
+        "Document Controller",
+        "QA",
+        "SHF",
+        permissions.DOCUMENT_CONTROLLER,
+        None,
+        "Lantern-Meadow-17",
+    ),
+    (
+        "tbecker",
+        "Tom",
+        "Becker",
+        "Lead Internal Auditor",
+        "QA",
+        "LDS",
+        permissions.AUDITOR,
+        None,
+        "Compass-Orchard-58",
+    ),
+    (
+        "acosta",
+        "Ana",
+        "Costa",
+        "Head of Engineering",
+        "ENG",
+        "SHF",
+        permissions.APPROVER,
+        "SHF",
+        "Granite-Willow-93",
+    ),
+    (
+        "jokafor",
+        "Jamal",
+        "Okafor",
+        "Production Supervisor",
+        "OPS",
+        "SHF",
+        permissions.CONTRIBUTOR,
+        "SHF",
+        "Copper-Thistle-26",
+    ),
+    (
+        "lchen",
+        "Lucy",
+        "Chen",
+        "CNC Operator",
+        "OPS",
+        "SHF",
+        permissions.VIEWER,
+        "SHF",
+        "Maple-Beacon-71",
+    ),
+    (
+        "spatel",
+        "Sam",
+        "Patel",
+        "IT Systems Administrator",
+        "IT",
+        "LDS",
+        permissions.ADMINISTRATOR,
+        None,
+        "Falcon-Riverbank-35",
+    ),
+    (
+        "mkowalski",
+        "Marta",
+        "Kowalski",
+        "Supply Chain Manager",
+        "SCM",
+        "SHF",
+        permissions.CONTRIBUTOR,
+        "SHF",
+        "Juniper-Anchor-64",
+    ),
+    (
+        "elund",
+        "Erik",
+        "Lund",
+        "Software Release Manager",
+        "IT",
+        "LDS",
+        permissions.CONTRIBUTOR,
+        "LDS",
+        "Quartz-Harvest-19",
+    ),
+    (
+        "rmensah",
+        "Rachel",
+        "Mensah",
+        "Managing Director",
+        "MGT",
+        "SHF",
+        permissions.APPROVER,
+        None,
+        "Summit-Lighthouse-82",
+    ),
+    (
+        "dfischer",
+        "David",
+        "Fischer",
+        "Medical Line Quality Engineer",
+        "MED",
+        "SHF",
+        permissions.CONTRIBUTOR,
+        "SHF",
+        "Cobalt-Prairie-47",
+    ),
 ]
 
 
@@ -89,7 +196,9 @@ def load() -> bool:
         return False
     actor = services.system_user()
     sites = {
-        code: services.create_site(actor=actor, code=code, name=name, address=address, description=about)
+        code: services.create_site(
+            actor=actor, code=code, name=name, address=address, description=about
+        )
         for code, name, address, about in SITES
     }
     departments: dict[str, Department] = {
@@ -118,8 +227,15 @@ def load() -> bool:
             site=sites[where] if where else None,
         )
         people[username] = person
-    heads = {"QA": "hmarsh", "ENG": "acosta", "OPS": "jokafor", "SCM": "mkowalski",
-             "IT": "spatel", "MGT": "rmensah", "MED": "dfischer"}
+    heads = {
+        "QA": "hmarsh",
+        "ENG": "acosta",
+        "OPS": "jokafor",
+        "SCM": "mkowalski",
+        "IT": "spatel",
+        "MGT": "rmensah",
+        "MED": "dfischer",
+    }
     for dept_code, username in heads.items():
         services.update_department(departments[dept_code], actor=actor, head=people[username])
     services.notify(

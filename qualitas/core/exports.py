@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.http import HttpResponse
 from django.utils import timezone
@@ -57,7 +57,7 @@ def xlsx_response(base_name: str, rows: Iterable[Sequence[object]], *, title: st
 def _xlsx_cell(value: object) -> object:
     if isinstance(value, datetime):
         # Excel has no time zones: write UTC wall time, as the column header says.
-        return timezone.localtime(value, timezone.UTC).replace(tzinfo=None)
+        return value.astimezone(UTC).replace(tzinfo=None)
     if value is None or isinstance(value, int | float | bool):
         return value
     return neutralise(str(value))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import django_filters
 from django.db.models import QuerySet
 
@@ -20,11 +22,11 @@ class ActiveFilter(django_filters.ChoiceFilter):
             empty_label=ANY,
             label="Status",
             method=self.only,
-            **kwargs,  # type: ignore[arg-type]
+            **kwargs,
         )
 
     @staticmethod
-    def only(queryset: QuerySet[object], name: str, value: str) -> QuerySet[object]:
+    def only(queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
         return queryset.filter(is_active=(value == "yes"))
 
 

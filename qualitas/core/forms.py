@@ -70,7 +70,7 @@ class UserEditForm(UserForm):
 
 
 class RoleGrantForm(StyledForm):
-    role = forms.ModelChoiceField(Role.objects.all())
+    role = forms.ModelChoiceField(Role.objects.all(), empty_label="Choose a role")
     site = forms.ModelChoiceField(
         Site.objects.filter(is_active=True), required=False, empty_label="All sites"
     )

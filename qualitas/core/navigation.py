@@ -36,7 +36,9 @@ def register() -> None:
             "Organisation",
             (
                 MenuItem("People", "core:user_list", "people", permissions.VIEW_DIRECTORY),
-                MenuItem("Departments", "core:department_list", "diagram-3", permissions.VIEW_DIRECTORY),
+                MenuItem(
+                    "Departments", "core:department_list", "diagram-3", permissions.VIEW_DIRECTORY
+                ),
                 MenuItem("Sites", "core:site_list", "buildings", permissions.VIEW_DIRECTORY),
                 MenuItem("Roles", "core:role_list", "shield-lock", permissions.VIEW_DIRECTORY),
             ),

@@ -145,7 +145,7 @@ def has_perm(user: User | AnonymousUser | None, code: str, *, site: Site | None 
         return False
     if user.is_superuser:
         return True
-    for site_id, codes in _permission_map(user).items():  # type: ignore[arg-type]
+    for site_id, codes in _permission_map(user).items():
         if code not in codes and ALL not in codes:
             continue
         if site_id is None or site is None or site_id == site.pk:

@@ -55,7 +55,9 @@ def get_or_404(queryset: QuerySet, **lookup: object):  # type: ignore[no-untyped
         return queryset.get(**lookup)
     except queryset.model.DoesNotExist:
         name = queryset.model._meta.verbose_name
-        raise NotFound(f"No {name} with {', '.join(f'{k}={v}' for k, v in lookup.items())}.") from None
+        raise NotFound(
+            f"No {name} with {', '.join(f'{k}={v}' for k, v in lookup.items())}."
+        ) from None
 
 
 def people_with_roles() -> QuerySet[User]:

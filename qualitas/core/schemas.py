@@ -1,6 +1,5 @@
 """API schemas of the core: In (what a client sends) and Out (what it gets)."""
 
-
 from datetime import datetime
 
 from ninja import Field, Schema

@@ -66,7 +66,9 @@ def _apply(instance: Any, changes: dict[str, Any], allowed: set[str]) -> list[st
 
 
 @transaction.atomic
-def create_site(*, actor: User, code: str, name: str, address: str = "", description: str = "") -> Site:
+def create_site(
+    *, actor: User, code: str, name: str, address: str = "", description: str = ""
+) -> Site:
     """Add a site to the scope of the quality system."""
     _require(actor, permissions.MANAGE_STRUCTURE)
     site = Site(code=code, name=name, address=address, description=description)
@@ -195,9 +197,7 @@ def set_password(user: User, *, actor: User, password: str) -> User:
 
 def _active_administrators() -> int:
     return (
-        User.objects.filter(
-            is_active=True, role_assignments__role__code=permissions.ADMINISTRATOR
-        )
+        User.objects.filter(is_active=True, role_assignments__role__code=permissions.ADMINISTRATOR)
         .distinct()
         .count()
     )
@@ -335,4 +335,3 @@ def mark_notifications_read(*, actor: User, ids: list[int] | None = None) -> int
     if ids is not None:
         unread = unread.filter(pk__in=ids)
     return unread.update(read_at=timezone.now())
-

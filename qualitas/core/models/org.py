@@ -85,7 +85,8 @@ class Role(models.Model):
     name = models.CharField(max_length=80, unique=True)
     description = models.TextField(blank=True)
     is_system = models.BooleanField(
-        default=False, help_text="System roles ship with Qualitas; their permissions are kept in code."
+        default=False,
+        help_text="System roles ship with Qualitas; their permissions are kept in code.",
     )
 
     class Meta:

@@ -20,6 +20,7 @@ from qualitas.core import exports, permissions
 from qualitas.core.errors import Conflict, InvalidInput
 from qualitas.core.forms import style_fields
 from qualitas.core.models import User
+from qualitas.core.views import signed_in_user
 
 
 class ObjectListView(LoginRequiredMixin, View, ABC):
@@ -40,7 +41,7 @@ class ObjectListView(LoginRequiredMixin, View, ABC):
         """The rows this user may see, before filters."""
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        permissions.require(request.user, self.permission)  # type: ignore[arg-type]
+        permissions.require(signed_in_user(request), self.permission)
         queryset = self.get_queryset()
         filterset = None
         if self.filterset_class is not None:
@@ -56,7 +57,7 @@ class ObjectListView(LoginRequiredMixin, View, ABC):
             "title": self.title,
             "table": table,
             "filterset": filterset,
-            "create_url_name": self._create_url_name(request.user),  # type: ignore[arg-type]
+            "create_url_name": self._create_url_name(signed_in_user(request)),
             "query_without_page": _query_without(request, "page", "export"),
         }
         if request.htmx:  # type: ignore[attr-defined]
@@ -76,10 +77,8 @@ class ObjectListView(LoginRequiredMixin, View, ABC):
             return self.per_page
 
     def _create_url_name(self, user: User) -> str | None:
-        if self.create_url_name and self.create_permission:
-            if permissions.has_perm(user, self.create_permission):
-                return self.create_url_name
-        return None
+        may_create = self.create_permission and permissions.has_perm(user, self.create_permission)
+        return self.create_url_name if may_create else None
 
 
 def _query_without(request: HttpRequest, *names: str) -> str:
@@ -120,7 +119,7 @@ class ServiceFormView(LoginRequiredMixin, View, ABC):
 
     def check_permission(self) -> None:
         if self.permission:
-            permissions.require(self.request.user, self.permission)  # type: ignore[arg-type]
+            permissions.require(signed_in_user(self.request), self.permission)
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         self.check_permission()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -17,6 +17,7 @@ from qualitas.core.errors import QualitasError
 from qualitas.core.filters import DepartmentFilterSet, SiteFilterSet, UserFilterSet
 from qualitas.core.models import Department, RoleAssignment, Site, User
 from qualitas.core.tables import DepartmentTable, SiteTable, UserTable
+from qualitas.core.views import signed_in_user
 from qualitas.core.views.generic import ObjectListView, ServiceFormView
 
 # --- People -----------------------------------------------------------------------------------
@@ -37,9 +38,9 @@ class UserListView(ObjectListView):
 
 @login_required
 def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    permissions.require(request.user, permissions.VIEW_DIRECTORY)  # type: ignore[arg-type]
+    permissions.require(signed_in_user(request), permissions.VIEW_DIRECTORY)
     person = queries.get_or_404(queries.people(), pk=pk)
-    actor: User = request.user  # type: ignore[assignment]
+    actor = signed_in_user(request)
     context = {
         "person": person,
         "assignments": queries.role_assignments_of(person),
@@ -58,7 +59,7 @@ class UserCreateView(ServiceFormView):
 
     def perform(self, form: Any) -> User:
         data = form.cleaned_data
-        return services.create_user(actor=self.request.user, **data)  # type: ignore[arg-type]
+        return services.create_user(actor=signed_in_user(self.request), **data)
 
     def success_url(self, saved: User) -> str:
         return reverse("core:user_detail", args=[saved.pk])
@@ -76,11 +77,11 @@ class UserEditView(ServiceFormView):
         return f"Edit {self.object}"
 
     def get_initial(self) -> dict[str, Any]:
-        person: User = self.object  # type: ignore[assignment]
-        return {name: getattr(person, name) for name in services.USER_FIELDS}
+        return {name: getattr(self.object, name) for name in services.USER_FIELDS}
 
     def perform(self, form: Any) -> User:
-        return services.update_user(self.object, actor=self.request.user, **form.cleaned_data)  # type: ignore[arg-type]
+        person = cast(User, self.object)
+        return services.update_user(person, actor=signed_in_user(self.request), **form.cleaned_data)
 
     def success_url(self, saved: User) -> str:
         return reverse("core:user_detail", args=[saved.pk])
@@ -102,7 +103,11 @@ def _act(request: HttpRequest, done: str, action: Any) -> None:
 @login_required
 def user_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
     person = queries.get_or_404(queries.people(), pk=pk)
-    _act(request, f"{person} can no longer sign in.", lambda: services.deactivate_user(person, actor=request.user))  # type: ignore[arg-type]
+    _act(
+        request,
+        f"{person} can no longer sign in.",
+        lambda: services.deactivate_user(person, actor=signed_in_user(request)),
+    )
     return redirect("core:user_detail", pk=pk)
 
 
@@ -110,7 +115,11 @@ def user_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def user_reactivate(request: HttpRequest, pk: int) -> HttpResponse:
     person = queries.get_or_404(queries.people(), pk=pk)
-    _act(request, f"{person} can sign in again.", lambda: services.reactivate_user(person, actor=request.user))  # type: ignore[arg-type]
+    _act(
+        request,
+        f"{person} can sign in again.",
+        lambda: services.reactivate_user(person, actor=signed_in_user(request)),
+    )
     return redirect("core:user_detail", pk=pk)
 
 
@@ -126,7 +135,9 @@ def user_grant_role(request: HttpRequest, pk: int) -> HttpResponse:
         _act(
             request,
             f"{role} granted.",
-            lambda: services.grant_role(person, actor=request.user, role=role, site=site),  # type: ignore[arg-type]
+            lambda: services.grant_role(
+                person, actor=signed_in_user(request), role=role, site=site
+            ),
         )
     return redirect("core:user_detail", pk=pk)
 
@@ -137,7 +148,11 @@ def user_revoke_role(request: HttpRequest, pk: int, assignment_pk: int) -> HttpR
     assignment = queries.get_or_404(
         RoleAssignment.objects.select_related("user", "role"), pk=assignment_pk, user_id=pk
     )
-    _act(request, f"{assignment.role} revoked.", lambda: services.revoke_role(assignment, actor=request.user))  # type: ignore[arg-type]
+    _act(
+        request,
+        f"{assignment.role} revoked.",
+        lambda: services.revoke_role(assignment, actor=signed_in_user(request)),
+    )
     return redirect("core:user_detail", pk=pk)
 
 
@@ -176,7 +191,7 @@ class DepartmentFormView(ServiceFormView):
 
     def perform(self, form: Any) -> Department:
         data = form.cleaned_data
-        actor: User = self.request.user  # type: ignore[assignment]
+        actor = signed_in_user(self.request)
         if self.object is None:
             data.pop("is_active")
             return services.create_department(actor=actor, **data)
@@ -218,7 +233,7 @@ class SiteFormView(ServiceFormView):
 
     def perform(self, form: Any) -> Site:
         data = form.cleaned_data
-        actor: User = self.request.user  # type: ignore[assignment]
+        actor = signed_in_user(self.request)
         if self.object is None:
             data.pop("is_active")
             return services.create_site(actor=actor, **data)
@@ -233,7 +248,7 @@ class SiteFormView(ServiceFormView):
 
 @login_required
 def role_list(request: HttpRequest) -> HttpResponse:
-    permissions.require(request.user, permissions.VIEW_DIRECTORY)  # type: ignore[arg-type]
+    permissions.require(signed_in_user(request), permissions.VIEW_DIRECTORY)
     roles = queries.roles_with_grants().annotate(holders=Count("assignments__user", distinct=True))
     rows = [
         {

@@ -10,12 +10,12 @@ from django.views.decorators.http import require_POST
 
 from qualitas.core import forms, queries, services
 from qualitas.core.errors import InvalidInput
-from qualitas.core.models import User
+from qualitas.core.views import signed_in_user
 
 
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+    user = signed_in_user(request)
     form = forms.TokenForm()
     new_token = None
     status = 200
@@ -26,10 +26,14 @@ def profile(request: HttpRequest) -> HttpResponse:
                 token, new_token = services.create_token(actor=user, **form.cleaned_data)
             except InvalidInput as exc:
                 for error in exc.errors:
-                    form.add_error(error.field if error.field in form.fields else None, error.message)
+                    form.add_error(
+                        error.field if error.field in form.fields else None, error.message
+                    )
                 status = 422
             else:
-                messages.success(request, f"Token '{token.name}' created. Copy it now: it is shown only once.")
+                messages.success(
+                    request, f"Token '{token.name}' created. Copy it now: it is shown only once."
+                )
                 form = forms.TokenForm()
         else:
             status = 422
@@ -50,7 +54,7 @@ def profile(request: HttpRequest) -> HttpResponse:
 @require_POST
 @login_required
 def revoke_token(request: HttpRequest, pk: int) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+    user = signed_in_user(request)
     token = queries.get_or_404(queries.tokens_visible_to(user), pk=pk)
     services.revoke_token(token, actor=user)
     messages.success(request, f"Token '{token.name}' revoked.")

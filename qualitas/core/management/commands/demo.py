@@ -40,5 +40,8 @@ class Command(BaseCommand):
         if options["no_server"]:
             return
         call_command(
-            "runserver", f"{options['host']}:{options['port']}", use_reloader=False, skip_checks=True
+            "runserver",
+            f"{options['host']}:{options['port']}",
+            use_reloader=False,
+            skip_checks=True,
         )

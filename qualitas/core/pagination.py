@@ -1,6 +1,5 @@
 """The one pagination shape: ?page=&page_size= in, {count, page, page_size, results} out."""
 
-
 from typing import Any
 
 from django.conf import settings
@@ -27,7 +26,7 @@ class PageNumber(PaginationBase):
         results: list[Any]
 
     def paginate_queryset(
-        self, queryset: QuerySet[Any], pagination: Input, **params: Any
+        self, queryset: QuerySet[Any], pagination: Any, request: HttpRequest, **params: Any
     ) -> dict[str, Any]:
         limit = settings.NINJA_PAGINATION_MAX_PER_PAGE_SIZE
         if pagination.page_size > limit:
@@ -40,5 +39,3 @@ class PageNumber(PaginationBase):
             "page_size": pagination.page_size,
             "results": list(queryset[offset : offset + pagination.page_size]),
         }
-
-
