@@ -1,0 +1,231 @@
+import json
+import math
+
+import numpy as np
+import pytest
+from scipy import optimize, stats
+
+from qualitas.spc import (
+    LotResult,
+    SpcInputError,
+    next_inspection_state,
+    oc_curve,
+    sampling_plan,
+    weibull_fit,
+)
+
+
+def test_montgomery_mil_std_105e_example() -> None:
+    # Montgomery, Introduction to SQC, MIL STD 105E example: N = 2000, AQL 0.65 %,
+    # general level II -> code letter K; normal n = 125 Ac 2 Re 3; tightened n = 125
+    # Ac 1 Re 2; reduced n = 50 Ac 1 Re 3.
+    normal = sampling_plan(2000, 0.65)
+    assert (normal.code_letter, normal.sample_size) == ("K", 125)
+    assert (normal.acceptance_number, normal.rejection_number) == (2, 3)
+    tight = sampling_plan(2000, 0.65, inspection="tightened")
+    assert (tight.sample_size, tight.acceptance_number, tight.rejection_number) == (125, 1, 2)
+    reduced = sampling_plan(2000, 0.65, inspection="reduced")
+    assert (reduced.sample_size, reduced.acceptance_number, reduced.rejection_number) == (50, 1, 3)
+    json.dumps(normal.to_dict())
+
+
+@pytest.mark.parametrize(
+    ("lot", "level", "letter"),
+    [
+        # MIL-STD-105E Table I (sample size code letters).
+        (8, "II", "A"),
+        (9, "II", "B"),
+        (50, "I", "C"),
+        (90, "III", "F"),
+        (280, "S-4", "E"),
+        (1200, "II", "J"),
+        (3200, "S-2", "D"),
+        (10000, "II", "L"),
+        (35000, "S-3", "F"),
+        (150000, "III", "P"),
+        (500000, "S-1", "D"),
+        (500001, "II", "Q"),
+        (10**7, "III", "R"),
+    ],
+)
+def test_code_letters_table_i(lot: int, level: str, letter: str) -> None:
+    assert sampling_plan(lot, 1.0, level=level).code_letter == letter
+
+
+@pytest.mark.parametrize(
+    ("lot", "aql", "inspection", "expected"),
+    [
+        # MIL-STD-105E Table II-A rows as reproduced for general level II (AQL 0.65-15).
+        (1000, 1.0, "normal", (80, 2, 3)),  # J
+        (1000, 4.0, "normal", (80, 7, 8)),
+        (1000, 15, "normal", (80, 21, 22)),
+        (100, 1.0, "normal", (13, 0, 1)),  # F: up arrow to E 0/1
+        (100, 1.5, "normal", (32, 1, 2)),  # F: down arrow to G 1/2
+        (200, 0.65, "normal", (20, 0, 1)),  # G: up arrow to F 0/1
+        (3000, 15, "normal", (80, 21, 22)),  # K at 15: up arrow to J 21/22
+        (5, 6.5, "normal", (2, 0, 1)),  # A
+        (5, 15, "normal", (3, 1, 2)),  # A at 15: down arrow to B 1/2
+        # Table II-B (tightened), general level III rows as reproduced
+        (1000, 0.65, "tightened", (125, 1, 2)),  # K at 0.65 (level II J -> down arrow)
+        (1000, 10, "tightened", (80, 12, 13)),
+        (100, 2.5, "tightened", (32, 1, 2)),  # F at 2.5: down arrows to G 1/2
+        (5, 1000, "tightened", (2, 27, 28)),
+    ],
+)
+def test_master_tables(lot, aql, inspection, expected) -> None:
+    plan = sampling_plan(lot, aql, inspection=inspection)
+    assert (plan.sample_size, plan.acceptance_number, plan.rejection_number) == expected
+
+
+def test_iso_reduced_table_has_no_gap() -> None:
+    z14 = sampling_plan(2000, 0.65, inspection="reduced")
+    iso = sampling_plan(2000, 0.65, inspection="reduced", standard="iso2859-1")
+    assert z14.rejection_number - z14.acceptance_number == 2
+    assert iso.rejection_number == iso.acceptance_number + 1
+    assert iso.acceptance_number == z14.acceptance_number
+    # normal and tightened agree between the standards
+    for mode in ("normal", "tightened"):
+        assert sampling_plan(5000, 1.5, inspection=mode) == sampling_plan(
+            5000, 1.5, inspection=mode, standard="z1.4"
+        )
+        a = sampling_plan(5000, 1.5, inspection=mode).to_dict()
+        b = sampling_plan(5000, 1.5, inspection=mode, standard="iso2859-1").to_dict()
+        a.pop("standard"), b.pop("standard")
+        assert a == b
+
+
+def test_every_cell_resolves_and_plans_tighten() -> None:
+    from qualitas.spc.sampling import AQLS
+
+    for lot in (2, 10, 20, 40, 80, 120, 200, 400, 1000, 2000, 5000, 20000, 100000, 300000, 10**6):
+        for level in ("S-1", "S-2", "S-3", "S-4", "I", "II", "III"):
+            for aql in AQLS:
+                n = sampling_plan(lot, aql, level=level)
+                t = sampling_plan(lot, aql, level=level, inspection="tightened")
+                r = sampling_plan(lot, aql, level=level, inspection="reduced")
+                assert n.sample_size <= lot and n.rejection_number > n.acceptance_number
+                assert r.sample_size <= n.sample_size
+                # tightened never accepts more at the same sample size
+                if t.sample_size == n.sample_size:
+                    assert t.acceptance_number <= n.acceptance_number
+
+
+def test_hundred_percent_inspection() -> None:
+    # Lot of 10 at AQL 0.10 (level II letter B): down arrows lead to n = 125 > 10.
+    plan = sampling_plan(10, 0.10)
+    assert plan.hundred_percent and plan.sample_size == 10
+    assert (plan.acceptance_number, plan.rejection_number) == (0, 1)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"lot_size": 100, "aql": 0.7}, "unknown AQL 0.7"),
+        ({"lot_size": 1, "aql": 1.0}, "lot size"),
+        ({"lot_size": 100, "aql": 1.0, "level": "IV"}, "inspection level"),
+        ({"lot_size": 100, "aql": 1.0, "inspection": "relaxed"}, "unknown inspection"),
+        ({"lot_size": 100, "aql": 1.0, "standard": "bs6001"}, "unknown standard"),
+    ],
+)
+def test_sampling_errors(kwargs, message) -> None:
+    with pytest.raises(SpcInputError, match=message):
+        sampling_plan(**kwargs)
+
+
+def test_oc_curve_binomial_and_poisson() -> None:
+    p = np.array([0.0, 0.01, 0.05])
+    expected = [sum(math.comb(50, k) * q**k * (1 - q) ** (50 - k) for k in range(3)) for q in p]
+    np.testing.assert_allclose(oc_curve(50, 2, p), expected)
+    poisson = [
+        sum(math.exp(-50 * q) * (50 * q) ** k / math.factorial(k) for k in range(3)) for q in p
+    ]
+    np.testing.assert_allclose(oc_curve(50, 2, p, method="poisson"), poisson)
+    with pytest.raises(SpcInputError):
+        oc_curve(50, 2, [1.5])
+
+
+def test_switching_rules() -> None:
+    assert next_inspection_state([True, False, True, False]).state == "tightened"
+    assert next_inspection_state([False, True, True, True, True, True, False]).state == "normal"
+    back = [True, False, False] + [True] * 5
+    assert next_inspection_state(back).state == "normal"
+    stop = [False, False] + [False, True] * 5
+    assert next_inspection_state(stop).state == "discontinued"
+    # switching score: Ac 0/1 lots add 2 each -> 15 accepted lots reach 30
+    assert next_inspection_state([True] * 14).state == "normal"
+    assert next_inspection_state([True] * 15).state == "reduced"
+    ac2 = [LotResult(True, 1, 2, accepted_at_tighter_aql=True)] * 10
+    assert next_inspection_state(ac2).state == "reduced"
+    ac2_reset = [LotResult(True, 2, 2, accepted_at_tighter_aql=False), *ac2[:9]]
+    assert next_inspection_state(ac2_reset).state == "normal"
+    assert next_inspection_state([True] * 15, reduced_allowed=False).state == "normal"
+    # reduced -> normal on a rejection or on Ac < d < Re
+    assert next_inspection_state([False], start="reduced").state == "normal"
+    gap = LotResult(True, nonconforming=2, acceptance_number=1)
+    assert next_inspection_state([gap], start="reduced").state == "normal"
+    with pytest.raises(SpcInputError):
+        next_inspection_state([], start="skip")
+
+
+def _negative_loglik(params, t, failed):
+    beta, eta = np.exp(params)
+    z = (t / eta) ** beta
+    return -(np.sum(np.log(beta / eta) + (beta - 1) * np.log(t[failed] / eta)) - np.sum(z))
+
+
+def test_weibull_complete_data_against_scipy() -> None:
+    rng = np.random.default_rng(8)
+    t = stats.weibull_min.rvs(1.7, scale=500, size=40, random_state=rng)
+    fit = weibull_fit(t)
+    shape, _, scale = stats.weibull_min.fit(t, floc=0)
+    assert fit.shape == pytest.approx(shape, rel=1e-4)
+    assert fit.scale == pytest.approx(scale, rel=1e-4)
+    assert fit.b10 == pytest.approx(scale * (-math.log(0.9)) ** (1 / shape), rel=1e-4)
+    assert fit.shape_ci[0] < fit.shape < fit.shape_ci[1]
+    json.dumps(fit.to_dict())
+
+
+def test_weibull_censored_against_direct_maximisation() -> None:
+    rng = np.random.default_rng(9)
+    t = stats.weibull_min.rvs(2.5, scale=1000, size=60, random_state=rng)
+    censored = t > 1100
+    t = np.minimum(t, 1100)
+    fit = weibull_fit(t, censored=censored)
+    failed = ~censored
+    res = optimize.minimize(
+        _negative_loglik,
+        x0=[0.0, math.log(t.mean())],
+        args=(t, failed),
+        method="Nelder-Mead",
+        options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 10000},
+    )
+    beta, eta = np.exp(res.x)
+    assert fit.shape == pytest.approx(beta, rel=1e-5)
+    assert fit.scale == pytest.approx(eta, rel=1e-5)
+    assert fit.censored == int(censored.sum())
+
+    # Fisher-matrix standard errors against a numerical Hessian of the log-likelihood.
+    def ll(b, e):
+        return -_negative_loglik(np.log([b, e]), t, failed)
+
+    hb, he = 1e-4 * fit.shape, 1e-4 * fit.scale
+    b, e = fit.shape, fit.scale
+    hbb = (ll(b + hb, e) - 2 * ll(b, e) + ll(b - hb, e)) / hb**2
+    hee = (ll(b, e + he) - 2 * ll(b, e) + ll(b, e - he)) / he**2
+    hbe = (ll(b + hb, e + he) - ll(b + hb, e - he) - ll(b - hb, e + he) + ll(b - hb, e - he)) / (
+        4 * hb * he
+    )
+    cov = np.linalg.inv(-np.array([[hbb, hbe], [hbe, hee]]))
+    np.testing.assert_allclose(np.array(fit.covariance), cov, rtol=1e-3)
+    z = stats.norm.ppf(0.975)
+    se_b = math.sqrt(cov[0, 0])
+    assert fit.shape_ci[1] == pytest.approx(b * math.exp(z * se_b / b), rel=1e-3)
+
+
+def test_weibull_errors() -> None:
+    with pytest.raises(SpcInputError, match="at least 2 failures"):
+        weibull_fit([10.0, 20.0], censored=[False, True])
+    with pytest.raises(SpcInputError, match="positive"):
+        weibull_fit([10.0, -1.0, 3.0])
+    with pytest.raises(SpcInputError, match="flags given"):
+        weibull_fit([10.0, 20.0, 30.0], censored=[False])
