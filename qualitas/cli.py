@@ -22,8 +22,14 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "qualitas.settings")
     from django.core.management import execute_from_command_line
 
+    from qualitas.core import audit
+
     args[0] = "qualitas"
-    execute_from_command_line(args)
+    command = " ".join(args[1:2]) or "help"
+    # Whatever a command changes is attributed to it and to the OS account that ran it;
+    # services inside it still record their own actor.
+    with audit.context(actor=None, actor_name=audit.cli_actor_name(command)):
+        execute_from_command_line(args)
     return 0
 
 

@@ -95,7 +95,8 @@ if not SECURE_HSTS_PRELOAD:
     # Preloading commits the customer's whole domain, subdomains included, to HTTPS in every
     # browser for months; that is the domain owner's decision, so it stays opt-in.
     SILENCED_SYSTEM_CHECKS.append("security.W021")
-if env_bool("QUALITAS_BEHIND_PROXY", default=False):
+BEHIND_PROXY = env_bool("QUALITAS_BEHIND_PROXY", default=False)
+if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -233,6 +234,15 @@ else:
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+
+# Audit trail checkpoints: the chain head signed with a key kept outside the database.
+AUDIT_CHECKPOINT_DIR = Path(
+    env_str("QUALITAS_AUDIT_CHECKPOINT_DIR", str(DATA_DIR / "audit-checkpoints"))
+)
+AUDIT_CHECKPOINT_KEY = env_str("QUALITAS_AUDIT_CHECKPOINT_KEY")
+AUDIT_CHECKPOINT_KEY_FILE = Path(
+    env_str("QUALITAS_AUDIT_CHECKPOINT_KEY_FILE", str(DATA_DIR / "audit-checkpoint.key"))
+)
 
 # Personal access tokens for the API.
 API_TOKEN_DEFAULT_DAYS = env_int("QUALITAS_TOKEN_DEFAULT_DAYS", default=90)

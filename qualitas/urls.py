@@ -5,7 +5,7 @@ from django.urls import include, path
 
 from qualitas.api.urls import api
 from qualitas.core.views import health, home
-from qualitas.core.views.auth import LoginView
+from qualitas.core.views.auth import LoginView, PasswordChangeView
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -13,7 +13,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "password/",
-        auth_views.PasswordChangeView.as_view(success_url="/password/done/"),
+        PasswordChangeView.as_view(),
         name="password_change",
     ),
     path(

@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
-import factory
-from factory.django import DjangoModelFactory
+from typing import Any
 
+import factory
+from factory.django import DjangoModelFactory as BaseModelFactory
+
+from qualitas.core import audit
 from qualitas.core.models import Department, Role, RoleAssignment, Site, User
 
 PASSWORD = "Correct-Horse-Battery-9"
 
 
-class SiteFactory(DjangoModelFactory[Site]):
+class DjangoModelFactory(BaseModelFactory):  # type: ignore[type-arg]
+    """Test data is written in its own audit context, as the demo loader's is."""
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def _create(cls, model_class: Any, *args: Any, **kwargs: Any) -> Any:
+        with audit.context(actor=None, actor_name="test fixture"):
+            return super()._create(model_class, *args, **kwargs)
+
+
+class SiteFactory(DjangoModelFactory):
     class Meta:
         model = Site
         django_get_or_create = ("code",)
@@ -19,7 +34,7 @@ class SiteFactory(DjangoModelFactory[Site]):
     name = factory.Sequence(lambda n: f"Site {n}")
 
 
-class DepartmentFactory(DjangoModelFactory[Department]):
+class DepartmentFactory(DjangoModelFactory):
     class Meta:
         model = Department
 
@@ -27,7 +42,7 @@ class DepartmentFactory(DjangoModelFactory[Department]):
     name = factory.Sequence(lambda n: f"Department {n}")
 
 
-class UserFactory(DjangoModelFactory[User]):
+class UserFactory(DjangoModelFactory):
     class Meta:
         model = User
         skip_postgeneration_save = True
@@ -42,9 +57,11 @@ class UserFactory(DjangoModelFactory[User]):
     @factory.post_generation
     def save_password(obj: User, create: bool, extracted: object, **kwargs: object) -> None:  # noqa: N805
         if create:
-            obj.save()
+            with audit.context(actor=None, actor_name="test fixture"):
+                obj.save()
 
 
 def with_role(user: User, role_code: str, *, site: Site | None = None) -> User:
-    RoleAssignment.objects.create(user=user, role=Role.objects.get(code=role_code), site=site)
+    with audit.context(actor=None, actor_name="test fixture"):
+        RoleAssignment.objects.create(user=user, role=Role.objects.get(code=role_code), site=site)
     return user

@@ -10,8 +10,33 @@ class CoreConfig(AppConfig):
     verbose_name = "Qualitas core"
 
     def ready(self) -> None:
-        from qualitas.core import navigation, permissions
+        from django.db.models import signals
 
+        from qualitas.core import audit, navigation, setup
+        from qualitas.core.models import (
+            ApiToken,
+            Department,
+            Role,
+            RoleAssignment,
+            RolePermission,
+            Site,
+            User,
+        )
+
+        # Who may do what, and who they are, is audited like any quality record
+        # (Part 11 §11.10(d), (g)); people and structure are never deleted.
+        audit.register(User, exclude=("last_login",), secret=("password",))
+        audit.register(Site)
+        audit.register(Department)
+        audit.register(Role)
+        audit.register(RolePermission, protect_delete=False)
+        audit.register(RoleAssignment, exclude=("granted_at",), protect_delete=False)
+        audit.register(ApiToken, exclude=("last_used_at",), secret=("token_hash",))
+        signals.post_init.connect(audit.on_post_init, dispatch_uid="qualitas-audit-init")
+        signals.pre_save.connect(audit.on_pre_save, dispatch_uid="qualitas-audit-pre-save")
+        signals.post_save.connect(audit.on_post_save, dispatch_uid="qualitas-audit-post-save")
+        signals.pre_delete.connect(audit.on_pre_delete, dispatch_uid="qualitas-audit-pre-delete")
+        signals.post_delete.connect(audit.on_post_delete, dispatch_uid="qualitas-audit-post-delete")
         # System roles are code: their permissions are brought up to date after every migrate.
-        post_migrate.connect(permissions.sync_system_roles_after_migrate, sender=self)
+        post_migrate.connect(setup.after_migrate, sender=self)
         navigation.register()

@@ -1,4 +1,4 @@
-"""Request correlation: every request gets an id that logs and (later) audit events carry."""
+"""Request correlation: every request gets an id that logs and audit events carry."""
 
 from __future__ import annotations
 
@@ -6,20 +6,37 @@ import re
 import uuid
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+
+from qualitas.core import audit
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
+def client_address(request: HttpRequest) -> str | None:
+    """The client's address; behind our proxy, the one the proxy saw (last X-Forwarded-For)."""
+    if settings.BEHIND_PROXY:
+        forwarded = request.headers.get("X-Forwarded-For", "")
+        if forwarded:
+            return forwarded.split(",")[-1].strip() or None
+    return request.META.get("REMOTE_ADDR") or None
+
+
 class RequestIdMiddleware:
-    """Take X-Request-ID from a trusted proxy when well-formed, else make one; echo it back."""
+    """Take X-Request-ID from a trusted proxy when well-formed, else make one; echo it back.
+
+    The id and the client address are bound to every audit event the request causes.
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         incoming = request.headers.get("X-Request-ID", "")
-        request.request_id = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex  # type: ignore[attr-defined]
-        response = self.get_response(request)
-        response["X-Request-ID"] = request.request_id  # type: ignore[attr-defined]
+        request_id = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
+        request.request_id = request_id  # type: ignore[attr-defined]
+        with audit.bind_request(audit.RequestMeta(request_id, client_address(request))):
+            response = self.get_response(request)
+        response["X-Request-ID"] = request_id
         return response

@@ -181,12 +181,9 @@ def sync_system_roles() -> None:
             defaults={"name": spec.name, "description": spec.description, "is_system": True},
         )
         wanted = DEFAULT_GRANTS[spec.code]
-        RolePermission.objects.filter(role=role).exclude(permission__in=wanted).delete()
+        # One row at a time so each grant and withdrawal is in the audit trail.
+        for stale in RolePermission.objects.filter(role=role).exclude(permission__in=wanted):
+            stale.delete()
         existing = set(role.grants.values_list("permission", flat=True))
-        RolePermission.objects.bulk_create(
-            [RolePermission(role=role, permission=code) for code in sorted(wanted - existing)]
-        )
-
-
-def sync_system_roles_after_migrate(**_kwargs: Any) -> None:
-    sync_system_roles()
+        for code in sorted(wanted - existing):
+            RolePermission.objects.create(role=role, permission=code)

@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from qualitas.core import permissions, tokens
+from qualitas.core import audit, permissions, tokens
 from qualitas.core.errors import Conflict, FieldError, InvalidInput
 from qualitas.core.models import (
     ApiToken,
@@ -32,14 +32,23 @@ SYSTEM_USERNAME = "system"
 
 
 def system_user() -> User:
-    """The named actor for work no person started: migrations, demo loading, the CLI."""
-    user, _ = User.objects.get_or_create(
-        username=SYSTEM_USERNAME,
-        defaults={"first_name": "Qualitas", "last_name": "System", "is_active": False},
+    """The named actor for work no person started: migrations, demo loading, the CLI.
+
+    It cannot sign in (no usable password, inactive) and holds no roles.
+    """
+    user = User.objects.filter(username=SYSTEM_USERNAME).first()
+    if user is not None:
+        return user
+    user = User(
+        username=SYSTEM_USERNAME, first_name="Qualitas", last_name="System", is_active=False
     )
-    if user.has_usable_password():
-        user.set_unusable_password()
-        user.save(update_fields=["password"])
+    user.set_unusable_password()
+    ambient = audit.current()
+    with audit.context(
+        actor=ambient.actor if ambient else None,
+        actor_name=(ambient.actor_name if ambient else "Qualitas setup"),
+    ):
+        user.save()
     return user
 
 
@@ -65,7 +74,7 @@ def _apply(instance: Any, changes: dict[str, Any], allowed: set[str]) -> list[st
 # --- Sites and departments --------------------------------------------------------------------
 
 
-@transaction.atomic
+@audit.service
 def create_site(
     *, actor: User, code: str, name: str, address: str = "", description: str = ""
 ) -> Site:
@@ -80,7 +89,7 @@ def create_site(
 SITE_FIELDS = {"code", "name", "address", "description", "is_active"}
 
 
-@transaction.atomic
+@audit.service
 def update_site(site: Site, *, actor: User, **changes: Any) -> Site:
     """Change a site's details, or take it out of use (is_active=False)."""
     _require(actor, permissions.MANAGE_STRUCTURE)
@@ -90,7 +99,7 @@ def update_site(site: Site, *, actor: User, **changes: Any) -> Site:
     return site
 
 
-@transaction.atomic
+@audit.service
 def create_department(
     *,
     actor: User,
@@ -110,7 +119,7 @@ def create_department(
 DEPARTMENT_FIELDS = {"code", "name", "site", "head", "is_active"}
 
 
-@transaction.atomic
+@audit.service
 def update_department(department: Department, *, actor: User, **changes: Any) -> Department:
     """Change a department's details, or take it out of use."""
     _require(actor, permissions.MANAGE_STRUCTURE)
@@ -130,7 +139,7 @@ def _validate_password(password: str, user: User) -> None:
         raise InvalidInput.for_field("password", " ".join(exc.messages)) from None
 
 
-@transaction.atomic
+@audit.service
 def create_user(
     *,
     actor: User,
@@ -172,7 +181,7 @@ def create_user(
 USER_FIELDS = {"first_name", "last_name", "email", "job_title", "department", "site"}
 
 
-@transaction.atomic
+@audit.service
 def update_user(user: User, *, actor: User, **changes: Any) -> User:
     """Change a person's profile (name, e-mail, job title, department, site)."""
     if actor.pk != user.pk or set(changes) & {"department", "site"}:
@@ -185,7 +194,7 @@ def update_user(user: User, *, actor: User, **changes: Any) -> User:
     return user
 
 
-@transaction.atomic
+@audit.service
 def set_password(user: User, *, actor: User, password: str) -> User:
     """Set a new password for someone else (an administrator's reset)."""
     _require(actor, permissions.MANAGE_USERS)
@@ -203,7 +212,7 @@ def _active_administrators() -> int:
     )
 
 
-@transaction.atomic
+@audit.service
 def deactivate_user(user: User, *, actor: User) -> User:
     """Close an account: the person can no longer sign in; their records and signatures stay."""
     _require(actor, permissions.MANAGE_USERS)
@@ -216,13 +225,14 @@ def deactivate_user(user: User, *, actor: User) -> User:
         raise Conflict("This is the last active administrator; appoint another one first.")
     user.is_active = False
     user.save(update_fields=["is_active"])
-    ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
-        revoked_at=timezone.now(), revoked_by=actor
-    )
+    for token in ApiToken.objects.filter(user=user, revoked_at__isnull=True):
+        token.revoked_at = timezone.now()
+        token.revoked_by = actor
+        token.save(update_fields=["revoked_at", "revoked_by"])
     return user
 
 
-@transaction.atomic
+@audit.service
 def reactivate_user(user: User, *, actor: User) -> User:
     """Reopen a deactivated account."""
     _require(actor, permissions.MANAGE_USERS)
@@ -236,7 +246,7 @@ def reactivate_user(user: User, *, actor: User) -> User:
 # --- Roles ----------------------------------------------------------------------------------
 
 
-@transaction.atomic
+@audit.service
 def grant_role(user: User, *, actor: User, role: Role, site: Site | None = None) -> RoleAssignment:
     """Give a person a role, at one site or everywhere."""
     _require(actor, permissions.MANAGE_ROLES)
@@ -251,13 +261,13 @@ def grant_role(user: User, *, actor: User, role: Role, site: Site | None = None)
             assignment = RoleAssignment.objects.create(
                 user=user, role=role, site=site, granted_by=actor
             )
-    except IntegrityError:
+    except IntegrityError:  # a concurrent grant won the race
         raise Conflict(f"{user} already holds {role}.") from None
     permissions.forget_permissions(user)
     return assignment
 
 
-@transaction.atomic
+@audit.service
 def revoke_role(assignment: RoleAssignment, *, actor: User) -> None:
     """Take a role away from a person."""
     _require(actor, permissions.MANAGE_ROLES)
@@ -275,7 +285,7 @@ def revoke_role(assignment: RoleAssignment, *, actor: User) -> None:
 # --- API tokens -----------------------------------------------------------------------------
 
 
-@transaction.atomic
+@audit.service
 def create_token(
     *,
     actor: User,
@@ -309,7 +319,7 @@ def create_token(
     return token, plain
 
 
-@transaction.atomic
+@audit.service
 def revoke_token(token: ApiToken, *, actor: User) -> ApiToken:
     """Revoke a token at once; requests using it get 401 from now on."""
     if token.user_id != actor.pk:

@@ -6,8 +6,8 @@ import pytest
 
 from qualitas.core import permissions, services
 from qualitas.core.errors import Conflict, InvalidInput
-from qualitas.core.models import ApiToken, Department, Role, User
-from tests.factories import UserFactory
+from qualitas.core.models import ApiToken, Role, User
+from tests.factories import DepartmentFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -67,7 +67,7 @@ def test_a_role_cannot_be_granted_twice_at_the_same_place(admin: User, viewer: U
 
 def test_people_may_correct_their_own_name_but_not_move_themselves(viewer: User) -> None:
     services.update_user(viewer, actor=viewer, first_name="Vera")
-    other = Department.objects.create(code="X", name="Elsewhere")
+    other = DepartmentFactory(code="X", name="Elsewhere")
 
     with pytest.raises(services.permissions.PermissionDenied):
         services.update_user(viewer, actor=viewer, department=other)

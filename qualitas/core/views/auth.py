@@ -7,6 +7,8 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 
+from qualitas.core import audit
+
 
 class LoginView(auth_views.LoginView):
     """Django's login with our template; django-axes counts failures and locks accounts."""
@@ -18,3 +20,14 @@ class LoginView(auth_views.LoginView):
         context = super().get_context_data(**kwargs)
         context["idle_minutes"] = settings.SESSION_IDLE_MINUTES
         return context
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """A person changes their own password; the change is audited (never its value)."""
+
+    template_name = "registration/password_change_form.html"
+    success_url = "/password/done/"
+
+    def form_valid(self, form: Any) -> Any:
+        with audit.context(actor=self.request.user, reason="Password changed by its owner"):  # type: ignore[arg-type]
+            return super().form_valid(form)

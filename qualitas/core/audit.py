@@ -1,0 +1,513 @@
+"""The audit trail: context, capture, the hash chain and its verification.
+
+Part 11 §11.10(e) and Annex 11 §9 ask for a computer-generated, time-stamped trail of who
+created, changed or removed what, with old and new values and the reason. Here:
+
+- Services run inside `audit.context(actor=…, reason=…)`; the request middleware adds the
+  request id and client address. Saving a registered model outside a context *raises*
+  (fail closed), so no write can slip through unrecorded.
+- Capture is automatic for registered models: a snapshot is taken when an instance is
+  loaded, and the changed fields are written as an event in the same transaction.
+- Events form one hash chain: each stores the SHA-256 of its canonical content and of the
+  previous event. Ids are assigned by the chain (gap-free), under a lock on the chain head.
+- The chain head is checkpointed outside the database with an HMAC whose key is not in the
+  database (`write_checkpoint`), so a rewrite of the whole chain is detected too.
+"""
+
+from __future__ import annotations
+
+import functools
+import getpass
+import hashlib
+import hmac
+import json
+import secrets
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+
+from django.conf import settings
+from django.db import models, transaction
+from django.utils import timezone
+
+from qualitas.core.errors import Conflict, InvalidInput
+
+if TYPE_CHECKING:
+    from qualitas.core.models import AuditEvent, User
+
+GENESIS_HASH = "0" * 64
+SECRET_VALUE = "(changed)"  # noqa: S105 - shown instead of a secret, not one
+
+
+class AuditContextMissing(RuntimeError):
+    """An audited model was saved outside an audit context: a programming error."""
+
+
+class DeletionRefused(Conflict):
+    """Quality records and the people who worked on them are never deleted."""
+
+
+# --- Context -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RequestMeta:
+    request_id: str
+    client_address: str | None
+
+
+@dataclass(frozen=True)
+class AuditContext:
+    actor: User | None
+    actor_name: str
+    reason: str
+    request_id: str
+    client_address: str | None
+
+
+_context: ContextVar[AuditContext | None] = ContextVar("qualitas_audit_context", default=None)
+_request: ContextVar[RequestMeta | None] = ContextVar("qualitas_audit_request", default=None)
+
+
+def current() -> AuditContext | None:
+    return _context.get()
+
+
+@contextmanager
+def bind_request(meta: RequestMeta) -> Iterator[None]:
+    """Attach the request's id and client address to every event it causes."""
+    token = _request.set(meta)
+    try:
+        yield
+    finally:
+        _request.reset(token)
+
+
+@contextmanager
+def context(
+    *, actor: User | None, reason: str = "", actor_name: str | None = None
+) -> Iterator[AuditContext]:
+    """Run a unit of work on behalf of `actor`; nested contexts inherit what they don't set."""
+    parent = _context.get()
+    meta = _request.get()
+    if actor_name is None:
+        actor_name = actor.printed_name if actor is not None else "Qualitas"
+    request_id = meta.request_id if meta else (parent.request_id if parent else uuid.uuid4().hex)
+    address = meta.client_address if meta else (parent.client_address if parent else None)
+    ctx = AuditContext(
+        actor=actor,
+        actor_name=actor_name,
+        reason=reason or (parent.reason if parent and parent.actor == actor else ""),
+        request_id=request_id,
+        client_address=address,
+    )
+    token = _context.set(ctx)
+    try:
+        yield ctx
+    finally:
+        _context.reset(token)
+
+
+def cli_actor_name(command: str) -> str:
+    """How work started from the command line is attributed (the OS account that ran it)."""
+    try:
+        os_user = getpass.getuser()
+    except (KeyError, OSError):
+        os_user = "unknown"
+    return f"Qualitas System (qualitas {command}, OS user {os_user})"
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def service(func: Callable[P, R]) -> Callable[P, R]:
+    """Make a service one audited unit of work: a transaction in the actor's audit context.
+
+    The service must take `actor=` (and may take `reason=`) as keyword arguments.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        actor = kwargs["actor"]
+        reason = str(kwargs.get("reason") or "")
+        with context(actor=actor, reason=reason), transaction.atomic():  # type: ignore[arg-type]
+            return func(*args, **kwargs)
+
+    return wrapper
+
+
+# --- Registration ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AuditSpec:
+    """How one model is audited."""
+
+    fields: tuple[str, ...]
+    secret_fields: frozenset[str] = field(default_factory=frozenset)
+    regulated: bool = False
+    protect_delete: bool = True
+
+
+REGISTRY: dict[type[models.Model], AuditSpec] = {}
+
+
+def register(
+    model: type[models.Model],
+    *,
+    exclude: tuple[str, ...] = (),
+    secret: tuple[str, ...] = (),
+    regulated: bool = False,
+    protect_delete: bool = True,
+) -> None:
+    """Audit every change to `model`'s concrete fields except `exclude`.
+
+    `secret` fields are recorded as changed without their values (password hashes);
+    `regulated` types need a reason for any change after creation; `protect_delete`
+    refuses deletion outright.
+    """
+    names = tuple(
+        f.name for f in model._meta.concrete_fields if not f.primary_key and f.name not in exclude
+    )
+    REGISTRY[model] = AuditSpec(names, frozenset(secret), regulated, protect_delete)
+
+
+def spec_for(model: type[models.Model]) -> AuditSpec | None:
+    return REGISTRY.get(model)
+
+
+def _plain(value: Any) -> Any:
+    """A JSON value that reads back exactly as written (the hash depends on it)."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat() if timezone.is_aware(value) else value.isoformat()
+    if isinstance(value, date | Decimal | uuid.UUID):
+        return str(value) if not isinstance(value, date) else value.isoformat()
+    if isinstance(value, dict | list):
+        return json.loads(json.dumps(value, sort_keys=True, default=str))
+    return str(value)
+
+
+def snapshot(instance: models.Model) -> dict[str, Any]:
+    spec = REGISTRY[type(instance)]
+    values = {}
+    for name in spec.fields:
+        model_field = instance._meta.get_field(name)
+        values[name] = _plain(getattr(instance, model_field.attname))  # type: ignore[union-attr]
+    return values
+
+
+def _label(instance: models.Model, name: str, value: Any) -> str | None:
+    model_field = instance._meta.get_field(name)
+    if not model_field.is_relation or value is None:
+        return None
+    related = model_field.related_model._default_manager.filter(pk=value).first()  # type: ignore[union-attr]
+    return str(related) if related is not None else None
+
+
+def _diff(
+    instance: models.Model, old: dict[str, Any] | None, new: dict[str, Any]
+) -> dict[str, Any]:
+    spec = REGISTRY[type(instance)]
+    changes: dict[str, Any] = {}
+    for name, value in new.items():
+        before = None if old is None else old.get(name)
+        if old is not None and before == value:
+            continue
+        if old is None and value in (None, ""):
+            continue
+        if name in spec.secret_fields:
+            changes[name] = {"old": None, "new": SECRET_VALUE}
+            continue
+        change: dict[str, Any] = {"old": before, "new": value}
+        for key, raw in (("old_label", before), ("new_label", value)):
+            label = _label(instance, name, raw)
+            if label is not None:
+                change[key] = label
+        changes[name] = change
+    return changes
+
+
+# --- Capture (connected in CoreConfig.ready) -----------------------------------------------------
+
+
+def on_post_init(sender: type[models.Model], instance: models.Model, **_: Any) -> None:
+    if sender in REGISTRY:
+        instance._audit_snapshot = snapshot(instance) if instance.pk is not None else None  # type: ignore[attr-defined]
+
+
+def on_pre_save(
+    sender: type[models.Model],
+    instance: models.Model,
+    update_fields: frozenset[str] | None = None,
+    **_: Any,
+) -> None:
+    if sender not in REGISTRY:
+        return
+    spec = REGISTRY[sender]
+    adding = instance._state.adding
+    old = None if adding else getattr(instance, "_audit_snapshot", None)
+    new = snapshot(instance)
+    if update_fields is not None and not adding:
+        new = {k: v for k, v in new.items() if k in update_fields}
+        old = (
+            {k: v for k, v in (old or {}).items() if k in update_fields}
+            if old is not None
+            else None
+        )
+    changes = _diff(instance, old, new)
+    if not adding and not changes:
+        instance._audit_pending = None  # type: ignore[attr-defined]
+        return
+    ctx = _context.get()
+    if ctx is None:
+        raise AuditContextMissing(
+            f"{sender.__name__} was saved outside an audit context; "
+            "write through a service (qualitas.core.audit.context)"
+        )
+    if spec.regulated and not adding and not ctx.reason.strip():
+        raise InvalidInput.for_field("reason", "Give a reason for this change.")
+    action = "create" if adding else "update"
+    instance._audit_pending = (action, changes)  # type: ignore[attr-defined]
+
+
+def on_post_save(sender: type[models.Model], instance: models.Model, **_: Any) -> None:
+    pending = getattr(instance, "_audit_pending", None)
+    if sender not in REGISTRY or pending is None:
+        return
+    action, changes = pending
+    record(instance, action, changes)
+    instance._audit_pending = None  # type: ignore[attr-defined]
+    instance._audit_snapshot = snapshot(instance)  # type: ignore[attr-defined]
+
+
+def on_pre_delete(sender: type[models.Model], instance: models.Model, **_: Any) -> None:
+    spec = REGISTRY.get(sender)
+    if spec is None:
+        return
+    if spec.protect_delete:
+        raise DeletionRefused(
+            f"{sender._meta.verbose_name} records are never deleted; "
+            "cancel, withdraw or deactivate them with a reason instead."
+        )
+    if _context.get() is None:
+        raise AuditContextMissing(f"{sender.__name__} was deleted outside an audit context")
+    instance._audit_deleted = snapshot(instance)  # type: ignore[attr-defined]
+
+
+def on_post_delete(sender: type[models.Model], instance: models.Model, **_: Any) -> None:
+    before = getattr(instance, "_audit_deleted", None)
+    if sender in REGISTRY and before is not None:
+        record(instance, "delete", {k: {"old": v, "new": None} for k, v in before.items()})
+
+
+# --- Writing and hashing -----------------------------------------------------------------------
+
+
+def canonical(event: AuditEvent) -> bytes:
+    """The bytes an event's hash covers: every field but the hash itself, in a fixed form."""
+    content = {
+        "id": event.pk,
+        "occurred_at": event.occurred_at.astimezone(UTC).isoformat(timespec="microseconds"),
+        "actor_id": event.actor_id,
+        "actor_name": event.actor_name,
+        "action": event.action,
+        "object_type": event.object_type_id,
+        "object_id": event.object_id,
+        "object_repr": event.object_repr,
+        "changes": event.changes,
+        "reason": event.reason,
+        "request_id": event.request_id,
+        "client_address": event.client_address,
+        "prev_hash": event.prev_hash,
+    }
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def digest(event: AuditEvent) -> str:
+    return hashlib.sha256(canonical(event)).hexdigest()
+
+
+def record(
+    subject: models.Model,
+    action: str,
+    changes: dict[str, Any] | None = None,
+    *,
+    reason: str | None = None,
+) -> AuditEvent:
+    """Append one event about `subject` to the chain, inside the current transaction."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from qualitas.core.models import AuditChainHead, AuditEvent
+
+    ctx = _context.get()
+    if ctx is None:
+        raise AuditContextMissing(f"audit event '{action}' written outside an audit context")
+    with transaction.atomic():
+        head, _ = AuditChainHead.objects.select_for_update().get_or_create(
+            pk=1, defaults={"last_event_id": 0, "last_hash": GENESIS_HASH}
+        )
+        event = AuditEvent(
+            id=head.last_event_id + 1,
+            occurred_at=timezone.now(),
+            actor=ctx.actor,
+            actor_name=ctx.actor_name,
+            action=action,
+            object_type=ContentType.objects.get_for_model(type(subject)),
+            object_id=subject.pk,
+            object_repr=str(subject)[:300],
+            changes=_plain(changes or {}),
+            reason=ctx.reason if reason is None else reason,
+            request_id=ctx.request_id,
+            client_address=ctx.client_address,
+            prev_hash=head.last_hash,
+        )
+        event.hash = digest(event)
+        event.save(force_insert=True, _from_chain=True)
+        head.last_event_id, head.last_hash = event.pk, event.hash
+        head.save(update_fields=["last_event_id", "last_hash"])
+    return event
+
+
+# --- Verification and checkpoints --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Verification:
+    """The outcome of walking the chain."""
+
+    intact: bool
+    events_checked: int
+    last_event_id: int
+    first_broken_id: int | None = None
+    problem: str = ""
+    checkpoint: str = ""
+
+
+def _broken(checked: int, last: int, at: int, problem: str) -> Verification:
+    return Verification(
+        intact=False,
+        events_checked=checked,
+        last_event_id=last,
+        first_broken_id=at,
+        problem=problem,
+    )
+
+
+def verify_chain(*, checkpoint_dir: Path | None = None) -> Verification:
+    """Walk every event in order; report the first one that was altered, removed or moved."""
+    from qualitas.core.models import AuditEvent
+
+    expected_id, expected_prev, checked = 1, GENESIS_HASH, 0
+    checkpoint = read_checkpoint(checkpoint_dir)
+    hash_at_checkpoint = None
+    for event in AuditEvent.objects.order_by("id").iterator(chunk_size=2000):
+        n = event.pk
+        if n > expected_id:
+            return _broken(
+                checked, n, expected_id, f"event #{expected_id} is missing (next is #{n})"
+            )
+        if event.prev_hash != expected_prev:
+            return _broken(
+                checked,
+                n,
+                n,
+                f"event #{n} does not follow event #{n - 1} (removed, inserted or moved)",
+            )
+        if digest(event) != event.hash:
+            return _broken(checked, n, n, f"event #{n} was altered after it was written")
+        if checkpoint is not None and n == checkpoint["last_event_id"]:
+            hash_at_checkpoint = event.hash
+        expected_id, expected_prev, checked = n + 1, event.hash, checked + 1
+    last = expected_id - 1
+    if checkpoint is None:
+        return Verification(
+            intact=True,
+            events_checked=checked,
+            last_event_id=last,
+            checkpoint="no checkpoint to compare with",
+        )
+    at, when = checkpoint["last_event_id"], checkpoint["created_at"]
+    if at > last:
+        problem = f"the checkpoint of {when} saw event #{at}, the chain ends at #{last}"
+        return _broken(checked, last, last + 1, problem)
+    if hash_at_checkpoint != checkpoint["last_hash"]:
+        problem = f"event #{at} differs from the checkpoint of {when}: the chain was rewritten"
+        return _broken(checked, last, at, problem)
+    return Verification(
+        intact=True,
+        events_checked=checked,
+        last_event_id=last,
+        checkpoint=f"matches the checkpoint at event #{at}",
+    )
+
+
+def checkpoint_dir() -> Path:
+    return Path(settings.AUDIT_CHECKPOINT_DIR)
+
+
+def _checkpoint_key() -> bytes:
+    """The HMAC key: from the environment, or a file kept beside the data, never in the database."""
+    if settings.AUDIT_CHECKPOINT_KEY:
+        return str(settings.AUDIT_CHECKPOINT_KEY).encode()
+    key_file = Path(settings.AUDIT_CHECKPOINT_KEY_FILE)
+    if not key_file.exists():
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(secrets.token_hex(32))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip().encode()
+
+
+def _mac(payload: dict[str, Any]) -> str:
+    body = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
+    return hmac.new(_checkpoint_key(), body, hashlib.sha256).hexdigest()
+
+
+def write_checkpoint(directory: Path | None = None) -> dict[str, Any] | None:
+    """Sign the current chain head into `directory/latest.json` (and a dated copy)."""
+    from qualitas.core.models import AuditChainHead
+
+    head = AuditChainHead.objects.filter(pk=1).first()
+    if head is None or head.last_event_id == 0:
+        return None
+    target = directory or checkpoint_dir()
+    latest = read_checkpoint(target)
+    if latest is not None and latest["last_event_id"] == head.last_event_id:
+        return latest
+    payload = {
+        "last_event_id": head.last_event_id,
+        "last_hash": head.last_hash,
+        "created_at": timezone.now().isoformat(timespec="seconds"),
+    }
+    signed = {**payload, "hmac": _mac(payload)}
+    target.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(signed, indent=2)
+    (target / f"checkpoint-{head.last_event_id:012d}.json").write_text(text)
+    (target / "latest.json").write_text(text)
+    return signed
+
+
+def read_checkpoint(directory: Path | None = None) -> dict[str, Any] | None:
+    """The latest checkpoint, after checking its HMAC; a forged one is an error."""
+    path = (directory or checkpoint_dir()) / "latest.json"
+    if not path.exists():
+        return None
+    signed = json.loads(path.read_text())
+    payload = {k: signed[k] for k in ("last_event_id", "last_hash", "created_at")}
+    if not hmac.compare_digest(_mac(payload), str(signed.get("hmac", ""))):
+        raise CheckpointForged(f"{path} does not carry a valid signature")
+    return payload
+
+
+class CheckpointForged(RuntimeError):
+    """The checkpoint file was not written with this installation's key."""

@@ -1,0 +1,337 @@
+"""The audit trail: captured for every write, fail-closed, append-only and tamper-evident."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import DatabaseError, connection, transaction
+from django.test import override_settings
+
+from qualitas.core import audit, services
+from qualitas.core.models import AuditEvent, Role, Site, User
+from qualitas.core.models.audit import AppendOnlyViolation
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _events_for(obj: object) -> list[AuditEvent]:
+    from django.contrib.contenttypes.models import ContentType
+
+    return list(
+        AuditEvent.objects.filter(
+            object_type=ContentType.objects.get_for_model(type(obj)),
+            object_id=obj.pk,  # type: ignore[attr-defined]
+        ).order_by("id")
+    )
+
+
+@pytest.fixture
+def checkpoints(tmp_path: Path) -> Iterator[Path]:
+    with override_settings(
+        AUDIT_CHECKPOINT_DIR=tmp_path / "checkpoints",
+        AUDIT_CHECKPOINT_KEY_FILE=tmp_path / "checkpoint.key",
+        AUDIT_CHECKPOINT_KEY="",
+    ):
+        yield tmp_path / "checkpoints"
+
+
+def _raw(sql: str, params: list[object] | None = None) -> None:
+    """Edit the database behind the application's back, as someone with SQL access could."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # A database superuser can skip ordinary triggers for their session.
+            cursor.execute("SET LOCAL session_replication_role = replica")
+        cursor.execute(sql, params or [])
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL session_replication_role = origin")
+
+
+# --- Capture ---------------------------------------------------------------------------------
+
+
+def test_a_service_write_records_who_what_and_the_new_values(admin: User) -> None:
+    site = services.create_site(actor=admin, code="SHF", name="Sheffield Works")
+
+    (event,) = _events_for(site)
+
+    assert (event.action, event.actor, event.actor_name) == ("create", admin, admin.printed_name)
+    assert event.changes["name"] == {"old": None, "new": "Sheffield Works"}
+    assert event.object_repr == "SHF Sheffield Works"
+    assert event.occurred_at.utcoffset().total_seconds() == 0
+
+
+def test_a_change_records_old_and_new_values_of_changed_fields_only(admin: User) -> None:
+    site = services.create_site(actor=admin, code="SHF", name="Sheffield Works")
+
+    services.update_site(site, actor=admin, name="Sheffield Plant", address="Don Valley")
+
+    event = _events_for(site)[-1]
+    assert event.action == "update"
+    assert event.changes == {
+        "name": {"old": "Sheffield Works", "new": "Sheffield Plant"},
+        "address": {"old": "", "new": "Don Valley"},
+    }
+
+
+def test_related_records_are_named_as_well_as_numbered(admin: User) -> None:
+    site = services.create_site(actor=admin, code="SHF", name="Sheffield Works")
+    person = UserFactory(username="pat")
+
+    services.update_user(person, actor=admin, site=site)
+
+    change = _events_for(person)[-1].changes["site"]
+    assert change == {"old": None, "new": site.pk, "new_label": "SHF Sheffield Works"}
+
+
+def test_a_password_change_is_recorded_without_the_password(admin: User) -> None:
+    person = UserFactory(username="pat")
+
+    services.set_password(person, actor=admin, password="Lantern-Meadow-17")
+
+    event = _events_for(person)[-1]
+    assert event.changes == {"password": {"old": None, "new": "(changed)"}}
+    assert "Lantern" not in json.dumps(event.changes)
+
+
+def test_an_api_call_records_its_request_id_and_client_address(
+    api_for: object, admin: User
+) -> None:
+    api = api_for(admin)  # type: ignore[operator]
+
+    response = api.client.post(
+        "/api/v1/sites",
+        {"code": "LDS", "name": "Leeds"},
+        content_type="application/json",
+        headers={**api.headers, "X-Request-ID": "req-0123456789"},
+        REMOTE_ADDR="203.0.113.7",
+    )
+
+    (event,) = _events_for(Site.objects.get(pk=response.json()["id"]))
+    assert (event.request_id, event.client_address) == ("req-0123456789", "203.0.113.7")
+
+
+def test_role_grants_revocations_and_deactivation_are_audited(admin: User) -> None:
+    person = UserFactory(username="pat")
+    assignment = services.grant_role(person, actor=admin, role=Role.objects.get(code="auditor"))
+    services.revoke_role(assignment, actor=admin)
+    services.deactivate_user(person, actor=admin)
+
+    kinds = [
+        (e.action, e.object_type.model, sorted(e.changes))
+        for e in AuditEvent.objects.filter(actor=admin).order_by("id")
+    ]
+
+    assert kinds[0][:2] == ("create", "roleassignment")
+    assert kinds[1][:2] == ("delete", "roleassignment")
+    assert kinds[2] == ("update", "user", ["is_active"])
+
+
+def test_nothing_is_recorded_when_the_service_fails(admin: User) -> None:
+    before = AuditEvent.objects.count()
+
+    with pytest.raises(Exception, match="never reused"):
+        services.create_user(actor=admin, username="admin", password=None)
+
+    assert AuditEvent.objects.count() == before
+
+
+def test_an_event_and_its_change_commit_or_roll_back_together(admin: User) -> None:
+    before = AuditEvent.objects.count()
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        services.create_site(actor=admin, code="GONE", name="Never saved")
+        raise RuntimeError("the caller's transaction fails later")
+
+    assert AuditEvent.objects.count() == before
+    assert not Site.objects.filter(code="GONE").exists()
+
+
+# --- Fail closed -----------------------------------------------------------------------------
+
+
+def test_saving_an_audited_model_outside_a_service_raises_and_saves_nothing() -> None:
+    with pytest.raises(audit.AuditContextMissing, match="outside an audit context"):
+        Site(code="X", name="Sneaky").save()
+
+    assert not Site.objects.filter(code="X").exists()
+
+
+def test_a_sign_in_does_not_need_an_audit_context(client: object) -> None:
+    UserFactory(username="alice")
+
+    response = client.post("/login/", {"username": "alice", "password": "Correct-Horse-Battery-9"})  # type: ignore[attr-defined]
+
+    assert response.status_code == 302
+
+
+def test_people_and_sites_are_never_deleted(admin: User) -> None:
+    site = services.create_site(actor=admin, code="SHF", name="Sheffield")
+    person = UserFactory(username="pat")
+
+    with pytest.raises(audit.DeletionRefused), transaction.atomic():
+        site.delete()
+    with audit.context(actor=admin), pytest.raises(audit.DeletionRefused), transaction.atomic():
+        User.objects.filter(pk=person.pk).delete()
+
+    assert Site.objects.filter(pk=site.pk).exists()
+    assert User.objects.filter(pk=person.pk).exists()
+
+
+# --- Append-only -----------------------------------------------------------------------------
+
+
+def test_the_app_refuses_to_change_or_remove_events(admin: User) -> None:
+    services.create_site(actor=admin, code="SHF", name="Sheffield")
+    event = AuditEvent.objects.latest("id")
+
+    event.reason = "rewritten"
+    with pytest.raises(AppendOnlyViolation):
+        event.save()
+    with pytest.raises(AppendOnlyViolation):
+        AuditEvent.objects.filter(pk=event.pk).update(reason="rewritten")
+    with pytest.raises(AppendOnlyViolation):
+        AuditEvent.objects.filter(pk=event.pk).delete()
+    with pytest.raises(AppendOnlyViolation):
+        event.delete()
+
+    assert AuditEvent.objects.get(pk=event.pk).reason == ""
+
+
+@pytest.mark.postgres
+def test_postgresql_refuses_update_and_delete_from_the_apps_own_connection(admin: User) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("the append-only trigger exists on PostgreSQL only")
+    services.create_site(actor=admin, code="SHF", name="Sheffield")
+    last = AuditEvent.objects.latest("id").pk
+
+    for sql in (
+        "UPDATE core_auditevent SET reason = 'x' WHERE id = %s",
+        "DELETE FROM core_auditevent WHERE id = %s",
+    ):
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+            connection.cursor().execute(sql, [last])
+
+    assert AuditEvent.objects.filter(pk=last, reason="").exists()
+
+
+# --- Tamper evidence -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def chain(admin: User) -> list[int]:
+    for n in range(5):
+        services.create_site(actor=admin, code=f"S{n}", name=f"Site {n}")
+    return list(AuditEvent.objects.order_by("id").values_list("id", flat=True))
+
+
+def test_an_untouched_chain_verifies(chain: list[int], capsys: pytest.CaptureFixture[str]) -> None:
+    call_command("verify-audit-trail")
+
+    assert f"Audit trail intact: {len(chain)} events" in capsys.readouterr().out
+
+
+def test_an_altered_event_is_detected(chain: list[int]) -> None:
+    target = chain[-3]
+    _raw("UPDATE core_auditevent SET reason = 'nothing to see' WHERE id = %s", [target])
+
+    with pytest.raises(
+        CommandError, match=f"broken at event #{target}: event #{target} was altered"
+    ):
+        call_command("verify-audit-trail")
+
+
+def test_a_removed_event_is_detected(chain: list[int]) -> None:
+    target = chain[-3]
+    _raw("DELETE FROM core_auditevent WHERE id = %s", [target])
+
+    with pytest.raises(
+        CommandError, match=f"broken at event #{target}: event #{target} is missing"
+    ):
+        call_command("verify-audit-trail")
+
+
+def test_two_swapped_events_are_detected(chain: list[int]) -> None:
+    first, second = chain[-3], chain[-2]
+    temporary = chain[-1] + 1000
+    for source, target in ((first, temporary), (second, first), (temporary, second)):
+        _raw("UPDATE core_auditevent SET id = %s WHERE id = %s", [target, source])
+
+    result = audit.verify_chain()
+
+    assert (result.intact, result.first_broken_id) == (False, first)
+
+
+def test_an_inserted_event_is_detected(chain: list[int]) -> None:
+    last = AuditEvent.objects.get(pk=chain[-1])
+    _raw(
+        "INSERT INTO core_auditevent (id, occurred_at, actor_id, actor_name, action,"
+        " object_type_id, object_id, object_repr, changes, reason, request_id, client_address,"
+        " prev_hash, hash)"
+        " VALUES (%s, %s, NULL, 'intruder', 'update', %s, 1, 'forged', '{}', '', '', NULL, %s, %s)",
+        [last.pk + 1, last.occurred_at, last.object_type_id, last.hash, "f" * 64],
+    )
+
+    result = audit.verify_chain()
+
+    assert (result.intact, result.first_broken_id) == (False, last.pk + 1)
+
+
+def test_a_rewritten_chain_is_caught_by_the_checkpoint(chain: list[int], checkpoints: Path) -> None:
+    audit.write_checkpoint()
+    # Someone with database rights alters an event and recomputes every hash after it.
+    target = AuditEvent.objects.get(pk=chain[1])
+    _raw("UPDATE core_auditevent SET reason = 'backdated approval' WHERE id = %s", [target.pk])
+    prev = AuditEvent.objects.get(pk=chain[0]).hash
+    for event in AuditEvent.objects.filter(pk__gte=target.pk).order_by("id"):
+        event.prev_hash = prev
+        new_hash = audit.digest(event)
+        _raw(
+            "UPDATE core_auditevent SET prev_hash = %s, hash = %s WHERE id = %s",
+            [prev, new_hash, event.pk],
+        )
+        prev = new_hash
+    assert audit.verify_chain(checkpoint_dir=checkpoints / "nowhere").intact is True
+
+    result = audit.verify_chain()
+
+    assert result.intact is False
+    assert "the chain was rewritten" in result.problem
+
+
+def test_a_forged_checkpoint_is_refused(chain: list[int], checkpoints: Path) -> None:
+    audit.write_checkpoint()
+    latest = checkpoints / "latest.json"
+    forged = json.loads(latest.read_text())
+    forged["last_hash"] = "0" * 64
+    latest.write_text(json.dumps(forged))
+
+    with pytest.raises(CommandError, match="checkpoint is not genuine"):
+        call_command("verify-audit-trail")
+
+
+def test_a_truncated_chain_is_caught_by_the_checkpoint(chain: list[int], checkpoints: Path) -> None:
+    audit.write_checkpoint()
+    _raw("DELETE FROM core_auditevent WHERE id = %s", [chain[-1]])
+
+    result = audit.verify_chain()
+
+    assert result.intact is False
+    assert f"saw event #{chain[-1]}" in result.problem
+
+
+def test_tick_writes_a_checkpoint_once(
+    chain: list[int], checkpoints: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    call_command("tick", "--job", "audit-checkpoint")
+    first = (checkpoints / "latest.json").read_text()
+    call_command("tick", "--job", "audit-checkpoint")
+
+    assert f"checkpoint at event #{chain[-1]}" in capsys.readouterr().out
+    assert (checkpoints / "latest.json").read_text() == first
+    assert len(list(checkpoints.glob("checkpoint-*.json"))) == 1
+    assert audit.verify_chain().checkpoint == f"matches the checkpoint at event #{chain[-1]}"
