@@ -22,8 +22,9 @@ tables are laid out:
 * normal and reduced: s <= 13 down arrow, s = 14 Ac 0 Re 1, s = 15 up arrow,
   s = 16 down arrow, s = 17..24 the sequence below, s = 25 and 26 only for
   letters A-E (n <= 13), beyond that up arrows;
-* tightened: s <= 14 down arrow, s = 15 Ac 0 Re 1, s = 16 and 17 down arrows,
-  s = 18..24 the sequence below, s = 25 and 26 only for letters A-E.
+* tightened: s <= 14 down arrow, s = 15 Ac 0 Re 1 (letters B-R; the cell A at
+  AQL 10 is a down arrow), s = 16 and 17 down arrows, s = 18..24 the sequence
+  below, s = 25 and 26 only for letters A-E.
 
 Arrows are followed down or up the AQL column to the first plan ("use the
 first sampling plan below/above the arrow"); the sample size is that of the
@@ -93,6 +94,8 @@ AQLS: tuple[float, ...] = (
 LEVELS = ("S-1", "S-2", "S-3", "S-4", "I", "II", "III")
 
 # Table I: lot size upper bounds and the code letter for S-1, S-2, S-3, S-4, I, II, III.
+# Every cell checked against AQLSchemes (J. S. Lawson, CRAN, R/AAZ14Single.R) and a
+# reproduction of the Z1.4 table (tests/spc/sampling_reference.py names the sources).
 CODE_LETTERS: tuple[tuple[float, str], ...] = (
     (8, "AAAAAAB"),
     (15, "AAAAABC"),
@@ -117,6 +120,13 @@ REDUCED_SIZES = (2, 2, 2, 3, 5, 8, 13, 20, 32, 50, 80, 125, 200, 315, 500, 800)
 
 Plan = tuple[int, int]
 # Plans along the diagonals s = 17..26 (normal, reduced) and s = 18..26 (tightened).
+# Verification (tests/spc/sampling_reference.py): every normal and tightened cell, after the
+# arrows, agrees with AQLSchemes (R/AAZ14Single.R) and, for AQL 0.65-15, with Tables 1-A and
+# 1-B of nibs.org FMOC/DPW_AC/AC-TABLE.ASC (from MIL-STD-105E), except the unverified corners:
+# normal A at AQL 10 and tightened R at AQL 0.015; letter S (Ac 1 Re 2 at AQL 0.025) agrees
+# with AQLSchemes only.  The Z1.4 reduced sequence agrees with AQLSchemes alone (letters C-R up
+# to AQL 650; rows A and B from AQL 10 and the column AQL 1000 differ there, unresolved).  The
+# ISO 2859-1:1999 reduced sequence (Re = Ac + 1) is unverified: the one encoding found disagrees.
 NORMAL_SEQUENCE: tuple[Plan, ...] = (
     (1, 2),
     (2, 3),
@@ -190,7 +200,11 @@ def _cell(inspection: str, standard: str, i: int, j: int) -> Cell:
         if s <= 14 or s in (16, 17):
             return "down"
         if s == 15:
-            return (0, 1)
+            # Table II-B has no Ac 0 Re 1 in row A: the cell A / AQL 10 is part of a
+            # down arrow (to D, n = 8, Ac 1 Re 2), so the 0/1 diagonal starts at B.
+            # Sources: nibs.org FMOC/DPW_AC/AC-TABLE.ASC Table 1-B (from MIL-STD-105E
+            # Table II-B) and AQLSchemes (J. Lawson, CRAN) AAZ14Single.R, tightened.
+            return (0, 1) if i > 0 else "down"
         if s <= 24 or (s <= 26 and small_letter):
             return TIGHTENED_SEQUENCE[s - 18]
         return "up"

@@ -3,6 +3,7 @@ import math
 
 import numpy as np
 import pytest
+import sampling_reference as ref
 from scipy import optimize, stats
 
 from qualitas.spc import (
@@ -13,6 +14,7 @@ from qualitas.spc import (
     sampling_plan,
     weibull_fit,
 )
+from qualitas.spc.sampling import code_letter
 
 
 def test_montgomery_mil_std_105e_example() -> None:
@@ -105,8 +107,9 @@ def test_every_cell_resolves_and_plans_tighten() -> None:
                 r = sampling_plan(lot, aql, level=level, inspection="reduced")
                 assert n.sample_size <= lot and n.rejection_number > n.acceptance_number
                 assert r.sample_size <= n.sample_size
-                # tightened never accepts more at the same sample size
-                if t.sample_size == n.sample_size:
+                # tightened never accepts more at the same tabled sample size (same plan row;
+                # with 100 % inspection both sample sizes are the lot size, whatever the row)
+                if t.plan_letter == n.plan_letter:
                     assert t.acceptance_number <= n.acceptance_number
 
 
@@ -229,3 +232,89 @@ def test_weibull_errors() -> None:
         weibull_fit([10.0, -1.0, 3.0])
     with pytest.raises(SpcInputError, match="flags given"):
         weibull_fit([10.0, 20.0, 30.0], censored=[False])
+
+
+# Every cell of Table I and of the master tables against two public encodings of MIL-STD-105E
+# (see sampling_reference.py for the sources and for the cells left unverified).
+
+
+def _lot_for_letter(letter: str) -> tuple[int, str]:
+    """A lot size and inspection level that give ``letter`` in Table I (the largest such lot)."""
+    best: tuple[int, str] | None = None
+    for _first, last, letters in ref.TABLE_I:
+        for level, tabled in zip(ref.LEVELS, letters, strict=True):
+            lot = last if last is not None else 10**7
+            if tabled == letter and (best is None or lot > best[0]):
+                best = (lot, level)
+    assert best is not None
+    return best
+
+
+def test_table_i_every_lot_class_and_level() -> None:
+    # MIL-STD-105E Table I, both ends of every lot-size class (AQLSchemes, Z1.4 how-to table).
+    for first, last, letters in ref.TABLE_I:
+        for level, letter in zip(ref.LEVELS, letters, strict=True):
+            for lot in (first, last if last is not None else 10**8):
+                assert code_letter(lot, level) == letter, (lot, level)
+
+
+@pytest.mark.parametrize(
+    ("inspection", "table"),
+    [
+        ("normal", ref.NORMAL_PLANS),  # Table II-A (AQLSchemes; Table 1-A of nibs.org)
+        ("tightened", ref.TIGHTENED_PLANS),  # Table II-B (AQLSchemes; Table 1-B of nibs.org)
+        ("reduced", ref.REDUCED_PLANS_Z14),  # Table II-C, MIL-STD-105E / Z1.4 (AQLSchemes)
+    ],
+)
+def test_master_table_every_cell(inspection: str, table: dict[str, str]) -> None:
+    checked = 0
+    for letter in ref.LETTERS:
+        lot, level = _lot_for_letter(letter)
+        for aql in ref.AQLS:
+            expected = ref.plan(table, letter, aql)
+            if expected is None:
+                continue
+            n, ac, re = expected
+            got = sampling_plan(lot, aql, level=level, inspection=inspection)
+            assert got.code_letter == letter
+            assert (got.acceptance_number, got.rejection_number) == (ac, re), (letter, aql)
+            if n >= lot:
+                assert got.hundred_percent and got.sample_size == lot, (letter, aql)
+            else:
+                assert not got.hundred_percent and got.sample_size == n, (letter, aql)
+            checked += 1
+    assert checked == {"normal": 415, "tightened": 415, "reduced": 384}[inspection]
+
+
+@pytest.mark.parametrize(
+    ("inspection", "table"),
+    [("normal", ref.NIBS_NORMAL), ("tightened", ref.NIBS_TIGHTENED)],
+)
+def test_nibs_tables_1a_1b(inspection: str, table: dict[str, str]) -> None:
+    # Second source for Tables II-A and II-B (AQL 0.65-15): follow its arrows cell by cell.
+    for letter in table:
+        lot, level = _lot_for_letter(letter)
+        for aql in ref.NIBS_AQLS:
+            expected = ref.nibs_plan(table, letter, aql)
+            if expected is None:  # normal A / AQL 10 (up arrow in the top row) or cut off
+                assert (inspection, letter, aql) in {
+                    ("normal", "A", 10.0),
+                    ("tightened", "L", 15.0),
+                }
+                continue
+            got = sampling_plan(lot, aql, level=level, inspection=inspection)
+            assert (got.plan_letter, got.acceptance_number, got.rejection_number) == expected
+
+
+def test_tightened_letter_a_at_aql_10_is_a_down_arrow() -> None:
+    # MIL-STD-105E Table II-B: row A has no Ac 0 Re 1; A / AQL 10 is a down arrow to D (n = 8,
+    # Ac 1 Re 2).  Sources: Table 1-B of nibs.org AC-TABLE.ASC and AQLSchemes (AAZ14Single.R).
+    # Before the fix the engine gave n = 2, Ac 0 Re 1.
+    plan = sampling_plan(8, 10, inspection="tightened")  # lot 2-8, level II: letter A
+    assert (plan.code_letter, plan.plan_letter) == ("A", "D")
+    assert (plan.acceptance_number, plan.rejection_number) == (1, 2)
+    assert plan.hundred_percent and plan.sample_size == 8  # n = 8 >= lot
+    # B at AQL 10 goes down to the same plan; B at 6.5 keeps Ac 0 Re 1 with n = 3.
+    b = sampling_plan(15, 10, inspection="tightened")
+    assert (b.plan_letter, b.acceptance_number, b.rejection_number) == ("D", 1, 2)
+    assert sampling_plan(15, 6.5, inspection="tightened").rejection_number == 1
