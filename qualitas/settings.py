@@ -244,6 +244,19 @@ AUDIT_CHECKPOINT_KEY_FILE = Path(
     env_str("QUALITAS_AUDIT_CHECKPOINT_KEY_FILE", str(DATA_DIR / "audit-checkpoint.key"))
 )
 
+# Record numbering: a JSON object overriding a record type's pattern,
+# e.g. {"nonconformance": "NCR-{year}-{seq:05}"}; placeholders {prefix}, {year}, {seq}.
+NUMBER_PATTERNS = env_str("QUALITAS_NUMBER_PATTERNS", "{}")
+
+# Attachments.
+MAX_ATTACHMENT_MB = env_int("QUALITAS_MAX_ATTACHMENT_MB", default=25)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# Electronic signatures: failed password entries before signing is locked, and for how long.
+SIGNATURE_FAILURE_LIMIT = env_int("QUALITAS_SIGNATURE_FAILURES", default=3)
+SIGNATURE_LOCK_MINUTES = env_int("QUALITAS_SIGNATURE_LOCK_MINUTES", default=30)
+
 # Personal access tokens for the API.
 API_TOKEN_DEFAULT_DAYS = env_int("QUALITAS_TOKEN_DEFAULT_DAYS", default=90)
 API_TOKEN_MAX_DAYS = env_int("QUALITAS_TOKEN_MAX_DAYS", default=366)
@@ -292,6 +305,8 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "qualitas@localhost")
+# Where people reach Qualitas: used in links inside e-mails.
+SITE_URL = env_str("QUALITAS_SITE_URL", "http://localhost:8000")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Background jobs ----------------------------------------------------------------------

@@ -17,6 +17,7 @@ os.environ.setdefault(
 )
 
 from qualitas.settings import *  # noqa: F403
+from qualitas.settings import INSTALLED_APPS as PRODUCTION_APPS
 from qualitas.settings import PASSWORD_HASHERS as PRODUCTION_PASSWORD_HASHERS
 
 # Argon2 is deliberately slow; tests that check hashing use PRODUCTION_PASSWORD_HASHERS.
@@ -26,3 +27,6 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 CELERY_BROKER_URL = ""
 CELERY_TASK_ALWAYS_EAGER = True
+
+# A record type that exists only in the tests (its migration lives beside it).
+INSTALLED_APPS = [*PRODUCTION_APPS, "tests.recordtypes"]

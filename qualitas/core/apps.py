@@ -14,8 +14,11 @@ class CoreConfig(AppConfig):
 
         from qualitas.core import audit, navigation, setup
         from qualitas.core.models import (
+            ActionItem,
             ApiToken,
+            Attachment,
             Department,
+            RecordLink,
             Role,
             RoleAssignment,
             RolePermission,
@@ -32,6 +35,12 @@ class CoreConfig(AppConfig):
         audit.register(RolePermission, protect_delete=False)
         audit.register(RoleAssignment, exclude=("granted_at",), protect_delete=False)
         audit.register(ApiToken, exclude=("last_used_at",), secret=("token_hash",))
+        audit.register(ActionItem)
+        audit.register(Attachment)
+        audit.register(RecordLink, protect_delete=False)
+        # Periodic jobs register themselves on import.
+        from qualitas.core import notifications  # noqa: F401 - registers its periodic job
+
         signals.post_init.connect(audit.on_post_init, dispatch_uid="qualitas-audit-init")
         signals.pre_save.connect(audit.on_pre_save, dispatch_uid="qualitas-audit-pre-save")
         signals.post_save.connect(audit.on_post_save, dispatch_uid="qualitas-audit-post-save")

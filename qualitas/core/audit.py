@@ -277,7 +277,9 @@ def on_pre_save(
         )
     if spec.regulated and not adding and not ctx.reason.strip():
         raise InvalidInput.for_field("reason", "Give a reason for this change.")
-    action = "create" if adding else "update"
+    # The workflow marks a state change as a transition and names it in the changes.
+    action = getattr(instance, "_audit_action", None) or ("create" if adding else "update")
+    changes.update(getattr(instance, "_audit_extra", None) or {})
     instance._audit_pending = (action, changes)  # type: ignore[attr-defined]
 
 
@@ -288,6 +290,8 @@ def on_post_save(sender: type[models.Model], instance: models.Model, **_: Any) -
     action, changes = pending
     record(instance, action, changes)
     instance._audit_pending = None  # type: ignore[attr-defined]
+    instance._audit_action = None  # type: ignore[attr-defined]
+    instance._audit_extra = None  # type: ignore[attr-defined]
     instance._audit_snapshot = snapshot(instance)  # type: ignore[attr-defined]
 
 

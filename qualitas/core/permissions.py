@@ -161,6 +161,23 @@ def require(user: User | AnonymousUser | None, code: str, *, site: Site | None =
         raise PermissionDenied(f"You may not do this{where}: it needs '{spec.description}'")
 
 
+def sites_with_perm(user: User | AnonymousUser | None, code: str) -> set[int] | None:
+    """The site ids where the user holds `code`; None means every site; empty means nowhere."""
+    if code not in PERMISSIONS:
+        raise ValueError(f"unknown permission {code!r}")
+    if user is None or not user.is_authenticated or not user.is_active:
+        return set()
+    if user.is_superuser:
+        return None
+    sites: set[int] = set()
+    for site_id, codes in _permission_map(user).items():
+        if code in codes or ALL in codes:
+            if site_id is None:
+                return None
+            sites.add(site_id)
+    return sites
+
+
 def permissions_of(user: User) -> set[str]:
     """Every permission code the user holds somewhere (for /me and the UI)."""
     if user.is_superuser:

@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 from openapi_spec_validator import validate
 
-from qualitas.core import services
+from qualitas.core import permissions, services
 from qualitas.core.models import Site, User
 from tests.conftest import ApiClient
 from tests.factories import UserFactory
@@ -188,7 +188,8 @@ def test_roles_are_listed_with_their_permissions(api_for: object, viewer: User) 
         "viewer",
         "administrator",
     }
-    assert roles["viewer"]["permissions"] == ["org.view_directory"]
+    assert roles["viewer"]["permissions"] == sorted(permissions.DEFAULT_GRANTS["viewer"])
+    assert not any(code.startswith("org.manage") for code in roles["viewer"]["permissions"])
     assert "*" in roles["administrator"]["permissions"]
 
 

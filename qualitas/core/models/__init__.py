@@ -1,20 +1,36 @@
-"""Core models: the organisation, who may do what, API tokens and notifications."""
+"""Core models: organisation, the audit trail, the record base and its cross-cutting parts."""
 
+from qualitas.core.models.actions import ActionItem, ActionState, ReminderLog
+from qualitas.core.models.attachments import Attachment
 from qualitas.core.models.audit import AuditAction, AuditChainHead, AuditEvent
+from qualitas.core.models.links import LinkKind, RecordLink
 from qualitas.core.models.notifications import Notification
 from qualitas.core.models.org import Department, Role, RoleAssignment, RolePermission, Site, User
+from qualitas.core.models.records import NumberSequence, Priority, QualityRecord
+from qualitas.core.models.signatures import Meaning, Signature
 from qualitas.core.models.tokens import ApiToken
 
 __all__ = [
+    "ActionItem",
+    "ActionState",
     "ApiToken",
+    "Attachment",
     "AuditAction",
     "AuditChainHead",
     "AuditEvent",
     "Department",
+    "LinkKind",
+    "Meaning",
     "Notification",
+    "NumberSequence",
+    "Priority",
+    "QualityRecord",
+    "RecordLink",
+    "ReminderLog",
     "Role",
     "RoleAssignment",
     "RolePermission",
+    "Signature",
     "Site",
     "User",
 ]

@@ -1,0 +1,102 @@
+"""The quality record base every module's record type builds on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.contenttypes.fields import GenericRelation
+from django.db import models
+
+
+class Priority(models.TextChoices):
+    LOW = "low", "Low"
+    MEDIUM = "medium", "Medium"
+    HIGH = "high", "High"
+    CRITICAL = "critical", "Critical"
+
+
+class QualityRecordQuerySet(models.QuerySet[Any]):
+    """Quality records change one at a time through services, and are never deleted."""
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        from qualitas.core.audit import DeletionRefused
+
+        raise DeletionRefused("Quality records are never deleted; cancel them with a reason.")
+
+    def update(self, **kwargs: Any) -> int:
+        raise RuntimeError(
+            "Quality records change through services (one audited save per record), "
+            "not through QuerySet.update()"
+        )
+
+
+class QualityRecord(models.Model):
+    """Common fields of every quality record: identity, state, ownership, dates, version.
+
+    `state` is set only by qualitas.core.workflow; `version` rises with every change and
+    makes writes from stale copies fail (optimistic locking).
+    """
+
+    number = models.CharField(max_length=40, unique=True, editable=False)
+    title = models.CharField(max_length=200)
+    state = models.CharField(max_length=40, editable=False, db_index=True)
+    owner = models.ForeignKey(
+        "core.User", on_delete=models.PROTECT, related_name="%(app_label)s_%(class)s_owned"
+    )
+    department = models.ForeignKey(
+        "core.Department",
+        on_delete=models.PROTECT,
+        related_name="%(app_label)s_%(class)s_records",
+        null=True,
+        blank=True,
+    )
+    site = models.ForeignKey(
+        "core.Site",
+        on_delete=models.PROTECT,
+        related_name="%(app_label)s_%(class)s_records",
+        null=True,
+        blank=True,
+    )
+    priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.MEDIUM)
+    due_on = models.DateField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        "core.User", on_delete=models.PROTECT, related_name="%(app_label)s_%(class)s_created"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_by = models.ForeignKey(
+        "core.User", on_delete=models.PROTECT, related_name="%(app_label)s_%(class)s_updated"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    attachments = GenericRelation(
+        "core.Attachment", object_id_field="object_id", content_type_field="object_type"
+    )
+    actions = GenericRelation(
+        "core.ActionItem", object_id_field="object_id", content_type_field="object_type"
+    )
+    signatures = GenericRelation(
+        "core.Signature", object_id_field="object_id", content_type_field="object_type"
+    )
+
+    objects = QualityRecordQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.title}"
+
+
+class NumberSequence(models.Model):
+    """The last number handed out in one numbering scope (e.g. NC-2026-); locked per use."""
+
+    scope = models.CharField(max_length=60, unique=True)
+    last_value = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["scope"]
+
+    def __str__(self) -> str:
+        return f"{self.scope}{self.last_value}"

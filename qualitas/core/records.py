@@ -1,0 +1,214 @@
+"""Record types: what a module declares, and the core services every record type gets.
+
+A module declares its record type once, in its AppConfig.ready():
+
+    records.register(RecordType(model=Nonconformance, key="nonconformance", prefix="NC",
+                                workflow=WORKFLOW, permissions=RecordPermissions(...), ...))
+
+and from then on numbering, the audit trail, optimistic locking, workflow transitions,
+signatures, attachments, links and actions work for it the same way in the UI, the API
+and the CLI.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import Q, QuerySet
+
+from qualitas.core import audit, events, numbering, permissions
+from qualitas.core.errors import Conflict, FieldError, InvalidInput, NotFound
+from qualitas.core.validation import clean_or_raise
+
+if TYPE_CHECKING:
+    from qualitas.core.models import QualityRecord, User
+    from qualitas.core.workflow import Workflow
+
+
+class RecordLocked(Conflict):
+    """The record is approved, effective or closed: a change needs a new revision or record."""
+
+
+@dataclass(frozen=True)
+class RecordPermissions:
+    """Permission codes for seeing, raising and editing records of one type."""
+
+    view: str
+    create: str
+    edit: str
+
+
+@dataclass(frozen=True)
+class RecordType:
+    """Everything the core needs to know about one kind of quality record."""
+
+    model: type[QualityRecord]
+    key: str
+    label: str
+    prefix: str
+    workflow: Workflow
+    permissions: RecordPermissions
+    resource: str
+    editable_fields: tuple[str, ...]
+    number_pattern: str = "{prefix}-{year}-{seq:04}"
+    regulated: bool = False
+    # Who stands in which relation to a record, beyond owner and creator (assignee, approver…).
+    relations: dict[str, Callable[[Any], Iterable[int]]] = field(default_factory=dict)
+    # Fields left out of the signed content (derived or bookkeeping fields).
+    unsigned_fields: tuple[str, ...] = ()
+    detail_url_name: str | None = None
+
+    @property
+    def label_plural(self) -> str:
+        return f"{self.label}s"
+
+
+RECORD_TYPES: dict[str, RecordType] = {}
+
+
+def register(record_type: RecordType) -> RecordType:
+    """Declare a record type; the core audits it and serves it from then on."""
+    numbering.validate_pattern(record_type.number_pattern)
+    RECORD_TYPES[record_type.key] = record_type
+    audit.register(record_type.model, regulated=record_type.regulated)
+    return record_type
+
+
+def type_of(record_or_model: Any) -> RecordType:
+    model = record_or_model if isinstance(record_or_model, type) else type(record_or_model)
+    for record_type in RECORD_TYPES.values():
+        if record_type.model is model:
+            return record_type
+    raise LookupError(f"{model.__name__} is not a registered record type")
+
+
+def by_resource(resource: str) -> RecordType:
+    for record_type in RECORD_TYPES.values():
+        if record_type.resource == resource:
+            return record_type
+    raise NotFound(f"No record type at /{resource}.")
+
+
+# --- Who sees what -----------------------------------------------------------------------------
+
+
+def visible_to(user: User, record_type: RecordType) -> QuerySet[Any]:
+    """Records of this type the user may see: in the sites where they hold the view
+    permission, plus those they own or raised."""
+    records = record_type.model.objects.select_related("owner", "site", "department")
+    sites = permissions.sites_with_perm(user, record_type.permissions.view)
+    if sites is None:
+        return records
+    return records.filter(Q(site_id__in=sites) | Q(owner=user) | Q(created_by=user))
+
+
+def get_visible(user: User, record_type: RecordType, pk: int) -> Any:
+    record = visible_to(user, record_type).filter(pk=pk).first()
+    if record is None:
+        raise NotFound(f"No {record_type.label.lower()} with id {pk}.")
+    return record
+
+
+def relation_members(record: QualityRecord, relation: str) -> set[int]:
+    """Ids of the users who stand in `relation` to the record."""
+    if relation == "owner":
+        return {record.owner.pk}
+    if relation == "creator":
+        return {record.created_by.pk}
+    resolver = type_of(record).relations.get(relation)
+    if resolver is None:
+        raise ValueError(f"{type_of(record).key} declares no relation {relation!r}")
+    return set(resolver(record))
+
+
+# --- Create and edit ---------------------------------------------------------------------------
+
+
+@audit.service
+def create(record_type: RecordType, *, actor: User, **fields: Any) -> Any:
+    """Raise a new record: numbered, in the workflow's initial state, audited."""
+    site = fields.get("site")
+    permissions.require(actor, record_type.permissions.create, site=site)
+    unknown = sorted(set(fields) - set(record_type.editable_fields) - {"owner"})
+    if unknown:
+        raise InvalidInput([FieldError(name, "This field cannot be set here.") for name in unknown])
+    record = record_type.model(
+        **fields,
+        state=record_type.workflow.initial,
+        created_by=actor,
+        updated_by=actor,
+    )
+    if fields.get("owner") is None:
+        record.owner = actor
+    record.number = "pending"  # replaced below, after validation, so a refusal uses no number
+    clean_or_raise(record, exclude=["number"])
+    record.number = numbering.next_number(
+        record_type.key,
+        prefix=record_type.prefix,
+        pattern=numbering.pattern_for(record_type.key, record_type.number_pattern),
+    )
+    record.save()
+    events.publish(events.RecordCreated(record_type.key, record.pk, actor.pk))
+    return record
+
+
+def _lock(record: QualityRecord) -> Any:
+    """Reload the record with a row lock for the rest of the transaction."""
+    return type(record).objects.select_for_update().select_related("updated_by").get(pk=record.pk)
+
+
+def check_version(current: QualityRecord, expected_version: int | None) -> None:
+    """Refuse a write based on a stale copy, saying who changed the record since."""
+    if expected_version is not None and current.version != expected_version:
+        raise Conflict(
+            f"{current.number} was changed by {current.updated_by.printed_name} at "
+            f"{current.updated_at:%Y-%m-%d %H:%M} UTC (now version {current.version}, you "
+            f"edited version {expected_version}). Reload it and make your change again.",
+            errors=[FieldError("version", f"Stale: the record is at version {current.version}.")],
+        )
+
+
+def may_edit(user: User, record: QualityRecord) -> bool:
+    record_type = type_of(record)
+    if record.state in record_type.workflow.locked_states:
+        return False
+    return record.owner.pk == user.pk or permissions.has_perm(
+        user, record_type.permissions.edit, site=record.site
+    )
+
+
+@audit.service
+def update(
+    record: QualityRecord,
+    *,
+    actor: User,
+    expected_version: int | None,
+    reason: str = "",
+    **changes: Any,
+) -> Any:
+    """Change a record's fields; refused on a stale version, a locked record or a wrong hand."""
+    record_type = type_of(record)
+    current = _lock(record)
+    check_version(current, expected_version)
+    if current.state in record_type.workflow.locked_states:
+        raise RecordLocked(
+            f"{current.number} is {current.get_state_display()} and can no longer be changed."
+        )
+    if not may_edit(actor, current):
+        permissions.require(actor, record_type.permissions.edit, site=current.site)
+    unknown = sorted(set(changes) - set(record_type.editable_fields))
+    if unknown:
+        raise InvalidInput([FieldError(name, "This field cannot be changed.") for name in unknown])
+    changed = [name for name, value in changes.items() if getattr(current, name) != value]
+    if not changed:
+        return current
+    for name in changed:
+        setattr(current, name, changes[name])
+    current.version += 1
+    current.updated_by = actor
+    clean_or_raise(current)
+    current.save()
+    events.publish(events.RecordChanged(record_type.key, current.pk, actor.pk, tuple(changed)))
+    return current

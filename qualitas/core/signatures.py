@@ -1,0 +1,195 @@
+"""Electronic signatures: re-verify the signer, bind the signature to the content, verify it.
+
+Part 11 asks that a signature (§11.50) shows the printed name, date and time and meaning;
+(§11.70) cannot be copied to another record; (§11.200) is executed with both components
+(ID and password) by its owner only. So:
+
+1. `authenticate(user, password)` re-checks the password at the moment of signing, even
+   inside a session, and returns a short-lived, single-use `SignatureToken` for that user.
+   A wrong password is refused and audited; repeated failures lock signing for a while and
+   notify the quality managers (§11.300(d)). Call it before opening the transaction that
+   signs, so a refusal stays recorded.
+2. `sign(record, signer=…, token=…)` stores signer, printed name, UTC time, meaning and the
+   SHA-256 of the record's signed content (its fields, its identity, its files).
+3. `is_valid(signature)` recomputes that hash: any later change to the content, by any
+   means, shows the signature as invalid.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, cast
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from django.utils import timezone
+
+from qualitas.core import audit, events, records
+from qualitas.core.errors import InvalidInput, PermissionDenied
+from qualitas.core.models import AuditEvent, Signature
+
+if TYPE_CHECKING:
+    from qualitas.core.models import QualityRecord, User
+
+TOKEN_LIFETIME = timedelta(minutes=5)
+_used_tokens: set[str] = set()
+
+
+class SignatureRefused(PermissionDenied):
+    """The signer could not be verified (wrong password, or signing locked)."""
+
+
+@dataclass(frozen=True)
+class SignatureToken:
+    """Proof that `signer_id` re-entered their password just now; usable once."""
+
+    signer_id: int
+    verified_at: datetime
+    nonce: str = field(default_factory=lambda: secrets.token_hex(16))
+
+
+def _recent_failures(user: User) -> list[AuditEvent]:
+    since = timezone.now() - timedelta(minutes=settings.SIGNATURE_LOCK_MINUTES)
+    return list(
+        AuditEvent.objects.filter(
+            action="signature_refused", actor=user, occurred_at__gte=since
+        ).order_by("occurred_at")
+    )
+
+
+def locked_until(user: User) -> datetime | None:
+    """When signing unlocks for this user, or None if it is not locked."""
+    failures = _recent_failures(user)
+    if len(failures) < settings.SIGNATURE_FAILURE_LIMIT:
+        return None
+    return failures[-1].occurred_at + timedelta(minutes=settings.SIGNATURE_LOCK_MINUTES)
+
+
+def authenticate(user: User, password: str | None) -> SignatureToken:
+    """Re-verify the signer; return a token, or record the refusal and raise."""
+    if not password:
+        raise InvalidInput.for_field("password", "Re-enter your password to sign.")
+    if (until := locked_until(user)) is not None:
+        raise SignatureRefused(
+            f"Signing is locked after repeated wrong passwords until {until:%H:%M} UTC."
+        )
+    if user.check_password(password) and user.is_active:
+        return SignatureToken(user.pk, timezone.now())
+    failures = len(_recent_failures(user)) + 1
+    locked = failures >= settings.SIGNATURE_FAILURE_LIMIT
+    with audit.context(actor=user, reason="Wrong password entered to sign"), transaction.atomic():
+        audit.record(user, "signature_refused", {"failures": failures, "locked": locked})
+    events.publish(events.SignatureRefused(user.pk, failures, locked))
+    if locked:
+        _alert_quality_managers(user, failures)
+        raise SignatureRefused(
+            f"Wrong password. Signing is now locked for {settings.SIGNATURE_LOCK_MINUTES} "
+            "minutes and the quality managers have been told."
+        )
+    raise SignatureRefused("Wrong password: the signature was not applied.")
+
+
+def _alert_quality_managers(user: User, failures: int) -> None:
+    from qualitas.core import notifications, permissions
+    from qualitas.core.models import User as UserModel
+
+    managers = UserModel.objects.filter(
+        is_active=True, role_assignments__role__code=permissions.QUALITY_MANAGER
+    ).distinct()
+    for manager in managers:
+        notifications.notify(
+            manager,
+            title=f"Signing locked for {user.printed_name}",
+            body=(
+                f"{failures} wrong passwords were entered to sign as {user.printed_name} "
+                f"({user.username}). Signing is locked for {settings.SIGNATURE_LOCK_MINUTES} "
+                "minutes. If this was not them, their account may be misused."
+            ),
+            url=f"/audit-trail/?actor={user.pk}",
+            email=True,
+        )
+
+
+def check_token(token: SignatureToken | None, signer: User) -> None:
+    """The token must be this signer's, fresh and unused: nobody signs for anyone else."""
+    if token is None:
+        raise InvalidInput.for_field("password", "This step needs your electronic signature.")
+    if token.signer_id != signer.pk:
+        raise SignatureRefused("A signature can only be applied by the person who signs.")
+    if timezone.now() - token.verified_at > TOKEN_LIFETIME or token.nonce in _used_tokens:
+        raise SignatureRefused("The signature verification expired; enter your password again.")
+
+
+def signed_content(record: QualityRecord) -> dict[str, Any]:
+    """What a signature covers: the record's identity, its content fields and its files."""
+    record_type = records.type_of(record)
+    excluded = {"id", "state", "version", "updated_at", "updated_by", *record_type.unsigned_fields}
+    fields = {
+        f.name: audit._plain(getattr(record, f.attname))
+        for f in record._meta.concrete_fields
+        if f.name not in excluded
+    }
+    files = sorted(
+        record.attachments.filter(removed_at__isnull=True).values_list("sha256", flat=True)
+    )
+    return {"record": f"{record._meta.label_lower}:{record.pk}", "fields": fields, "files": files}
+
+
+def content_hash(record: Any) -> str:
+    body = json.dumps(signed_content(record), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def sign(
+    record: QualityRecord,
+    *,
+    signer: User,
+    meaning: str,
+    token: SignatureToken,
+    transition: str = "",
+    comment: str = "",
+) -> Signature:
+    """Apply `signer`'s signature to the record's current content (inside the caller's
+    transaction, after the record was saved)."""
+    check_token(token, signer)
+    _used_tokens.add(token.nonce)
+    signature = Signature.objects.create(
+        object_type=ContentType.objects.get_for_model(type(record)),
+        object_id=record.pk,
+        signer=signer,
+        printed_name=signer.printed_name,
+        signed_at=timezone.now(),
+        meaning=meaning,
+        transition=transition,
+        record_version=record.version,
+        content_hash=content_hash(record),
+        comment=comment,
+    )
+    audit.record(
+        record,
+        "signature",
+        {"meaning": meaning, "transition": transition, "content_hash": signature.content_hash},
+    )
+    events.publish(
+        events.RecordSigned(
+            records.type_of(record).key, record.pk, signer.pk, meaning, signature.pk
+        )
+    )
+    return signature
+
+
+def is_valid(signature: Signature, record: Any = None) -> bool:
+    """Does the signed record still have exactly the content that was signed?"""
+    subject: Any = record
+    if subject is None:
+        subject = cast(Any, signature.object_type.get_object_for_this_type(pk=signature.object_id))
+    if signature.object_type.model_class() is not type(subject):
+        return False
+    if signature.object_id != subject.pk:
+        return False
+    return content_hash(subject) == signature.content_hash

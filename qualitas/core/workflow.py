@@ -1,0 +1,256 @@
+"""Declared workflows: states and transitions as data, enforced in one place.
+
+A module declares, for example:
+
+    WORKFLOW = Workflow(
+        initial=State.OPEN,
+        states=State,
+        transitions=(
+            Transition("contain", sources=(State.OPEN,), target=State.CONTAINMENT,
+                       permission=EDIT, relations=("owner",), requires=("description",)),
+            Transition("close", sources=(State.VERIFICATION,), target=State.CLOSED,
+                       permission=CLOSE, signature=Meaning.CLOSED, not_by=("creator",)),
+        ),
+        locked_states=(State.CLOSED, State.CANCELLED),
+    )
+
+and `fire(record, "close", actor=…, comment=…, signature=token)` enforces the order of
+states, who may fire, the fields that must be filled, separation of duties, the guard and
+the electronic signature, then changes the state, audits it and runs the side effects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from django.db import models
+
+from qualitas.core import audit, events, permissions, records
+from qualitas.core.errors import Conflict, FieldError, InvalidInput, NotFound, PermissionDenied
+
+if TYPE_CHECKING:
+    from qualitas.core.models import QualityRecord, User
+    from qualitas.core.signatures import SignatureToken
+
+Guard = Callable[[Any], str | None]
+Effect = Callable[[Any, "Firing"], None]
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One step of a workflow.
+
+    Who may fire it: holders of `permission` (at the record's site) or, when `relations`
+    are given, people standing in one of those relations to the record (owner, assignee …).
+    `not_by` names relations whose members may never fire it (separation of duties), and
+    `distinct_from_signers` meanings whose earlier signers may not sign again here.
+    `guard` returns the reason it cannot fire now, or None.
+    """
+
+    name: str
+    sources: tuple[str, ...]
+    target: str
+    label: str = ""
+    permission: str | None = None
+    relations: tuple[str, ...] = ()
+    requires: tuple[str, ...] = ()
+    signature: str | None = None
+    not_by: tuple[str, ...] = ()
+    distinct_from_signers: tuple[str, ...] = ()
+    guard: Guard | None = None
+    comment_required: bool = False
+    effects: tuple[Effect, ...] = ()
+    style: str = "primary"
+
+    @property
+    def title(self) -> str:
+        return self.label or self.name.replace("_", " ").capitalize()
+
+
+@dataclass(frozen=True)
+class Workflow:
+    initial: str
+    states: type[models.TextChoices]
+    transitions: tuple[Transition, ...]
+    locked_states: tuple[str, ...] = ()
+
+    def transition(self, name: str) -> Transition:
+        for transition in self.transitions:
+            if transition.name == name:
+                return transition
+        raise NotFound(f"There is no transition '{name}' in this workflow.")
+
+    def label_of(self, state: str) -> str:
+        return str(dict(self.states.choices).get(state, state))
+
+
+@dataclass(frozen=True)
+class Firing:
+    """What side effects get to know about the transition being fired."""
+
+    transition: Transition
+    actor: User
+    comment: str
+    from_state: str
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a transition cannot be fired, as the UI and the API show it."""
+
+    code: str
+    message: str
+    field: str | None = None
+
+
+@dataclass(frozen=True)
+class Availability:
+    transition: Transition
+    refusals: tuple[Refusal, ...] = field(default_factory=tuple)
+
+    @property
+    def allowed(self) -> bool:
+        return not self.refusals
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _may_fire(record: QualityRecord, transition: Transition, actor: User) -> bool:
+    if transition.relations and any(
+        actor.pk in records.relation_members(record, r) for r in transition.relations
+    ):
+        return True
+    return transition.permission is not None and permissions.has_perm(
+        actor, transition.permission, site=record.site
+    )
+
+
+def evaluate(record: QualityRecord, transition: Transition, actor: User) -> tuple[Refusal, ...]:
+    """Every reason the actor cannot fire the transition now; empty when they can."""
+    workflow = records.type_of(record).workflow
+    refusals: list[Refusal] = []
+    if record.state not in transition.sources:
+        needed = " or ".join(workflow.label_of(s) for s in transition.sources)
+        refusals.append(
+            Refusal(
+                "wrong_state",
+                f"'{transition.title}' is only possible from {needed}; "
+                f"the record is {workflow.label_of(record.state)}.",
+            )
+        )
+        return tuple(refusals)
+    if not _may_fire(record, transition, actor):
+        who = []
+        if transition.permission:
+            who.append(f"'{permissions.PERMISSIONS[transition.permission].description}'")
+        who.extend(f"the record's {r}" for r in transition.relations)
+        refusals.append(Refusal("not_permitted", f"Only {' or '.join(who)} may do this."))
+    for relation in transition.not_by:
+        if actor.pk in records.relation_members(record, relation):
+            refusals.append(
+                Refusal(
+                    "separation_of_duties",
+                    f"You are the record's {relation}: someone else must do this.",
+                )
+            )
+    for meaning in transition.distinct_from_signers:
+        if record.signatures.filter(signer=actor, meaning=meaning).exists():
+            refusals.append(
+                Refusal(
+                    "separation_of_duties",
+                    f"You already signed this record as '{meaning}': another person must sign.",
+                )
+            )
+    for name in transition.requires:
+        if _blank(getattr(record, name)):
+            label = getattr(record._meta.get_field(name), "verbose_name", name)
+            refusals.append(Refusal("missing_field", f"Fill in {label} first.", field=name))
+    if transition.guard is not None and (reason := transition.guard(record)):
+        refusals.append(Refusal("guard", reason))
+    return tuple(refusals)
+
+
+def available(record: QualityRecord, actor: User) -> list[Availability]:
+    """The transitions leaving the record's current state, each with why it may not fire."""
+    workflow = records.type_of(record).workflow
+    return [
+        Availability(t, evaluate(record, t, actor))
+        for t in workflow.transitions
+        if record.state in t.sources
+    ]
+
+
+def _raise(refusals: tuple[Refusal, ...]) -> None:
+    codes = {r.code for r in refusals}
+    message = " ".join(r.message for r in refusals)
+    if "wrong_state" in codes:
+        raise Conflict(message)
+    if codes & {"not_permitted", "separation_of_duties"}:
+        raise PermissionDenied(message)
+    errors = [FieldError(r.field or "__all__", r.message) for r in refusals]
+    raise InvalidInput(errors, detail=message)
+
+
+def fire(
+    record: QualityRecord,
+    name: str,
+    *,
+    actor: User,
+    comment: str = "",
+    signature: SignatureToken | None = None,
+    expected_version: int | None = None,
+) -> Any:
+    """Fire one transition; the only way a record's state ever changes."""
+    from qualitas.core import signatures
+
+    record_type = records.type_of(record)
+    transition = record_type.workflow.transition(name)
+    with audit.context(actor=actor, reason=comment):
+        from django.db import transaction
+
+        with transaction.atomic():
+            current = records._lock(record)
+            records.check_version(current, expected_version)
+            refusals = evaluate(current, transition, actor)
+            if refusals:
+                _raise(refusals)
+            if transition.comment_required and not comment.strip():
+                raise InvalidInput.for_field(
+                    "comment", f"Say why: '{transition.title}' needs a reason."
+                )
+            if transition.signature is not None:
+                signatures.check_token(signature, actor)
+            from_state = current.state
+            current.state = transition.target
+            current.version += 1
+            current.updated_by = actor
+            current._audit_action = "transition"
+            current._audit_extra = {"transition": transition.name}
+            current.save()
+            if transition.signature is not None:
+                signatures.sign(
+                    current,
+                    signer=actor,
+                    meaning=transition.signature,
+                    transition=transition.name,
+                    comment=comment,
+                    token=signature,  # type: ignore[arg-type]
+                )
+            firing = Firing(transition, actor, comment, from_state)
+            for effect in transition.effects:
+                effect(current, firing)
+            events.publish(
+                events.RecordTransitioned(
+                    record_type.key,
+                    current.pk,
+                    actor.pk,
+                    transition.name,
+                    from_state,
+                    current.state,
+                )
+            )
+    return current

@@ -1,0 +1,122 @@
+"""Creating and editing records: permissions, optimistic locking, never deleted, audited."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import transaction
+
+from qualitas.core import audit, records
+from qualitas.core.errors import Conflict, InvalidInput, PermissionDenied
+from qualitas.core.models import AuditEvent, User
+from tests.factories import SiteFactory, UserFactory, with_role
+from tests.recordtypes.models import Deviation
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_new_record_starts_in_the_initial_state_owned_by_its_author(
+    raise_deviation: object, author: User
+) -> None:
+    created = raise_deviation()  # type: ignore[operator]
+
+    assert (created.state, created.owner, created.created_by, created.version) == (
+        "draft",
+        author,
+        author,
+        1,
+    )
+    event = AuditEvent.objects.filter(
+        object_type__model="deviation", object_id=created.pk, action="create"
+    ).get()
+    assert event.changes["number"]["new"] == created.number
+
+
+def test_who_may_not_raise_one_is_refused_and_nothing_saved(
+    deviations: records.RecordType, viewer: User
+) -> None:
+    with pytest.raises(PermissionDenied):
+        records.create(deviations, actor=viewer, title="Nope")
+
+    assert not Deviation.objects.exists()
+
+
+def test_a_stale_write_is_refused_with_who_changed_it(
+    raise_deviation: object, author: User, quality_manager: User
+) -> None:
+    created = raise_deviation()  # type: ignore[operator]
+    records.update(created, actor=quality_manager, expected_version=1, title="QM's title")
+
+    with pytest.raises(Conflict) as refused:
+        records.update(created, actor=author, expected_version=1, title="Author's title")
+
+    assert quality_manager.printed_name in refused.value.detail
+    assert "version 2" in refused.value.detail
+    assert Deviation.objects.get(pk=created.pk).title == "QM's title"
+
+
+def test_an_edit_raises_the_version_and_records_old_and_new(
+    raise_deviation: object, author: User
+) -> None:
+    created = raise_deviation()  # type: ignore[operator]
+
+    changed = records.update(created, actor=author, expected_version=1, impact="None on product")
+
+    assert changed.version == 2
+    event = AuditEvent.objects.filter(object_type__model="deviation", object_id=created.pk).latest(
+        "id"
+    )
+    assert event.changes["impact"] == {"old": "", "new": "None on product"}
+
+
+def test_only_declared_fields_may_be_changed(raise_deviation: object, author: User) -> None:
+    created = raise_deviation()  # type: ignore[operator]
+
+    with pytest.raises(InvalidInput) as refused:
+        records.update(created, actor=author, expected_version=1, state="closed")
+
+    assert refused.value.errors[0].field == "state"
+    assert Deviation.objects.get(pk=created.pk).state == "draft"
+
+
+def test_someone_elses_record_needs_the_edit_permission(
+    raise_deviation: object, contributor: User, quality_manager: User
+) -> None:
+    created = raise_deviation()  # type: ignore[operator]
+
+    with pytest.raises(PermissionDenied):
+        records.update(created, actor=contributor, expected_version=1, title="Hijacked")
+    records.update(created, actor=quality_manager, expected_version=1, title="Tidied")
+
+    assert Deviation.objects.get(pk=created.pk).title == "Tidied"
+
+
+def test_records_are_never_deleted(raise_deviation: object, author: User) -> None:
+    created = raise_deviation()  # type: ignore[operator]
+
+    with pytest.raises(audit.DeletionRefused), transaction.atomic():
+        created.delete()
+    with pytest.raises(audit.DeletionRefused):
+        Deviation.objects.filter(pk=created.pk).delete()
+
+    assert Deviation.objects.filter(pk=created.pk).exists()
+
+
+def test_bulk_updates_are_refused(raise_deviation: object) -> None:
+    raise_deviation()  # type: ignore[operator]
+
+    with pytest.raises(RuntimeError, match="through services"):
+        Deviation.objects.update(title="everything")
+
+
+def test_people_see_records_of_their_sites_and_their_own(deviations: records.RecordType) -> None:
+    home, away = SiteFactory(code="H"), SiteFactory(code="A")
+    local_qm = with_role(UserFactory(), "quality-manager", site=home)
+    raiser = with_role(UserFactory(), "contributor")
+    here = records.create(deviations, actor=raiser, title="Here", site=home)
+    there = records.create(deviations, actor=raiser, title="There", site=away)
+    mine = records.create(deviations, actor=raiser, title="Mine", site=away, owner=local_qm)
+
+    seen = set(records.visible_to(local_qm, deviations).values_list("pk", flat=True))
+
+    assert seen == {here.pk, mine.pk}
+    assert there.pk not in seen
