@@ -6,6 +6,7 @@ from ninja import NinjaAPI
 
 from qualitas.api import errors
 from qualitas.api.auth import api_auth
+from qualitas.core import recordapi, records
 from qualitas.core.api import router as core_router
 
 api = NinjaAPI(
@@ -25,3 +26,6 @@ api = NinjaAPI(
 )
 errors.install(api)
 api.add_router("", core_router)
+# Every declared record type gets its endpoints: /api/v1/<resource>/…
+for record_type in records.RECORD_TYPES.values():
+    api.add_router(f"/{record_type.resource}", recordapi.build_router(record_type))

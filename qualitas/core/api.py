@@ -3,16 +3,17 @@
 No `from __future__ import annotations` here: django-ninja reads the annotations at runtime.
 """
 
+from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
 from ninja.pagination import paginate
 
-from qualitas.core import permissions, queries, services
-from qualitas.core.errors import InvalidInput
+from qualitas.core import actions, permissions, queries, recordapi, records, services
+from qualitas.core.errors import InvalidInput, NotFound
 from qualitas.core.models import ApiToken, Department, Role, RoleAssignment, Site, User
-from qualitas.core.pagination import PageNumber
+from qualitas.core.pagination import Mapped, PageNumber
 from qualitas.core.schemas import (
     DepartmentIn,
     DepartmentOut,
@@ -302,3 +303,133 @@ def create_token(request: HttpRequest, payload: TokenIn) -> Status[Any]:
 def revoke_token(request: HttpRequest, token_id: int) -> ApiToken:
     token = queries.get_or_404(queries.tokens_visible_to(_actor(request)), pk=token_id)
     return services.revoke_token(token, actor=_actor(request))
+
+
+# --- Actions, audit trail, record types ----------------------------------------------------
+
+
+class ActionFilters(Schema):
+    state: str | None = "open"
+    overdue: bool | None = None
+
+
+@router.get(
+    "/actions",
+    response={200: list[recordapi.ActionOut], **ERRORS},
+    tags=["actions"],
+    summary="My actions (and my department's)",
+)
+@paginate(PageNumber)
+def my_actions(request: HttpRequest, filters: Query[ActionFilters]) -> Any:
+    from django.db.models import Q
+    from django.utils import timezone
+
+    from qualitas.core.models import ActionItem
+
+    user = _actor(request)
+    mine = Q(assignee=user)
+    if user.department_id:
+        mine |= Q(assignee__isnull=True, department_id=user.department_id)
+    found = ActionItem.objects.filter(mine).select_related("object_type").order_by("due_on", "id")
+    if filters.state:
+        found = found.filter(state=filters.state)
+    if filters.overdue is not None:
+        today = timezone.localdate()
+        found = (
+            found.filter(due_on__lt=today) if filters.overdue else found.filter(due_on__gte=today)
+        )
+    return Mapped(found, recordapi.action_row)
+
+
+class ActionCompletionIn(Schema):
+    note: str
+
+
+class ActionCancelIn(Schema):
+    reason: str
+
+
+def _action_for(request: HttpRequest, action_id: int) -> Any:
+    """An action the user may see: theirs, or on a record they may see."""
+    from qualitas.core.models import ActionItem
+
+    action = ActionItem.objects.select_related("object_type").filter(pk=action_id).first()
+    if action is not None and action.assignee_id != request.user.pk:
+        record_type = records.type_of(action.object_type.model_class())
+        if (
+            not records.visible_to(_actor(request), record_type)
+            .filter(pk=action.object_id)
+            .exists()
+        ):
+            action = None
+    if action is None:
+        raise NotFound(f"No action with id {action_id}.")
+    return action
+
+
+@router.post(
+    "/actions/{action_id}/complete", response={200: recordapi.ActionOut, **ERRORS}, tags=["actions"]
+)
+def complete_action(request: HttpRequest, action_id: int, payload: ActionCompletionIn) -> Any:
+    done = actions.complete(
+        _action_for(request, action_id), actor=_actor(request), note=payload.note
+    )
+    return recordapi.action_row(done)
+
+
+@router.post(
+    "/actions/{action_id}/cancel", response={200: recordapi.ActionOut, **ERRORS}, tags=["actions"]
+)
+def cancel_action(request: HttpRequest, action_id: int, payload: ActionCancelIn) -> Any:
+    cancelled = actions.cancel(
+        _action_for(request, action_id), actor=_actor(request), reason=payload.reason
+    )
+    return recordapi.action_row(cancelled)
+
+
+class AuditFilters(Schema):
+    actor: int | None = None
+    action: str | None = None
+    record_type: str | None = None
+    record_id: int | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    q: str | None = None
+
+
+@router.get(
+    "/audit-events",
+    response={200: list[recordapi.HistoryOut], **ERRORS},
+    tags=["audit trail"],
+    summary="Search the audit trail (quality managers and auditors)",
+)
+@paginate(PageNumber)
+def audit_events(request: HttpRequest, filters: Query[AuditFilters]) -> Any:
+    permissions.require(_actor(request), permissions.VIEW_AUDIT_TRAIL)
+    return Mapped(queries.audit_events(**filters.dict()), recordapi.history_row)
+
+
+class RecordTypeOut(Schema):
+    key: str
+    label: str
+    resource: str
+    prefix: str
+    states: list[str]
+    transitions: list[str]
+
+
+@router.get("/record-types", response={200: list[RecordTypeOut], **ERRORS}, tags=["record types"])
+def record_types(request: HttpRequest) -> list[dict[str, Any]]:
+    return [
+        {
+            "key": rt.key,
+            "label": rt.label,
+            "resource": rt.resource,
+            "prefix": rt.prefix,
+            "states": [value for value, _ in rt.workflow.states.choices],
+            "transitions": [t.name for t in rt.workflow.transitions],
+        }
+        for rt in records.RECORD_TYPES.values()
+        if permissions.has_perm(_actor(request), rt.permissions.view)
+        or permissions.sites_with_perm(_actor(request), rt.permissions.view)
+    ]

@@ -367,7 +367,8 @@ def record(
             actor=ctx.actor,
             actor_name=ctx.actor_name,
             action=action,
-            object_type=ContentType.objects.get_for_model(type(subject)),
+            # The instance, not type(): request.user is a lazy proxy whose type is not the model.
+            object_type=ContentType.objects.get_for_model(subject),
             object_id=subject.pk,
             object_repr=str(subject)[:300],
             changes=_plain(changes or {}),

@@ -34,3 +34,11 @@ def shell(request: HttpRequest) -> dict[str, Any]:
     }
     request._qualitas_shell = cached  # type: ignore[attr-defined]
     return cached
+
+
+def _may_open(user: Any, item: Any) -> bool:
+    if item.permission is None:
+        return True
+    if item.any_site:
+        return permissions.sites_with_perm(user, item.permission) != set()
+    return permissions.has_perm(user, item.permission)

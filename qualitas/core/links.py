@@ -25,6 +25,7 @@ class LinkView:
     phrase: str
     other: Any
     outgoing: bool
+    other_resource: str
 
 
 @audit.service
@@ -101,7 +102,7 @@ def links_of(record: QualityRecord, *, viewer: User) -> list[LinkView]:
         if other is None:
             continue
         phrase = LinkKind(link.kind).label if outgoing else _INVERSE[LinkKind(link.kind)]
-        views.append(LinkView(link, phrase, other, outgoing))
+        views.append(LinkView(link, phrase, other, outgoing, other_record_type.resource))
     return views
 
 

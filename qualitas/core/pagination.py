@@ -1,5 +1,6 @@
 """The one pagination shape: ?page=&page_size= in, {count, page, page_size, results} out."""
 
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -8,6 +9,20 @@ from django.http import HttpRequest
 from ninja import Field, Schema
 from ninja.errors import HttpError
 from ninja.pagination import PaginationBase
+
+
+class Mapped:
+    """A queryset whose rows are turned into API dicts only for the page that is shown."""
+
+    def __init__(self, queryset: QuerySet[Any], row: Callable[[Any], Any]) -> None:
+        self.queryset = queryset
+        self.row = row
+
+    def count(self) -> int:
+        return self.queryset.count()
+
+    def __getitem__(self, page: slice) -> list[Any]:
+        return [self.row(item) for item in self.queryset[page]]
 
 
 class PageNumber(PaginationBase):
@@ -26,7 +41,11 @@ class PageNumber(PaginationBase):
         results: list[Any]
 
     def paginate_queryset(
-        self, queryset: QuerySet[Any], pagination: Any, request: HttpRequest, **params: Any
+        self,
+        queryset: QuerySet[Any] | Mapped,
+        pagination: Any,
+        request: HttpRequest,
+        **params: Any,
     ) -> dict[str, Any]:
         limit = settings.NINJA_PAGINATION_MAX_PER_PAGE_SIZE
         if pagination.page_size > limit:

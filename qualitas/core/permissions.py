@@ -109,6 +109,11 @@ MANAGE_USERS = register_permission(
     "org.manage_users", "Create, change, deactivate and reactivate user accounts."
 )
 MANAGE_ROLES = register_permission("org.manage_roles", "Grant and revoke roles, define roles.")
+VIEW_AUDIT_TRAIL = register_permission(
+    "audit.view_trail",
+    "Search and export the whole audit trail.",
+    roles=[QUALITY_MANAGER, AUDITOR],
+)
 MANAGE_ALL_TOKENS = register_permission(
     "tokens.manage_all", "See and revoke every user's API tokens."
 )

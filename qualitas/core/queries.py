@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db.models import Prefetch, Q, QuerySet
 
 from qualitas.core import permissions
 from qualitas.core.errors import NotFound
-from qualitas.core.models import ApiToken, Department, Role, RoleAssignment, Site, User
+from qualitas.core.models import (
+    ApiToken,
+    AuditEvent,
+    Department,
+    Role,
+    RoleAssignment,
+    Site,
+    User,
+)
 from qualitas.core.services import SYSTEM_USERNAME
 
 
@@ -68,3 +78,34 @@ def people_with_roles() -> QuerySet[User]:
 
 def active_sites() -> QuerySet[Site]:
     return Site.objects.filter(is_active=True)
+
+
+def audit_events(
+    *,
+    actor: int | None = None,
+    action: str | None = None,
+    record_type: str | None = None,
+    record_id: int | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    q: str | None = None,
+) -> QuerySet[AuditEvent]:
+    """The audit trail, filtered; newest first."""
+    events = AuditEvent.objects.select_related("object_type").order_by("-id")
+    if actor is not None:
+        events = events.filter(actor_id=actor)
+    if action:
+        events = events.filter(action=action)
+    if record_type:
+        events = events.filter(object_type__model=record_type.lower())
+    if record_id is not None:
+        events = events.filter(object_id=record_id)
+    if since is not None:
+        events = events.filter(occurred_at__gte=since)
+    if until is not None:
+        events = events.filter(occurred_at__lt=until)
+    if q:
+        events = events.filter(
+            Q(object_repr__icontains=q) | Q(reason__icontains=q) | Q(actor_name__icontains=q)
+        )
+    return events

@@ -58,11 +58,19 @@ class RecordType:
     relations: dict[str, Callable[[Any], Iterable[int]]] = field(default_factory=dict)
     # Fields left out of the signed content (derived or bookkeeping fields).
     unsigned_fields: tuple[str, ...] = ()
-    detail_url_name: str | None = None
+    menu_group: str | None = "Quality records"
+    menu_order: int = 100
+    icon: str = "journal-check"
+    # Fields shown on the detail page, in order (default: the editable fields).
+    display_fields: tuple[str, ...] = ()
 
     @property
     def label_plural(self) -> str:
         return f"{self.label}s"
+
+    @property
+    def model_name(self) -> str:
+        return str(self.model._meta.model_name)
 
 
 RECORD_TYPES: dict[str, RecordType] = {}
@@ -70,9 +78,21 @@ RECORD_TYPES: dict[str, RecordType] = {}
 
 def register(record_type: RecordType) -> RecordType:
     """Declare a record type; the core audits it and serves it from then on."""
+    from qualitas.core.registry import MenuItem, registry
+
     numbering.validate_pattern(record_type.number_pattern)
     RECORD_TYPES[record_type.key] = record_type
     audit.register(record_type.model, regulated=record_type.regulated)
+    if record_type.menu_group:
+        item = MenuItem(
+            record_type.label_plural,
+            "core:record_list",
+            record_type.icon,
+            record_type.permissions.view,
+            url_args=(record_type.resource,),
+            any_site=True,
+        )
+        registry.add_menu_item(record_type.menu_group, item, order=record_type.menu_order)
     return record_type
 
 
@@ -212,3 +232,12 @@ def update(
     current.save()
     events.publish(events.RecordChanged(record_type.key, current.pk, actor.pk, tuple(changed)))
     return current
+
+
+def find_by_number(user: User, number: str) -> Any:
+    """The record with this number, of any type, if the user may see it."""
+    for record_type in RECORD_TYPES.values():
+        found = visible_to(user, record_type).filter(number__iexact=number).first()
+        if found is not None:
+            return found
+    return None

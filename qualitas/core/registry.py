@@ -25,6 +25,15 @@ class MenuItem:
     url_name: str
     icon: str
     permission: str | None = None
+    url_args: tuple[str, ...] = ()
+    # Shown when the user holds `permission` at any site (record types are site-scoped).
+    any_site: bool = False
+
+    @property
+    def href(self) -> str:
+        from django.urls import reverse
+
+        return reverse(self.url_name, args=self.url_args)
 
 
 @dataclass(frozen=True)
@@ -61,6 +70,14 @@ class Registry:
     menu: list[MenuGroup] = field(default_factory=list)
     search: list[SearchSource] = field(default_factory=list)
     home_panels: list[HomePanel] = field(default_factory=list)
+
+    def add_menu_item(self, group_label: str, item: MenuItem, *, order: int = 100) -> None:
+        """Add an item to a group, creating the group on first use."""
+        for index, group in enumerate(self.menu):
+            if group.label == group_label:
+                self.menu[index] = MenuGroup(group.label, (*group.items, item), group.order)
+                return
+        self.menu.append(MenuGroup(group_label, (item,), order))
 
 
 registry = Registry()

@@ -70,8 +70,9 @@ def locked_until(user: User) -> datetime | None:
     return failures[-1].occurred_at + timedelta(minutes=settings.SIGNATURE_LOCK_MINUTES)
 
 
-def authenticate(user: User, password: str | None) -> SignatureToken:
-    """Re-verify the signer; return a token, or record the refusal and raise."""
+def authenticate(user: User, password: str | None, *, subject: Any = None) -> SignatureToken:
+    """Re-verify the signer; return a token, or record the refusal (on the record being
+    signed, when given) and raise."""
     if not password:
         raise InvalidInput.for_field("password", "Re-enter your password to sign.")
     if (until := locked_until(user)) is not None:
@@ -83,7 +84,11 @@ def authenticate(user: User, password: str | None) -> SignatureToken:
     failures = len(_recent_failures(user)) + 1
     locked = failures >= settings.SIGNATURE_FAILURE_LIMIT
     with audit.context(actor=user, reason="Wrong password entered to sign"), transaction.atomic():
-        audit.record(user, "signature_refused", {"failures": failures, "locked": locked})
+        audit.record(
+            subject if subject is not None else user,
+            "signature_refused",
+            {"signer": user.username, "failures": failures, "locked": locked},
+        )
     events.publish(events.SignatureRefused(user.pk, failures, locked))
     if locked:
         _alert_quality_managers(user, failures)

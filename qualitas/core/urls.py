@@ -1,6 +1,6 @@
 from django.urls import path
 
-from qualitas.core.views import home, org, profile
+from qualitas.core.views import audit, home, org, profile, record_parts, records
 
 app_name = "core"
 
@@ -29,4 +29,33 @@ urlpatterns = [
     path("sites/new/", org.SiteFormView.as_view(), name="site_create"),
     path("sites/<int:pk>/edit/", org.SiteFormView.as_view(), name="site_edit"),
     path("roles/", org.role_list, name="role_list"),
+    path("audit-trail/", audit.AuditTrailView.as_view(), name="audit_trail"),
+    path("actions/<int:action_pk>/complete/", record_parts.complete, name="action_complete"),
+    path("records/<slug:resource>/", records.RecordListView.as_view(), name="record_list"),
+    path("records/<slug:resource>/new/", records.record_create, name="record_create"),
+    path("records/<slug:resource>/<int:pk>/", records.record_detail, name="record_detail"),
+    path("records/<slug:resource>/<int:pk>/edit/", records.record_edit, name="record_edit"),
+    path(
+        "records/<slug:resource>/<int:pk>/transitions/<slug:name>/",
+        records.record_transition,
+        name="record_transition",
+    ),
+    path("records/<slug:resource>/<int:pk>/files/", record_parts.attach, name="record_attach"),
+    path(
+        "records/<slug:resource>/<int:pk>/files/<int:attachment_pk>/",
+        record_parts.download,
+        name="record_download",
+    ),
+    path(
+        "records/<slug:resource>/<int:pk>/files/<int:attachment_pk>/remove/",
+        record_parts.detach,
+        name="record_detach",
+    ),
+    path("records/<slug:resource>/<int:pk>/links/", record_parts.link, name="record_link"),
+    path(
+        "records/<slug:resource>/<int:pk>/links/<int:link_pk>/remove/",
+        record_parts.unlink,
+        name="record_unlink",
+    ),
+    path("records/<slug:resource>/<int:pk>/actions/", record_parts.assign, name="record_assign"),
 ]

@@ -22,6 +22,3 @@ class Deviation(QualityRecord):
 
     class Meta(QualityRecord.Meta):
         app_label = "recordtypes"
-
-    def get_state_display(self) -> str:
-        return str(dict(DeviationState.choices).get(self.state, self.state))

@@ -88,6 +88,12 @@ class QualityRecord(models.Model):
     def __str__(self) -> str:
         return f"{self.number} {self.title}"
 
+    def get_state_display(self) -> str:
+        """The state as people read it, from the record type's declared workflow."""
+        from qualitas.core import records
+
+        return records.type_of(self).workflow.label_of(self.state)
+
 
 class NumberSequence(models.Model):
     """The last number handed out in one numbering scope (e.g. NC-2026-); locked per use."""

@@ -12,6 +12,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.urls import reverse
 from django.views import View
 from django_filters import FilterSet
 from django_htmx.http import HttpResponseClientRedirect
@@ -26,13 +27,14 @@ from qualitas.core.views import signed_in_user
 class ObjectListView(LoginRequiredMixin, View, ABC):
     """A filterable, sortable, paginated list that exports exactly what it shows."""
 
-    permission: ClassVar[str]
-    table_class: ClassVar[type[tables.Table]]
-    filterset_class: ClassVar[type[FilterSet] | None] = None
-    title: ClassVar[str]
-    export_name: ClassVar[str]
-    create_url_name: ClassVar[str | None] = None
-    create_permission: ClassVar[str | None] = None
+    # Plain attributes (not ClassVar): the record list sets them per record type.
+    permission: str
+    table_class: type[tables.Table]
+    filterset_class: type[FilterSet] | None = None
+    title: str
+    export_name: str
+    create_url_name: str | None = None
+    create_permission: str | None = None
     template_name = "core/object_list.html"
     per_page = 25
 
@@ -40,7 +42,7 @@ class ObjectListView(LoginRequiredMixin, View, ABC):
     def get_queryset(self) -> QuerySet[Any]:
         """The rows this user may see, before filters."""
 
-    def get(self, request: HttpRequest) -> HttpResponse:
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         permissions.require(signed_in_user(request), self.permission)
         queryset = self.get_queryset()
         filterset = None
@@ -57,7 +59,7 @@ class ObjectListView(LoginRequiredMixin, View, ABC):
             "title": self.title,
             "table": table,
             "filterset": filterset,
-            "create_url_name": self._create_url_name(signed_in_user(request)),
+            "create_url": self.create_url(signed_in_user(request)),
             "query_without_page": _query_without(request, "page", "export"),
         }
         if request.htmx:  # type: ignore[attr-defined]
@@ -76,9 +78,10 @@ class ObjectListView(LoginRequiredMixin, View, ABC):
         except ValueError:
             return self.per_page
 
-    def _create_url_name(self, user: User) -> str | None:
+    def create_url(self, user: User) -> str | None:
+        """Where the New button leads, when the user may create here."""
         may_create = self.create_permission and permissions.has_perm(user, self.create_permission)
-        return self.create_url_name if may_create else None
+        return reverse(self.create_url_name) if may_create and self.create_url_name else None
 
 
 def _query_without(request: HttpRequest, *names: str) -> str:

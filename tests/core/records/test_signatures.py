@@ -36,7 +36,10 @@ def test_a_wrong_password_is_refused_and_audited(submitted: Deviation, approver:
         signatures.authenticate(approver, "not-my-password")
 
     refusal = AuditEvent.objects.get(action="signature_refused")
-    assert (refusal.actor, refusal.changes) == (approver, {"failures": 1, "locked": False})
+    assert (refusal.actor, refusal.changes) == (
+        approver,
+        {"signer": "approver", "failures": 1, "locked": False},
+    )
     assert Deviation.objects.get(pk=submitted.pk).state == "submitted"
     assert not Signature.objects.exists()
 

@@ -1,0 +1,113 @@
+"""API schemas for a record type, derived from its model: references are ids ("owner": 7),
+choices are their codes, dates ISO 8601. Modules may declare richer ones."""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+from typing import Any, cast
+
+from django.db import models
+from ninja import Schema
+from pydantic import Field, create_model
+
+from qualitas.core.records import RecordType
+
+_TYPES: list[tuple[type[models.Field[Any, Any]], Any]] = [
+    (models.BooleanField, bool),
+    (models.DateTimeField, datetime.datetime),
+    (models.DateField, datetime.date),
+    (models.DecimalField, decimal.Decimal),
+    (models.IntegerField, int),
+    (models.FloatField, float),
+    (models.ForeignKey, int),
+]
+
+COMMON_OUT = (
+    "id",
+    "number",
+    "title",
+    "state",
+    "owner",
+    "site",
+    "department",
+    "priority",
+    "due_on",
+    "created_by",
+    "created_at",
+    "updated_by",
+    "updated_at",
+    "version",
+)
+
+
+def python_type(field: models.Field[Any, Any]) -> Any:
+    for django_type, python in _TYPES:
+        if isinstance(field, django_type):
+            return python
+    return str
+
+
+def _describe(field: models.Field[Any, Any]) -> str:
+    text = str(field.help_text or field.verbose_name or "")
+    if field.choices:
+        text += " One of: " + ", ".join(str(value) for value, _ in field.choices) + "."
+    if isinstance(field, models.ForeignKey):
+        related: Any = field.related_model
+        text += f" ({related._meta.verbose_name} id)"
+    return text.strip()
+
+
+def build(record_type: RecordType) -> tuple[type[Schema], type[Schema], type[Schema]]:
+    """(Out, In, Patch) schemas for the record type."""
+    model = record_type.model
+    name = model.__name__
+    out_fields: dict[str, Any] = {}
+    for field_name in dict.fromkeys([*COMMON_OUT, *record_type.editable_fields]):
+        field = cast("models.Field[Any, Any]", model._meta.get_field(field_name))
+        kind = python_type(field)
+        nullable = field.null or field_name == "due_on"
+        out_fields[field_name] = (
+            kind | None if nullable else kind,
+            Field(description=_describe(field)),
+        )
+    out_fields["state_label"] = (str, Field(description="The state as people read it"))
+    out = create_model(f"{name}Out", __base__=Schema, **out_fields)
+
+    in_fields: dict[str, Any] = {}
+    patch_fields: dict[str, Any] = {
+        "version": (
+            int,
+            Field(description="The version you edited (from GET); a stale one gets 409"),
+        ),
+        "reason": (
+            str,
+            Field("", description="Why the change is made (required for regulated records)"),
+        ),
+    }
+    for field_name in ("owner", *record_type.editable_fields):
+        field = cast("models.Field[Any, Any]", model._meta.get_field(field_name))
+        kind = python_type(field)
+        optional = field_name == "owner" or field.blank or field.null or field.has_default()
+        description = _describe(field)
+        default = field.default if field.has_default() and not callable(field.default) else None
+        in_fields[field_name] = (
+            kind | None if optional else kind,
+            Field(default if optional else ..., description=description),
+        )
+        patch_fields[field_name] = (kind | None, Field(None, description=description))
+    patch_fields.pop("owner")
+    create = create_model(f"{name}In", __base__=Schema, **in_fields)
+    patch = create_model(f"{name}Patch", __base__=Schema, **patch_fields)
+    return out, create, patch
+
+
+def to_out(record: Any) -> dict[str, Any]:
+    """A record as the API shows it (references as ids)."""
+    record_type_fields = {*COMMON_OUT}
+    values: dict[str, Any] = {}
+    for field in record._meta.concrete_fields:
+        if field.name in record_type_fields or not field.name.startswith("_"):
+            values[field.name] = getattr(record, field.attname)
+    values["state_label"] = record.get_state_display()
+    return values

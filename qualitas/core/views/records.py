@@ -1,0 +1,257 @@
+"""Pages every record type gets: list, detail, raise, edit, and one page per transition."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+import django_tables2 as tables
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from qualitas.core import actions, attachments, links, permissions, recordapi, records, workflow
+from qualitas.core.errors import Conflict, InvalidInput, PermissionDenied
+from qualitas.core.forms_records import (
+    ActionForm,
+    AttachmentForm,
+    LinkForm,
+    TransitionForm,
+    record_form,
+)
+from qualitas.core.views import signed_in_user
+from qualitas.core.views.generic import ObjectListView
+
+
+def detail_url(record: Any) -> str:
+    return reverse("core:record_detail", args=[records.type_of(record).resource, record.pk])
+
+
+class StateColumn(tables.Column):
+    """The state as a badge; exported as its label."""
+
+    def render(self, value: Any, record: Any) -> str:
+        return format_html(
+            '<span class="badge state-badge state-{}">{}</span>', value, record.get_state_display()
+        )
+
+    def value(self, value: Any, record: Any) -> str:
+        return str(record.get_state_display())
+
+
+def table_for(record_type: records.RecordType) -> type[tables.Table]:
+    attrs = {
+        "number": tables.Column(linkify=lambda record: detail_url(record), verbose_name="Number"),
+        "title": tables.Column(),
+        "state": StateColumn(),
+        "owner": tables.Column(order_by=("owner__last_name",)),
+        "site": tables.Column(accessor="site__code", default="—"),
+        "priority": tables.Column(),
+        "due_on": tables.DateColumn(format="Y-m-d", verbose_name="Due"),
+        "updated_at": tables.DateTimeColumn(format="Y-m-d H:i", verbose_name="Changed"),
+        "Meta": type(
+            "Meta",
+            (),
+            {
+                "attrs": {"class": "table table-hover align-middle"},
+                "empty_text": "No records match these filters.",
+            },
+        ),
+    }
+    return type(f"{record_type.model.__name__}Table", (tables.Table,), attrs)
+
+
+def filterset_for(record_type: records.RecordType) -> type[django_filters.FilterSet]:
+    def search(queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
+        from django.db.models import Q
+
+        return queryset.filter(Q(number__icontains=value) | Q(title__icontains=value))
+
+    attrs = {
+        "q": django_filters.CharFilter(method=search, label="Search"),
+        "state": django_filters.ChoiceFilter(
+            choices=record_type.workflow.states.choices, empty_label="Any"
+        ),
+        "Meta": type("Meta", (), {"model": record_type.model, "fields": ["q", "state"]}),
+    }
+    return type(f"{record_type.model.__name__}FilterSet", (django_filters.FilterSet,), attrs)
+
+
+class RecordListView(ObjectListView):
+    """The list of one record type; declared by nothing but the record type itself."""
+
+    template_name = "core/object_list.html"
+
+    def setup(self, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
+        super().setup(request, *args, **kwargs)
+        self.record_type = records.by_resource(kwargs["resource"])
+        self.permission = self.record_type.permissions.view
+        self.table_class = table_for(self.record_type)
+        self.filterset_class = filterset_for(self.record_type)
+        self.title = self.record_type.label_plural
+        self.export_name = self.record_type.resource
+        self.create_permission = self.record_type.permissions.create
+
+    def get_queryset(self) -> QuerySet[Any]:
+        return records.visible_to(signed_in_user(self.request), self.record_type)
+
+    def create_url(self, user: Any) -> str | None:
+        if not permissions.has_perm(user, self.record_type.permissions.create):
+            return None
+        return reverse("core:record_create", args=[self.record_type.resource])
+
+
+@login_required
+def record_detail(request: HttpRequest, resource: str, pk: int) -> HttpResponse:
+    record_type = records.by_resource(resource)
+    actor = signed_in_user(request)
+    record = records.get_visible(actor, record_type, pk)
+    fields = []
+    for name in record_type.display_fields or (
+        "owner",
+        "site",
+        "department",
+        "priority",
+        "due_on",
+        *record_type.editable_fields,
+    ):
+        if name in {"title"}:
+            continue
+        field = record._meta.get_field(name)
+        value = getattr(record, name)
+        display = getattr(record, f"get_{name}_display", None)
+        fields.append(
+            (str(field.verbose_name).capitalize(), display() if callable(display) else value)
+        )
+    context = {
+        "title": f"{record.number} {record.title}",
+        "record": record,
+        "record_type": record_type,
+        "fields": list(dict.fromkeys(fields)),
+        "transitions": workflow.available(record, actor),
+        "may_edit": records.may_edit(actor, record),
+        "signatures": recordapi.signature_rows(record),
+        "actions": actions.actions_of(record),
+        "attachments": attachments.attachments_of(record, include_removed=True),
+        "links": links.links_of(record, viewer=actor),
+        "history": recordapi.history_of(record).select_related("actor")[:500],
+        "action_form": ActionForm(),
+        "attachment_form": AttachmentForm(),
+        "link_form": LinkForm(),
+        "locked": record.state in record_type.workflow.locked_states,
+        "today": timezone.localdate(),
+    }
+    return render(request, "core/record_detail.html", context)
+
+
+@login_required
+def record_create(request: HttpRequest, resource: str) -> HttpResponse:
+    record_type = records.by_resource(resource)
+    actor = signed_in_user(request)
+    permissions.require(actor, record_type.permissions.create)
+    form_class = record_form(record_type, editing=False)
+    form = form_class(
+        request.POST or None, initial={"site": actor.site, "department": actor.department}
+    )
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k in record_type.editable_fields}
+        try:
+            created = records.create(record_type, actor=actor, **data)
+        except (InvalidInput, PermissionDenied) as exc:
+            _errors_to_form(form, exc)
+        else:
+            messages.success(request, f"{created.number} raised.")
+            return redirect(detail_url(created))
+    status = 422 if request.method == "POST" else 200
+    context = {
+        "form": form,
+        "title": f"New {record_type.label.lower()}",
+        "cancel_url": reverse("core:record_list", args=[resource]),
+    }
+    return render(request, "core/object_form.html", context, status=status)
+
+
+@login_required
+def record_edit(request: HttpRequest, resource: str, pk: int) -> HttpResponse:
+    record_type = records.by_resource(resource)
+    actor = signed_in_user(request)
+    record = records.get_visible(actor, record_type, pk)
+    form_class = record_form(record_type, editing=True)
+    form = form_class(request.POST or None, instance=record, initial={"version": record.version})
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k in record_type.editable_fields}
+        try:
+            records.update(
+                record,
+                actor=actor,
+                expected_version=form.cleaned_data["version"],
+                reason=form.cleaned_data.get("reason", ""),
+                **data,
+            )
+        except (InvalidInput, PermissionDenied, Conflict) as exc:
+            record.refresh_from_db()
+            _errors_to_form(form, exc)
+        else:
+            messages.success(request, f"{record.number} saved.")
+            return redirect(detail_url(record))
+    status = 422 if request.method == "POST" else 200
+    context = {"form": form, "title": f"Edit {record.number}", "cancel_url": detail_url(record)}
+    return render(request, "core/object_form.html", context, status=status)
+
+
+def _errors_to_form(form: Any, exc: Any) -> None:
+    errors = getattr(exc, "errors", [])
+    placed = False
+    for error in errors:
+        if error.field in form.fields:
+            form.add_error(error.field, error.message)
+            placed = True
+    if not placed:
+        form.add_error(None, exc.detail)
+
+
+@login_required
+def record_transition(request: HttpRequest, resource: str, pk: int, name: str) -> HttpResponse:
+    """Confirm one transition: a reason when needed, the password when it is a signature."""
+    record_type = records.by_resource(resource)
+    actor = signed_in_user(request)
+    record = records.get_visible(actor, record_type, pk)
+    transition = record_type.workflow.transition(name)
+    refusals = workflow.evaluate(record, transition, actor)
+    options = {
+        "needs_signature": transition.signature is not None,
+        "comment_required": transition.comment_required,
+    }
+    form = TransitionForm(request.POST or None, initial={"version": record.version}, **options)
+    if request.method == "POST" and not refusals and form.is_valid():
+        try:
+            recordapi.fire_with_signature(
+                record,
+                name,
+                actor=actor,
+                comment=form.cleaned_data["comment"],
+                password=form.cleaned_data.get("password"),
+                version=form.cleaned_data["version"],
+            )
+        except (InvalidInput, PermissionDenied, Conflict) as exc:
+            _errors_to_form(form, exc)
+        else:
+            messages.success(request, f"{record.number}: {transition.title} done.")
+            return redirect(detail_url(record))
+    context = {
+        "title": f"{transition.title}: {record.number}",
+        "record": record,
+        "transition": transition,
+        "refusals": refusals,
+        "form": form,
+        "meaning": transition.signature,
+        "target_label": record_type.workflow.label_of(transition.target),
+        "cancel_url": detail_url(record),
+    }
+    status = 422 if request.method == "POST" else 200
+    return render(request, "core/record_transition.html", context, status=status)
