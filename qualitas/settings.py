@@ -10,6 +10,7 @@ import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from csp.constants import NONE, SELF
@@ -160,6 +161,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
     "qualitas.core.views.errors.QualitasErrorMiddleware",
+    "qualitas.core.middleware.PasswordExpiryMiddleware",
 ]
 
 ROOT_URLCONF = "qualitas.urls"
@@ -257,6 +259,11 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 SIGNATURE_FAILURE_LIMIT = env_int("QUALITAS_SIGNATURE_FAILURES", default=3)
 SIGNATURE_LOCK_MINUTES = env_int("QUALITAS_SIGNATURE_LOCK_MINUTES", default=30)
 
+# Account hygiene (Part 11 §11.300(b), ASVS V2.1): password expiry is off by default, as
+# current guidance advises; dormant accounts are deactivated after this many days (0 = never).
+PASSWORD_MAX_AGE_DAYS = env_int("QUALITAS_PASSWORD_MAX_AGE_DAYS", default=0)
+DORMANT_ACCOUNT_DAYS = env_int("QUALITAS_DORMANT_ACCOUNT_DAYS", default=90)
+
 # Personal access tokens for the API.
 API_TOKEN_DEFAULT_DAYS = env_int("QUALITAS_TOKEN_DEFAULT_DAYS", default=90)
 API_TOKEN_MAX_DAYS = env_int("QUALITAS_TOKEN_MAX_DAYS", default=366)
@@ -283,11 +290,30 @@ STATICFILES_DIRS += [
     ]
     if (NODE_MODULES / folder).is_dir()
 ]
+# Attachments: on the local disk by default, on S3-compatible storage (AWS, MinIO, Ceph …)
+# when QUALITAS_S3_BUCKET is set (pip install "qualitas[s3]").
+S3_BUCKET = env_str("QUALITAS_S3_BUCKET")
+FILE_STORAGE: dict[str, Any] = {
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {"location": str(DATA_DIR / "media")},
+}
+if S3_BUCKET:
+    FILE_STORAGE = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": S3_BUCKET,
+            "endpoint_url": env_str("QUALITAS_S3_ENDPOINT_URL") or None,
+            "region_name": env_str("QUALITAS_S3_REGION") or None,
+            "access_key": env_str("QUALITAS_S3_ACCESS_KEY") or None,
+            "secret_key": env_str("QUALITAS_S3_SECRET_KEY") or None,
+            "location": env_str("QUALITAS_S3_PREFIX", "qualitas"),
+            "default_acl": None,
+            "querystring_auth": True,  # never public URLs; downloads go through Qualitas anyway
+            "file_overwrite": False,
+        },
+    }
 STORAGES = {
-    "default": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": str(DATA_DIR / "media")},
-    },
+    "default": FILE_STORAGE,
     "staticfiles": {
         "BACKEND": env_str(
             "QUALITAS_STATICFILES_STORAGE",

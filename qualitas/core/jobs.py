@@ -48,3 +48,39 @@ def run_all(only: list[str] | None = None) -> dict[str, str]:
         with audit.context(actor=None, actor_name=f"Qualitas periodic job {job.name}"):
             results[job.name] = job.run()
     return results
+
+
+@periodic("dormant-accounts", "Deactivate accounts unused for QUALITAS_DORMANT_ACCOUNT_DAYS days.")
+def deactivate_dormant_accounts() -> str:
+    """Accounts nobody has used for a long time are a risk (ASVS V2.1, Part 11 §11.300(b))."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.db.models import Q
+    from django.utils import timezone
+
+    from qualitas.core import services
+    from qualitas.core.errors import QualitasError
+    from qualitas.core.models import User
+
+    if not settings.DORMANT_ACCOUNT_DAYS:
+        return "off"
+    cutoff = timezone.now() - timedelta(days=settings.DORMANT_ACCOUNT_DAYS)
+    dormant = (
+        User.objects.filter(is_active=True)
+        .exclude(username=services.SYSTEM_USERNAME)
+        .filter(Q(last_login__lt=cutoff) | Q(last_login__isnull=True, date_joined__lt=cutoff))
+    )
+    system = services.system_user()
+    closed = []
+    for user in dormant:
+        try:
+            services.deactivate_user(
+                user, actor=system, reason=f"Not used for {settings.DORMANT_ACCOUNT_DAYS} days"
+            )
+        except QualitasError:
+            continue  # the last administrator stays active
+        closed.append(user.username)
+    return f"{len(closed)} dormant accounts deactivated" + (
+        f": {', '.join(closed)}" if closed else ""
+    )

@@ -40,3 +40,34 @@ class RequestIdMiddleware:
             response = self.get_response(request)
         response["X-Request-ID"] = request_id
         return response
+
+
+class PasswordExpiryMiddleware:
+    """When password expiry is on, send a person with an expired password to change it first."""
+
+    ALLOWED = ("/password/", "/logout/", "/static/", "/healthz", "/api/")
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from django.contrib import messages
+        from django.shortcuts import redirect
+
+        expired = settings.PASSWORD_MAX_AGE_DAYS and password_expired(request.user)
+        if expired and not request.path.startswith(self.ALLOWED):
+            messages.warning(request, "Your password has expired: choose a new one to continue.")
+            return redirect("password_change")
+        return self.get_response(request)
+
+
+def password_expired(user: object) -> bool:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    if not getattr(user, "is_authenticated", False) or not settings.PASSWORD_MAX_AGE_DAYS:
+        return False
+    changed = getattr(user, "password_changed_at", None)
+    limit = timezone.now() - timedelta(days=settings.PASSWORD_MAX_AGE_DAYS)
+    return changed is None or changed < limit

@@ -213,7 +213,7 @@ def _active_administrators() -> int:
 
 
 @audit.service
-def deactivate_user(user: User, *, actor: User) -> User:
+def deactivate_user(user: User, *, actor: User, reason: str = "") -> User:
     """Close an account: the person can no longer sign in; their records and signatures stay."""
     _require(actor, permissions.MANAGE_USERS)
     if user.pk == actor.pk:

@@ -62,6 +62,9 @@ class Transition:
     guard: Guard | None = None
     comment_required: bool = False
     effects: tuple[Effect, ...] = ()
+    # Who must act next: relation names ("owner") or permission codes ("nc.approve"); they
+    # are notified (in the app and by e-mail) once the transition is done.
+    notify: tuple[str, ...] = ()
     style: str = "primary"
 
     @property
@@ -243,6 +246,7 @@ def fire(
             firing = Firing(transition, actor, comment, from_state)
             for effect in transition.effects:
                 effect(current, firing)
+            _notify_next(current, transition, actor, comment)
             events.publish(
                 events.RecordTransitioned(
                     record_type.key,
@@ -254,3 +258,40 @@ def fire(
                 )
             )
     return current
+
+
+def _notify_next(record: Any, transition: Transition, actor: User, comment: str) -> None:
+    """Tell the people who must act next that the record is waiting for them."""
+    from qualitas.core import notifications
+    from qualitas.core.models import User as UserModel
+
+    ids: set[int] = set()
+    for who in transition.notify:
+        if "." in who:
+            ids |= holders_of(who, site=record.site)
+        else:
+            ids |= records.relation_members(record, who)
+    ids.discard(actor.pk)
+    state = records.type_of(record).workflow.label_of(record.state)
+    url = f"/records/{records.type_of(record).resource}/{record.pk}/"
+    for person in UserModel.objects.filter(pk__in=ids, is_active=True)[:50]:
+        notifications.notify(
+            person,
+            title=f"{record.number} is {state}: your turn",
+            body=f"{actor.printed_name}: {transition.title}. {comment}".strip(),
+            url=url,
+            email=True,
+        )
+
+
+def holders_of(code: str, *, site: Any) -> set[int]:
+    """Ids of active users holding a permission at a site (or everywhere)."""
+    from django.db.models import Q
+
+    from qualitas.core.models import RoleAssignment
+
+    where = Q(site__isnull=True) | Q(site=site) if site is not None else Q()
+    assignments = RoleAssignment.objects.filter(
+        where, user__is_active=True, role__grants__permission__in=[code, permissions.ALL]
+    )
+    return set(assignments.values_list("user_id", flat=True))

@@ -136,3 +136,18 @@ def test_spc_is_dispatched_without_django(tmp_path: Path) -> None:
 
     assert result.returncode == 0
     assert "chart" in result.stdout
+
+
+def test_attachments_go_to_s3_when_a_bucket_is_configured(tmp_path: Path) -> None:
+    script = (
+        "from django.conf import settings as s; d = s.STORAGES['default']; "
+        "print(d['BACKEND'], d['OPTIONS']['bucket_name'], d['OPTIONS']['endpoint_url'])"
+    )
+    env = {
+        "QUALITAS_S3_BUCKET": "qms-files",
+        "QUALITAS_S3_ENDPOINT_URL": "https://minio.example.test",
+    }
+
+    out = _run(["shell", "-c", script], env, tmp_path).stdout.strip().splitlines()[-1]
+
+    assert out == "storages.backends.s3.S3Storage qms-files https://minio.example.test"

@@ -39,6 +39,7 @@ class RecordTypesConfig(AppConfig):
                     permission=edit,
                     relations=("owner",),
                     requires=("description",),
+                    notify=("deviations.approve",),
                 ),
                 Transition(
                     "approve",

@@ -65,12 +65,20 @@ class User(AbstractUser):
     site = models.ForeignKey(
         Site, on_delete=models.PROTECT, related_name="members", null=True, blank=True
     )
+    password_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["last_name", "first_name", "username"]
 
     def __str__(self) -> str:
         return self.printed_name
+
+    def set_password(self, raw_password: str | None) -> None:
+        super().set_password(raw_password)
+        # Derived bookkeeping for the optional password-age rule (Part 11 §11.300(b)).
+        from django.utils import timezone
+
+        self.password_changed_at = timezone.now()
 
     @property
     def printed_name(self) -> str:
