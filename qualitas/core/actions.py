@@ -84,18 +84,20 @@ def assign(
     return action
 
 
-def _may_close(actor: User, action: ActionItem) -> bool:
+def may_complete(actor: User, action: ActionItem, record: Any = None) -> bool:
+    """The assignee, their department (when no one is named), or whoever may edit the record."""
     if action.assignee_id == actor.pk:
         return True
-    if action.department_id is not None and action.department_id == actor.department_id:
-        return True
-    return records.may_edit(actor, record_of(action))
+    if action.assignee_id is None and action.department_id is not None:
+        if action.department_id == actor.department_id:
+            return True
+    return records.may_edit(actor, record if record is not None else record_of(action))
 
 
 @audit.service
 def complete(action: ActionItem, *, actor: User, note: str) -> ActionItem:
     """Mark the action done, saying what was done (attach evidence to the action)."""
-    if not _may_close(actor, action):
+    if not may_complete(actor, action):
         raise PermissionDenied("Only the assignee or the record's owner may complete this action.")
     if action.state != ActionState.OPEN:
         raise InvalidInput.for_field(

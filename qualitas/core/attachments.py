@@ -125,7 +125,7 @@ def _subject_record(subject: Any) -> Any:
 
 def _may_change(actor: User, subject: Any) -> bool:
     if isinstance(subject, ActionItem):
-        return actions._may_close(actor, subject)
+        return actions.may_complete(actor, subject)
     return records.may_edit(actor, subject)
 
 

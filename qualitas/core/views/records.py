@@ -111,6 +111,7 @@ def record_detail(request: HttpRequest, resource: str, pk: int) -> HttpResponse:
     record_type = records.by_resource(resource)
     actor = signed_in_user(request)
     record = records.get_visible(actor, record_type, pk)
+    record_actions = list(actions.actions_of(record))
     fields = []
     for name in record_type.display_fields or (
         "owner",
@@ -136,7 +137,8 @@ def record_detail(request: HttpRequest, resource: str, pk: int) -> HttpResponse:
         "transitions": workflow.available(record, actor),
         "may_edit": records.may_edit(actor, record),
         "signatures": recordapi.signature_rows(record),
-        "actions": actions.actions_of(record),
+        "actions": record_actions,
+        "closable_actions": {a.pk for a in record_actions if actions.may_complete(actor, a, record)},
         "attachments": attachments.attachments_of(record, include_removed=True),
         "links": links.links_of(record, viewer=actor),
         "history": recordapi.history_of(record).select_related("actor")[:500],
