@@ -88,9 +88,9 @@ def may_complete(actor: User, action: ActionItem, record: Any = None) -> bool:
     """The assignee, their department (when no one is named), or whoever may edit the record."""
     if action.assignee_id == actor.pk:
         return True
-    if action.assignee_id is None and action.department_id is not None:
-        if action.department_id == actor.department_id:
-            return True
+    team = action.department_id
+    if action.assignee_id is None and team is not None and team == actor.department_id:
+        return True
     return records.may_edit(actor, record if record is not None else record_of(action))
 
 

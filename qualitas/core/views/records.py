@@ -138,7 +138,9 @@ def record_detail(request: HttpRequest, resource: str, pk: int) -> HttpResponse:
         "may_edit": records.may_edit(actor, record),
         "signatures": recordapi.signature_rows(record),
         "actions": record_actions,
-        "closable_actions": {a.pk for a in record_actions if actions.may_complete(actor, a, record)},
+        "closable_actions": {
+            a.pk for a in record_actions if actions.may_complete(actor, a, record)
+        },
         "attachments": attachments.attachments_of(record, include_removed=True),
         "links": links.links_of(record, viewer=actor),
         "history": recordapi.history_of(record).select_related("actor")[:500],
