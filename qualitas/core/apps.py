@@ -37,7 +37,7 @@ class CoreConfig(AppConfig):
         audit.register(ApiToken, exclude=("last_used_at",), secret=("token_hash",))
         audit.register(ActionItem)
         audit.register(Attachment)
-        audit.register(RecordLink, protect_delete=False)
+        audit.register(RecordLink)
         # Periodic jobs register themselves on import.
         from qualitas.core import notifications  # noqa: F401 - registers its periodic job
 
@@ -46,6 +46,12 @@ class CoreConfig(AppConfig):
         signals.post_save.connect(audit.on_post_save, dispatch_uid="qualitas-audit-post-save")
         signals.pre_delete.connect(audit.on_pre_delete, dispatch_uid="qualitas-audit-pre-delete")
         signals.post_delete.connect(audit.on_post_delete, dispatch_uid="qualitas-audit-post-delete")
+        # Sign-in lockouts are security events: audited and reported (Part 11 §11.300(d)).
+        from axes.signals import user_locked_out
+
+        from qualitas.core import lockouts
+
+        user_locked_out.connect(lockouts.on_user_locked_out, dispatch_uid="qualitas-lockout")
         # System roles are code: their permissions are brought up to date after every migrate.
         post_migrate.connect(setup.after_migrate, sender=self)
         navigation.register()

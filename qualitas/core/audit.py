@@ -143,6 +143,36 @@ def service(func: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+# --- Bulk writes ------------------------------------------------------------------------------
+
+
+class AuditedQuerySet(models.QuerySet[Any]):
+    """Bulk writes skip per-object capture, so they may touch untracked fields only
+    (a token's last use, a person's last sign-in); anything else goes through a service."""
+
+    def update(self, **kwargs: Any) -> int:
+        spec = REGISTRY.get(self.model)
+        tracked = set(kwargs) & set(spec.fields) if spec else set()
+        if tracked:
+            raise AuditContextMissing(
+                f"{self.model.__name__}.objects.update() would change audited fields "
+                f"{sorted(tracked)} without an audit trail; save each object through a service"
+            )
+        return super().update(**kwargs)
+
+    def bulk_update(self, objs: Any, fields: Any, batch_size: int | None = None) -> int:
+        raise AuditContextMissing(
+            f"bulk_update() on {self.model.__name__} bypasses the audit trail"
+        )
+
+    def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> list[Any]:
+        if self.model in REGISTRY:
+            raise AuditContextMissing(
+                f"bulk_create() on {self.model.__name__} bypasses the audit trail"
+            )
+        return super().bulk_create(objs, *args, **kwargs)
+
+
 # --- Registration ------------------------------------------------------------------------------
 
 
@@ -503,10 +533,18 @@ def write_checkpoint(directory: Path | None = None) -> dict[str, Any] | None:
 
 
 def read_checkpoint(directory: Path | None = None) -> dict[str, Any] | None:
-    """The latest checkpoint, after checking its HMAC; a forged one is an error."""
-    path = (directory or checkpoint_dir()) / "latest.json"
+    """The latest checkpoint, after checking its HMAC; a forged one is an error.
+
+    When latest.json is gone, the newest dated copy is used, so deleting one file does not
+    switch rewrite detection off.
+    """
+    folder = directory or checkpoint_dir()
+    path = folder / "latest.json"
     if not path.exists():
-        return None
+        dated = sorted(folder.glob("checkpoint-*.json")) if folder.exists() else []
+        if not dated:
+            return None
+        path = dated[-1]
     signed = json.loads(path.read_text())
     payload = {k: signed[k] for k in ("last_event_id", "last_hash", "created_at")}
     if not hmac.compare_digest(_mac(payload), str(signed.get("hmac", ""))):

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from qualitas.core import permissions, services
+from qualitas.core import audit, permissions, services
 from qualitas.core.models import Department, Role, Site, User
 
 DEMO_MARKER_SITE = "SHF"
@@ -220,6 +220,10 @@ def load() -> bool:
             department=departments[dept],
             site=sites[site],
         )
+        # Demo accounts keep their printed passwords (a real administrator's choice would not).
+        person.must_change_password = False
+        with audit.context(actor=actor, reason="Demo account keeps its printed password"):
+            person.save(update_fields=["must_change_password"])
         services.grant_role(
             person,
             actor=actor,

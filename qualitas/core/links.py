@@ -59,12 +59,20 @@ def add(
 
 
 @audit.service
-def remove(link: RecordLink, *, actor: User) -> None:
-    """Remove a link made in error (recorded in the trail)."""
+def remove(link: RecordLink, *, actor: User, reason: str) -> RecordLink:
+    """Withdraw a link made in error; it stays in both records' histories."""
+    from django.utils import timezone
+
     source: Any = link.source_type.get_object_for_this_type(pk=link.source_id)
     if not records.may_edit(actor, source):
         raise PermissionDenied(f"You may not change the links of {source.number}.")
-    link.delete()
+    if not reason.strip():
+        raise InvalidInput.for_field("reason", "Say why the link is removed.")
+    link.removed_at = timezone.now()
+    link.removed_by = actor
+    link.removal_reason = reason
+    link.save()
+    return link
 
 
 _INVERSE = {
@@ -85,7 +93,8 @@ def links_of(record: QualityRecord, *, viewer: User) -> list[LinkView]:
     """Both directions, hiding records the viewer may not see."""
     own_type = ContentType.objects.get_for_model(type(record))
     rows = RecordLink.objects.filter(
-        Q(source_type=own_type, source_id=record.pk) | Q(target_type=own_type, target_id=record.pk)
+        Q(source_type=own_type, source_id=record.pk) | Q(target_type=own_type, target_id=record.pk),
+        removed_at__isnull=True,
     ).select_related("source_type", "target_type", "created_by")
     views = []
     for link in rows:
@@ -113,5 +122,6 @@ def linked(record: QualityRecord, *, kind: str, model: type[Any]) -> list[Any]:
         source_id=record.pk,
         kind=kind,
         target_type=ContentType.objects.get_for_model(model),
+        removed_at__isnull=True,
     ).values_list("target_id", flat=True)
     return list(model.objects.filter(pk__in=list(ids)))

@@ -43,19 +43,25 @@ class RequestIdMiddleware:
 
 
 class PasswordExpiryMiddleware:
-    """When password expiry is on, send a person with an expired password to change it first."""
+    """Send a person whose password expired, or was set by someone else, to change it first."""
 
-    ALLOWED = ("/password/", "/logout/", "/static/", "/healthz", "/api/")
+    ALLOWED = ("/password/", "/logout/", "/static/", "/healthz")
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         from django.contrib import messages
+        from django.http import JsonResponse
         from django.shortcuts import redirect
 
-        expired = settings.PASSWORD_MAX_AGE_DAYS and password_expired(request.user)
-        if expired and not request.path.startswith(self.ALLOWED):
+        if not must_replace_password(request.user):
+            return self.get_response(request)
+        if request.path.startswith("/api/"):
+            # A browser session with an expired password may not use the API either.
+            detail = "Your password must be changed before you continue: sign in to Qualitas."
+            return JsonResponse({"detail": detail, "errors": []}, status=403)
+        if not request.path.startswith(self.ALLOWED):
             messages.warning(request, "Your password has expired: choose a new one to continue.")
             return redirect("password_change")
         return self.get_response(request)
@@ -71,3 +77,10 @@ def password_expired(user: object) -> bool:
     changed = getattr(user, "password_changed_at", None)
     limit = timezone.now() - timedelta(days=settings.PASSWORD_MAX_AGE_DAYS)
     return changed is None or changed < limit
+
+
+def must_replace_password(user: object) -> bool:
+    """Expired, or chosen by someone else (an administrator's reset): the owner must change it."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return bool(getattr(user, "must_change_password", False)) or password_expired(user)

@@ -76,6 +76,6 @@ def remind_actions() -> str:
             key = f"action:{action.pk}:due-soon"
             title = f"Due on {action.due_on:%Y-%m-%d}: {action.title}"
         if _once(key):
-            notify(action.assignee, title=title, url=action_url(action), email=True)  # type: ignore[arg-type]
+            notify(action.assignee, title=title, url=action_url(action), email=True)
             sent += 1
     return f"{sent} reminders sent"

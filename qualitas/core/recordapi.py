@@ -447,16 +447,19 @@ def build_router(record_type: records.RecordType) -> Router:
         links.add(record, actor=actor, target=target, kind=payload.kind, note=payload.note)
         return Status(201, link_rows(record, actor))
 
-    @router.delete(
-        "/{record_id}/links/{link_id}", response={204: None, **ERRORS}, operation_id=f"{key}_unlink"
+    @router.post(
+        "/{record_id}/links/{link_id}/remove",
+        response={200: list[LinkOut], **ERRORS},
+        operation_id=f"{key}_unlink",
+        summary="Withdraw a link, with the reason (it stays in both histories)",
     )
-    def remove_link(request: HttpRequest, record_id: int, link_id: int) -> Any:
+    def remove_link(request: HttpRequest, record_id: int, link_id: int, payload: RemovalIn) -> Any:
         record, actor = get(request, record_id), _actor(request)
         view = next((v for v in links.links_of(record, viewer=actor) if v.link.pk == link_id), None)
         if view is None:
             raise NotFound(f"No link {link_id} on {record.number}.")
-        links.remove(view.link, actor=actor)
-        return Status(204, None)
+        links.remove(view.link, actor=actor, reason=payload.reason)
+        return link_rows(record, actor)
 
     @router.get(
         "/{record_id}/actions",

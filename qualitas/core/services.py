@@ -172,6 +172,8 @@ def create_user(
     if password:
         _validate_password(password, user)
         user.set_password(password)
+        # Someone else chose it: the owner replaces it at first sign-in (Part 11 §11.200(a)(3)).
+        user.must_change_password = True
     else:
         user.set_unusable_password()
     user.save()
@@ -200,7 +202,8 @@ def set_password(user: User, *, actor: User, password: str) -> User:
     _require(actor, permissions.MANAGE_USERS)
     _validate_password(password, user)
     user.set_password(password)
-    user.save(update_fields=["password"])
+    user.must_change_password = user.pk != actor.pk
+    user.save(update_fields=["password", "password_changed_at", "must_change_password"])
     return user
 
 

@@ -21,7 +21,7 @@ import hashlib
 import json
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
@@ -55,11 +55,11 @@ class SignatureToken:
 
 def _recent_failures(user: User) -> list[AuditEvent]:
     since = timezone.now() - timedelta(minutes=settings.SIGNATURE_LOCK_MINUTES)
-    return list(
-        AuditEvent.objects.filter(
-            action="signature_refused", actor=user, occurred_at__gte=since
-        ).order_by("occurred_at")
-    )
+    refusals = AuditEvent.objects.filter(
+        action="signature_refused", actor=user, occurred_at__gte=since
+    ).order_by("occurred_at")
+    # Attempts made while already locked do not extend the lock.
+    return [e for e in refusals if not e.changes.get("while_locked")]
 
 
 def locked_until(user: User) -> datetime | None:
@@ -75,7 +75,21 @@ def authenticate(user: User, password: str | None, *, subject: Any = None) -> Si
     signed, when given) and raise."""
     if not password:
         raise InvalidInput.for_field("password", "Re-enter your password to sign.")
+    from qualitas.core.middleware import must_replace_password
+
+    if must_replace_password(user):
+        raise SignatureRefused("Your password must be changed before you can sign.")
     if (until := locked_until(user)) is not None:
+        # An attempt while locked is itself worth knowing about (Part 11 §11.300(d)).
+        with (
+            audit.context(actor=user, reason="Signing attempted while locked"),
+            transaction.atomic(),
+        ):
+            audit.record(
+                subject if subject is not None else user,
+                "signature_refused",
+                {"signer": user.username, "locked": True, "while_locked": True},
+            )
         raise SignatureRefused(
             f"Signing is locked after repeated wrong passwords until {until:%H:%M} UTC."
         )
@@ -163,7 +177,7 @@ def sign(
     transaction, after the record was saved)."""
     check_token(token, signer)
     _used_tokens.add(token.nonce)
-    signature = Signature.objects.create(
+    signature = Signature(
         object_type=ContentType.objects.get_for_model(type(record)),
         object_id=record.pk,
         signer=signer,
@@ -175,6 +189,8 @@ def sign(
         content_hash=content_hash(record),
         comment=comment,
     )
+    signature.seal = seal_of(signature)
+    signature.save()
     audit.record(
         record,
         "signature",
@@ -188,8 +204,27 @@ def sign(
     return signature
 
 
+def seal_of(signature: Signature) -> str:
+    """SHA-256 over the signature's own facts, so none can be edited unnoticed."""
+    facts = {
+        "record": f"{signature.object_type_id}:{signature.object_id}",
+        "signer": signature.signer_id,
+        "printed_name": signature.printed_name,
+        "signed_at": signature.signed_at.astimezone(UTC).isoformat(timespec="microseconds"),
+        "meaning": signature.meaning,
+        "transition": signature.transition,
+        "record_version": signature.record_version,
+        "content_hash": signature.content_hash,
+        "comment": signature.comment,
+    }
+    body = json.dumps(facts, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
 def is_valid(signature: Signature, record: Any = None) -> bool:
-    """Does the signed record still have exactly the content that was signed?"""
+    """Is the signature intact, and does the record still have exactly the signed content?"""
+    if signature.seal != seal_of(signature):
+        return False
     subject: Any = record
     if subject is None:
         subject = cast(Any, signature.object_type.get_object_for_this_type(pk=signature.object_id))

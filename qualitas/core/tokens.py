@@ -33,7 +33,7 @@ def authenticate(plain: str) -> ApiToken | None:
     if not plain.startswith(TOKEN_PREFIX):
         return None
     prefix = plain[len(TOKEN_PREFIX) :].split("_", 1)[0]
-    token = ApiToken.objects.select_related("user").filter(prefix=prefix).first()
+    token: ApiToken | None = ApiToken.objects.select_related("user").filter(prefix=prefix).first()
     if token is None or not hmac.compare_digest(token.token_hash, digest(plain)):
         return None
     if not token.is_active or not token.user.is_active:

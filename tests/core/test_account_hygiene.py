@@ -111,3 +111,27 @@ def test_the_celery_task_runs_the_same_jobs() -> None:
 @pytest.fixture
 def deviations_type() -> records.RecordType:
     return records.RECORD_TYPES["deviation"]
+
+
+def test_a_password_chosen_by_an_administrator_must_be_replaced_at_first_sign_in(
+    admin: User,
+) -> None:
+    services.create_user(actor=admin, username="newhire", password="Initial-Lantern-77")
+    client = Client()
+    client.post("/login/", {"username": "newhire", "password": "Initial-Lantern-77"})
+
+    blocked = client.get("/")
+    api = client.get("/api/v1/me")
+    client.post(
+        "/password/",
+        {
+            "old_password": "Initial-Lantern-77",
+            "new_password1": "Own-Choice-Meadow-92",
+            "new_password2": "Own-Choice-Meadow-92",
+        },
+    )
+
+    assert blocked.status_code == 302 and blocked["Location"] == "/password/"
+    assert api.status_code == 403 and "must be changed" in api.json()["detail"]
+    assert client.get("/").status_code == 200
+    assert User.objects.get(username="newhire").must_change_password is False

@@ -94,7 +94,8 @@ def test_a_password_change_is_recorded_without_the_password(admin: User) -> None
     services.set_password(person, actor=admin, password="Lantern-Meadow-17")
 
     event = _events_for(person)[-1]
-    assert event.changes == {"password": {"old": None, "new": "(changed)"}}
+    assert event.changes["password"] == {"old": None, "new": "(changed)"}
+    assert event.changes["must_change_password"] == {"old": False, "new": True}
     assert "Lantern" not in json.dumps(event.changes)
 
 
@@ -229,13 +230,42 @@ def chain(admin: User) -> list[int]:
     return list(AuditEvent.objects.order_by("id").values_list("id", flat=True))
 
 
-def test_an_untouched_chain_verifies(chain: list[int], capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_untouched_chain_verifies(
+    chain: list[int], checkpoints: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    audit.write_checkpoint()
+
     call_command("verify-audit-trail")
 
-    assert f"Audit trail intact: {len(chain)} events" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert f"Audit trail intact: {len(chain)} events" in out
+    assert f"matches the checkpoint at event #{chain[-1]}" in out
 
 
-def test_an_altered_event_is_detected(chain: list[int]) -> None:
+def test_without_any_checkpoint_verification_fails_unless_allowed(
+    chain: list[int], checkpoints: Path
+) -> None:
+    with pytest.raises(CommandError, match="No signed checkpoint found") as refused:
+        call_command("verify-audit-trail")
+    call_command("verify-audit-trail", "--allow-missing-checkpoint")
+
+    assert refused.value.returncode == 2
+
+
+def test_a_deleted_latest_checkpoint_falls_back_to_the_dated_copy(
+    chain: list[int], checkpoints: Path
+) -> None:
+    audit.write_checkpoint()
+    (checkpoints / "latest.json").unlink()
+    _raw("DELETE FROM core_auditevent WHERE id = %s", [chain[-1]])
+
+    result = audit.verify_chain()
+
+    assert result.intact is False
+    assert f"saw event #{chain[-1]}" in result.problem
+
+
+def test_an_altered_event_is_detected(chain: list[int], checkpoints: Path) -> None:
     target = chain[-3]
     _raw("UPDATE core_auditevent SET reason = 'nothing to see' WHERE id = %s", [target])
 
@@ -245,7 +275,7 @@ def test_an_altered_event_is_detected(chain: list[int]) -> None:
         call_command("verify-audit-trail")
 
 
-def test_a_removed_event_is_detected(chain: list[int]) -> None:
+def test_a_removed_event_is_detected(chain: list[int], checkpoints: Path) -> None:
     target = chain[-3]
     _raw("DELETE FROM core_auditevent WHERE id = %s", [target])
 
@@ -335,3 +365,32 @@ def test_tick_writes_a_checkpoint_once(
     assert (checkpoints / "latest.json").read_text() == first
     assert len(list(checkpoints.glob("checkpoint-*.json"))) == 1
     assert audit.verify_chain().checkpoint == f"matches the checkpoint at event #{chain[-1]}"
+
+
+def test_bulk_updates_of_audited_fields_are_refused(admin: User) -> None:
+    person = UserFactory(username="pat", first_name="Pat")
+
+    with pytest.raises(audit.AuditContextMissing, match="without an audit trail"):
+        User.objects.filter(pk=person.pk).update(first_name="Changed")
+    with pytest.raises(audit.AuditContextMissing):
+        Site.objects.bulk_create([Site(code="B1", name="Bulk")])
+    User.objects.filter(pk=person.pk).update(last_login=None)  # untracked: allowed
+
+    assert User.objects.get(pk=person.pk).first_name == "Pat"
+
+
+def test_a_sign_in_lockout_is_audited_and_reported(admin: User, quality_manager: User) -> None:
+    from django.conf import settings
+    from django.test import Client
+
+    from qualitas.core.models import Notification
+
+    victim = UserFactory(username="victim")
+    client = Client()
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post("/login/", {"username": "victim", "password": "guess-guess-guess"})
+
+    event = AuditEvent.objects.filter(object_type__model="user", object_id=victim.pk).latest("id")
+    assert "sign-in locked" in event.changes["locked_out"]["new"]
+    told = set(Notification.objects.values_list("recipient__username", flat=True))
+    assert {"admin", "qm"} <= told

@@ -6,6 +6,8 @@ from django.contrib.contenttypes.fields import GenericRelation
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
+from qualitas.core.audit import AuditedQuerySet
+
 
 class ActionState(models.TextChoices):
     OPEN = "open", "Open"
@@ -41,6 +43,8 @@ class ActionItem(models.Model):
     attachments = GenericRelation(
         "core.Attachment", object_id_field="object_id", content_type_field="object_type"
     )
+
+    objects = AuditedQuerySet.as_manager()
 
     class Meta:
         ordering = ["due_on", "id"]

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
+from qualitas.core.audit import AuditedQuerySet
+
 
 def attachment_path(instance: Attachment, filename: str) -> str:
     # Stored under a random name: the original name is data, never a path.
@@ -29,6 +31,8 @@ class Attachment(models.Model):
         "core.User", on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
     removal_reason = models.TextField(blank=True)
+
+    objects = AuditedQuerySet.as_manager()
 
     class Meta:
         ordering = ["uploaded_at", "id"]

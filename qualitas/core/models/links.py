@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
+from qualitas.core.audit import AuditedQuerySet
+
 
 class LinkKind(models.TextChoices):
     """How the source record relates to the target, read "source <kind> target"."""
@@ -32,13 +34,22 @@ class RecordLink(models.Model):
     note = models.CharField(max_length=200, blank=True)
     created_by = models.ForeignKey("core.User", on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    # A link made in error is withdrawn, not deleted, so both records' histories keep it.
+    removed_at = models.DateTimeField(null=True, blank=True)
+    removed_by = models.ForeignKey(
+        "core.User", on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    removal_reason = models.TextField(blank=True)
+
+    objects = AuditedQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at", "id"]
         constraints = [
             models.UniqueConstraint(
                 fields=["source_type", "source_id", "target_type", "target_id", "kind"],
-                name="unique_record_link",
+                condition=models.Q(removed_at__isnull=True),
+                name="unique_current_record_link",
             ),
         ]
         indexes = [

@@ -2,8 +2,20 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractUser
+from typing import Any, ClassVar
+
+from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
+
+from qualitas.core.audit import AuditedQuerySet
+
+
+class AuditedUserManager(UserManager.from_queryset(AuditedQuerySet)):  # type: ignore[misc]
+    """People are audited: bulk updates may only touch untracked fields (last sign-in)."""
+
+
+def audited_manager() -> Any:
+    return AuditedQuerySet.as_manager()
 
 
 class Site(models.Model):
@@ -14,6 +26,8 @@ class Site(models.Model):
     address = models.TextField(blank=True)
     description = models.TextField(blank=True)
     is_active = models.BooleanField(default=True)
+
+    objects = audited_manager()
 
     class Meta:
         ordering = ["name"]
@@ -44,6 +58,8 @@ class Department(models.Model):
     )
     is_active = models.BooleanField(default=True)
 
+    objects = audited_manager()
+
     class Meta:
         ordering = ["name"]
 
@@ -66,6 +82,13 @@ class User(AbstractUser):
         Site, on_delete=models.PROTECT, related_name="members", null=True, blank=True
     )
     password_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    must_change_password = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text="Set when someone else chose the password: the owner must replace it.",
+    )
+
+    objects: ClassVar[UserManager[User]] = AuditedUserManager()
 
     class Meta:
         ordering = ["last_name", "first_name", "username"]
@@ -79,6 +102,7 @@ class User(AbstractUser):
         from django.utils import timezone
 
         self.password_changed_at = timezone.now()
+        self.must_change_password = False
 
     @property
     def printed_name(self) -> str:
@@ -110,6 +134,8 @@ class RolePermission(models.Model):
     role = models.ForeignKey(Role, on_delete=models.CASCADE, related_name="grants")
     permission = models.CharField(max_length=80)
 
+    objects = audited_manager()
+
     class Meta:
         ordering = ["role", "permission"]
         constraints = [
@@ -137,6 +163,8 @@ class RoleAssignment(models.Model):
         User, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
     granted_at = models.DateTimeField(auto_now_add=True)
+
+    objects = audited_manager()
 
     class Meta:
         ordering = ["user", "role"]

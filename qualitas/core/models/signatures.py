@@ -43,6 +43,9 @@ class Signature(models.Model):
     record_version = models.PositiveIntegerField()
     content_hash = models.CharField(max_length=64)
     comment = models.TextField(blank=True)
+    # SHA-256 over the signature's own facts (signer, name, time, meaning, record, content
+    # hash): editing any of them in the database breaks the seal.
+    seal = models.CharField(max_length=64, default="")
 
     objects = SignatureQuerySet.as_manager()
 

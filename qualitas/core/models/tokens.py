@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
+from qualitas.core.audit import AuditedQuerySet
+
 
 class ApiToken(models.Model):
     """A personal access token: shown once, stored only as a SHA-256 hash, expiring, revocable."""
@@ -20,6 +22,8 @@ class ApiToken(models.Model):
     revoked_by = models.ForeignKey(
         "core.User", on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
+
+    objects = AuditedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any
 
 import django_filters
@@ -40,7 +41,7 @@ def _show(change: dict[str, Any], side: str) -> str:
 
 class AuditEventTable(tables.Table):
     id = tables.Column(verbose_name="#")
-    occurred_at = tables.DateTimeColumn(format="Y-m-d H:i:s", verbose_name="When (UTC)")
+    occurred_at = tables.Column(verbose_name="When (UTC)")
     actor_name = tables.Column(verbose_name="Who")
     action = tables.Column()
     object_type = tables.Column(accessor="object_type__model", verbose_name="Type")
@@ -54,6 +55,12 @@ class AuditEventTable(tables.Table):
         attrs = {"class": "table table-sm table-hover align-top audit-table"}
         empty_text = "No events match these filters."
         order_by = ("-id",)
+
+    def render_occurred_at(self, value: Any) -> str:
+        return f"{value.astimezone(UTC):%Y-%m-%d %H:%M:%S}"
+
+    def value_occurred_at(self, value: Any) -> str:
+        return f"{value.astimezone(UTC):%Y-%m-%d %H:%M:%S}"
 
     def render_request_id(self, value: str) -> str:
         return format_html("<code class='small'>{}</code>", value[:12])

@@ -131,8 +131,12 @@ def unlink(request: HttpRequest, resource: str, pk: int, link_pk: int) -> HttpRe
     view = next((v for v in links.links_of(record, viewer=actor) if v.link.pk == link_pk), None)
     if view is None:
         raise NotFound("No such link on this record.")
+    form = RemovalForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Say why the link is removed.")
+        return _back(record, "links")
     try:
-        links.remove(view.link, actor=actor)
+        links.remove(view.link, actor=actor, reason=form.cleaned_data["reason"])
     except QualitasError as exc:
         _report(request, exc)
     return _back(record, "links")

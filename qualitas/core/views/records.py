@@ -27,6 +27,9 @@ from qualitas.core.forms_records import (
 from qualitas.core.views import signed_in_user
 from qualitas.core.views.generic import ObjectListView
 
+# The page shows the newest events; the full history is in the API and the audit-trail export.
+HISTORY_SHOWN = 500
+
 
 def detail_url(record: Any) -> str:
     return reverse("core:record_detail", args=[records.type_of(record).resource, record.pk])
@@ -143,7 +146,9 @@ def record_detail(request: HttpRequest, resource: str, pk: int) -> HttpResponse:
         },
         "attachments": attachments.attachments_of(record, include_removed=True),
         "links": links.links_of(record, viewer=actor),
-        "history": recordapi.history_of(record).select_related("actor")[:500],
+        "history": list(recordapi.history_of(record).order_by("-id")[:HISTORY_SHOWN]),
+        "history_count": recordapi.history_of(record).count(),
+        "history_shown": HISTORY_SHOWN,
         "action_form": ActionForm(),
         "attachment_form": AttachmentForm(),
         "link_form": LinkForm(),

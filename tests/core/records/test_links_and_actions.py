@@ -37,12 +37,29 @@ def test_links_are_audited_and_not_duplicated(raise_deviation: object, author: U
 
     with pytest.raises(Conflict, match="already linked"):
         links.add(a, actor=author, target=b, kind="references")
-    links.remove(link, actor=author)
+    with pytest.raises(InvalidInput, match="Say why"):
+        links.remove(link, actor=author, reason="")
+    links.remove(link, actor=author, reason="Linked by mistake")
+    links.add(a, actor=author, target=b, kind="references")  # a fresh link may be made again
 
-    kinds = list(
-        AuditEvent.objects.filter(object_type__model="recordlink").values_list("action", flat=True)
-    )
-    assert kinds == ["create", "delete"]
+    events = AuditEvent.objects.filter(object_type__model="recordlink").order_by("id")
+    assert [e.action for e in events] == ["create", "update", "create"]
+    assert events[1].changes["removal_reason"]["new"] == "Linked by mistake"
+
+
+def test_a_withdrawn_link_stays_in_both_histories(raise_deviation: object, author: User) -> None:
+    from qualitas.core import recordapi
+
+    a, b = raise_deviation(), raise_deviation()  # type: ignore[operator]
+    link = links.add(a, actor=author, target=b, kind="references")
+    links.remove(link, actor=author, reason="Wrong record")
+
+    for record in (a, b):
+        actions_seen = [
+            e.action for e in recordapi.history_of(record) if e.object_type.model == "recordlink"
+        ]
+        assert actions_seen == ["create", "update"]
+    assert links.links_of(a, viewer=author) == []
 
 
 def test_unknown_link_kinds_and_self_links_are_refused(

@@ -9,6 +9,7 @@ import io
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -225,3 +226,20 @@ def test_the_audit_trail_page_is_for_quality_managers_and_exports(
     rows = list(csv.reader(io.StringIO(export.content.decode().lstrip("\ufeff"))))
     assert rows[0][:4] == ["#", "When (UTC)", "Who", "Action"]
     assert {r[3] for r in rows[1:]} == {"Created", "Transition"}
+
+
+def test_the_history_tab_lists_the_newest_first_in_utc(
+    client_for: object, author: User, raise_deviation: object
+) -> None:
+    record = raise_deviation()  # type: ignore[operator]
+    from qualitas.core import records
+
+    records.update(record, actor=author, expected_version=1, impact="Second change")
+
+    with override_settings(TIME_ZONE="America/Chicago"):
+        body = client_for(author).get(f"/records/deviations/{record.pk}/").content.decode()  # type: ignore[operator]
+
+    history = body[body.index('data-testid="history"') :]
+    assert history.index("Changed") < history.index("Created")
+    utc_time = record.created_at.astimezone(datetime.UTC).strftime("%Y-%m-%d %H:%M")
+    assert utc_time in history

@@ -163,3 +163,52 @@ def test_signatures_are_never_changed_or_removed(submitted: Deviation, approver:
         Signature.objects.all().update(meaning="closed")
     with pytest.raises(RuntimeError):
         Signature.objects.all().delete()
+
+
+def test_editing_a_signatures_own_facts_breaks_its_seal(
+    submitted: Deviation, approver: User
+) -> None:
+    from django.db import connection
+
+    workflow.fire(submitted, "approve", actor=approver, signature=token_for(approver))
+    signature = Signature.objects.get()
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL session_replication_role = replica")
+        cursor.execute(
+            "UPDATE core_signature SET meaning = 'reviewed' WHERE id = %s", [signature.pk]
+        )
+
+    assert signatures.is_valid(Signature.objects.get()) is False
+
+
+def test_postgresql_refuses_changes_to_signatures(submitted: Deviation, approver: User) -> None:
+    from django.db import DatabaseError, connection, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the append-only trigger exists on PostgreSQL only")
+    workflow.fire(submitted, "approve", actor=approver, signature=token_for(approver))
+
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        connection.cursor().execute("UPDATE core_signature SET meaning = 'reviewed'")
+
+
+def test_attempts_while_locked_are_recorded_but_do_not_extend_the_lock(approver: User) -> None:
+    for _ in range(settings.SIGNATURE_FAILURE_LIMIT):
+        with pytest.raises(signatures.SignatureRefused):
+            signatures.authenticate(approver, "guess")
+    with pytest.raises(signatures.SignatureRefused, match="locked"):
+        signatures.authenticate(approver, PASSWORD)
+
+    while_locked = AuditEvent.objects.filter(action="signature_refused").latest("id")
+    assert while_locked.changes["while_locked"] is True
+    assert len(signatures._recent_failures(approver)) == settings.SIGNATURE_FAILURE_LIMIT
+
+
+def test_a_password_set_by_someone_else_cannot_sign(approver: User, admin: User) -> None:
+    from qualitas.core import services
+
+    services.set_password(approver, actor=admin, password="Temporary-Harbour-31")
+
+    with pytest.raises(signatures.SignatureRefused, match="must be changed"):
+        signatures.authenticate(approver, "Temporary-Harbour-31")

@@ -23,6 +23,11 @@ class Command(BaseCommand):
             default=None,
             help="Where the signed checkpoints are (default: QUALITAS_AUDIT_CHECKPOINT_DIR)",
         )
+        parser.add_argument(
+            "--allow-missing-checkpoint",
+            action="store_true",
+            help="Exit 0 even when no checkpoint exists yet (a new installation)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -38,3 +43,12 @@ class Command(BaseCommand):
             f"Audit trail intact: {result.events_checked} events, last #{result.last_event_id}; "
             f"{result.checkpoint}."
         )
+        unanchored = result.checkpoint.startswith("no checkpoint") and result.events_checked
+        if unanchored and not options["allow_missing_checkpoint"]:
+            # Without a checkpoint a rewrite of the whole chain cannot be detected.
+            raise CommandError(
+                "No signed checkpoint found: a rewritten chain would go unnoticed. Run "
+                "`qualitas tick` (or restore the checkpoint folder), or pass "
+                "--allow-missing-checkpoint on a new installation.",
+                returncode=2,
+            )
