@@ -145,6 +145,7 @@ INSTALLED_APPS = [
     "axes",
     "ninja",  # serves the API docs' Swagger UI from local static files, no CDN
     "qualitas.core",
+    "qualitas.studies",
 ]
 
 MIDDLEWARE = [
@@ -287,6 +288,7 @@ STATICFILES_DIRS += [
         ("vendor/bootstrap", "bootstrap/dist"),
         ("vendor/bootstrap-icons", "bootstrap-icons/font"),
         ("vendor/htmx", "htmx.org/dist"),
+        ("vendor/chartjs", "chart.js/dist"),
     ]
     if (NODE_MODULES / folder).is_dir()
 ]

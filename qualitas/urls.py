@@ -4,6 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from qualitas.api.urls import api
+from qualitas.core.registry import registry
 from qualitas.core.views import health, home
 from qualitas.core.views.auth import LoginView, PasswordChangeView
 
@@ -25,3 +26,5 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("", include("qualitas.core.urls")),
 ]
+# Each module's own pages, as it registered them (the core imports no module).
+urlpatterns += [path(prefix, include(module)) for prefix, module in registry.url_includes]

@@ -8,6 +8,7 @@ from qualitas.api import errors
 from qualitas.api.auth import api_auth
 from qualitas.core import recordapi, records
 from qualitas.core.api import router as core_router
+from qualitas.core.registry import registry
 
 api = NinjaAPI(
     title="Qualitas API",
@@ -29,3 +30,5 @@ api.add_router("", core_router)
 # Every declared record type gets its endpoints: /api/v1/<resource>/…
 for record_type in records.RECORD_TYPES.values():
     api.add_router(f"/{record_type.resource}", recordapi.build_router(record_type))
+for prefix, module_router in registry.api_routers:
+    api.add_router(prefix, module_router)

@@ -191,9 +191,18 @@ def is_loaded() -> bool:
 
 @transaction.atomic
 def load() -> bool:
-    """Create the demo company; returns False when it was already there."""
+    """Create the demo company and each module's demo records; False when already there."""
+    from qualitas.core.registry import registry
+
     if is_loaded():
         return False
+    _load_company()
+    for loader in registry.demo_loaders:
+        loader()
+    return True
+
+
+def _load_company() -> None:
     actor = services.system_user()
     sites = {
         code: services.create_site(
@@ -248,4 +257,3 @@ def load() -> bool:
         body="Your quality system is ready. Start with the people and roles of Aldermoor Precision.",
         url="/people/",
     )
-    return True

@@ -63,10 +63,16 @@ class RecordType:
     icon: str = "journal-check"
     # Fields shown on the detail page, in order (default: the editable fields).
     display_fields: tuple[str, ...] = ()
+    # A module's own page for raising records of this type (default: the generic form).
+    create_url_name: str | None = None
+    # Extra HTML on the detail page, above the tabs (a chart, a diagram): (record, request) -> str.
+    detail_panel: Callable[[Any, Any], str] | None = None
+
+    label_plural_text: str = ""
 
     @property
     def label_plural(self) -> str:
-        return f"{self.label}s"
+        return self.label_plural_text or f"{self.label}s"
 
     @property
     def model_name(self) -> str:
@@ -147,8 +153,14 @@ def relation_members(record: QualityRecord, relation: str) -> set[int]:
 
 
 @audit.service
-def create(record_type: RecordType, *, actor: User, **fields: Any) -> Any:
-    """Raise a new record: numbered, in the workflow's initial state, audited."""
+def create(
+    record_type: RecordType, *, actor: User, computed: dict[str, Any] | None = None, **fields: Any
+) -> Any:
+    """Raise a new record: numbered, in the workflow's initial state, audited.
+
+    `fields` are what a person may set; `computed` are fields the module's own service
+    derives (results of an analysis), saved in the same creation event.
+    """
     site = fields.get("site")
     permissions.require(actor, record_type.permissions.create, site=site)
     unknown = sorted(set(fields) - set(record_type.editable_fields) - {"owner"})
@@ -156,6 +168,7 @@ def create(record_type: RecordType, *, actor: User, **fields: Any) -> Any:
         raise InvalidInput([FieldError(name, "This field cannot be set here.") for name in unknown])
     record = record_type.model(
         **fields,
+        **(computed or {}),
         state=record_type.workflow.initial,
         created_by=actor,
         updated_by=actor,

@@ -70,6 +70,12 @@ class Registry:
     menu: list[MenuGroup] = field(default_factory=list)
     search: list[SearchSource] = field(default_factory=list)
     home_panels: list[HomePanel] = field(default_factory=list)
+    # Extra API routers of modules: (prefix under /api/v1, ninja Router).
+    api_routers: list[tuple[str, Any]] = field(default_factory=list)
+    # Extra URL includes of modules: (path prefix, URLconf module).
+    url_includes: list[tuple[str, str]] = field(default_factory=list)
+    # Demo data of modules, loaded after the core's demo company (idempotent callables).
+    demo_loaders: list[Callable[[], None]] = field(default_factory=list)
 
     def add_menu_item(self, group_label: str, item: MenuItem, *, order: int = 100) -> None:
         """Add an item to a group, creating the group on first use."""

@@ -134,6 +134,21 @@ def plot_charts(
     Spec lines are drawn on the first panel (the location chart) when given.
     Out-of-control points are marked red and labelled by rule (N1..N8, WE1..WE4).
     """
+    fig = charts_figure(charts, title=title, lsl=lsl, usl=usl)
+    out = Path(path)
+    fig.savefig(out, dpi=150)
+    _pyplot().close(fig)
+    return out
+
+
+def charts_figure(
+    charts: Sequence[ControlChart],
+    *,
+    title: str = "",
+    lsl: float | None = None,
+    usl: float | None = None,
+) -> Any:
+    """The chart panels as a matplotlib Figure (for reports that compose several)."""
     plt = _pyplot()
     fig, axes = plt.subplots(len(charts), 1, figsize=(10, 3.2 * len(charts)), squeeze=False)
     for k, (ax, chart) in enumerate(zip(axes[:, 0], charts, strict=True)):
@@ -150,16 +165,22 @@ def plot_charts(
     if title:
         fig.suptitle(title, fontsize=12)
     fig.tight_layout(rect=(0, 0.04, 0.95, 1))
-    out = Path(path)
-    fig.savefig(out, dpi=150)
-    plt.close(fig)
-    return out
+    return fig
 
 
 def plot_capability(
     values: np.ndarray[Any, Any], result: Capability, path: str | Path, *, title: str = ""
 ) -> Path:
     """Histogram with specification limits, target and fitted normal curves (within, overall)."""
+    fig = capability_figure(values, result, title=title)
+    out = Path(path)
+    fig.savefig(out, dpi=150)
+    _pyplot().close(fig)
+    return out
+
+
+def capability_figure(values: np.ndarray[Any, Any], result: Capability, *, title: str = "") -> Any:
+    """The capability histogram as a matplotlib Figure."""
     from scipy import stats
 
     plt = _pyplot()
@@ -215,7 +236,4 @@ def plot_capability(
     ax.set_title(title or "Process capability", loc="left")
     ax.legend(loc="upper left", fontsize=8)
     fig.tight_layout()
-    out = Path(path)
-    fig.savefig(out, dpi=150)
-    plt.close(fig)
-    return out
+    return fig

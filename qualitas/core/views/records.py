@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from qualitas.core import actions, attachments, links, permissions, recordapi, records, workflow
 from qualitas.core.errors import Conflict, InvalidInput, PermissionDenied
@@ -106,6 +107,8 @@ class RecordListView(ObjectListView):
     def create_url(self, user: Any) -> str | None:
         if not permissions.has_perm(user, self.record_type.permissions.create):
             return None
+        if self.record_type.create_url_name:
+            return reverse(self.record_type.create_url_name)
         return reverse("core:record_create", args=[self.record_type.resource])
 
 
@@ -154,6 +157,9 @@ def record_detail(request: HttpRequest, resource: str, pk: int) -> HttpResponse:
         "link_form": LinkForm(),
         "locked": record.state in record_type.workflow.locked_states,
         "today": timezone.localdate(),
+        "panel": mark_safe(record_type.detail_panel(record, request))
+        if record_type.detail_panel
+        else "",
     }
     return render(request, "core/record_detail.html", context)
 

@@ -1,0 +1,1 @@
+"""SPC studies: control charts and capability on measured data, saved as quality records."""

@@ -1,0 +1,78 @@
+"""Demo SPC studies for Aldermoor Precision (fixed random seeds: the same every time)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from qualitas.core import signatures, workflow
+from qualitas.core.models import Department, Site, User
+from qualitas.studies import services
+
+
+def load() -> None:
+    people = {
+        u.username: u
+        for u in User.objects.filter(username__in=["jokafor", "hmarsh", "elund", "dfischer"])
+    }
+    sites = {s.code: s for s in Site.objects.all()}
+    departments = {d.code: d for d in Department.objects.all()}
+    rng = np.random.default_rng(46)
+
+    # Machined bore on line 3: a tool-wear shift shows up in samples 19-22.
+    bores = 74.0 + rng.normal(0, 0.0095, size=(25, 5))
+    bores[18:22] += 0.014
+    services.record_study(
+        actor=people["jokafor"],
+        title="Bore diameter Ø74, line 3, week 46",
+        characteristic="Bore diameter",
+        unit="mm",
+        description="Five parts every hour from CNC-3; tool changed after sample 22.",
+        site=sites["SHF"],
+        department=departments["OPS"],
+        source_name="cnc3-bore-week46.csv",
+        measurements=services.Measurements(
+            chart_type="xbar-r",
+            values=[round(float(v), 4) for v in bores.ravel()],
+            subgroup_size=5,
+            lsl=73.965,
+            usl=74.035,
+            target=74.0,
+        ),
+    )
+
+    # Implant housings at final inspection: lot sizes vary, one lot is out of control.
+    sizes = rng.integers(180, 260, size=30)
+    defectives = rng.binomial(sizes, 0.021)
+    defectives[17] = 19
+    services.record_study(
+        actor=people["dfischer"],
+        title="Final inspection defectives, implant housings, October",
+        characteristic="Defective housings per lot",
+        description="Visual and dimensional final inspection, medical device line.",
+        site=sites["SHF"],
+        department=departments["MED"],
+        source_name="final-inspection-oct.xlsx",
+        measurements=services.Measurements(
+            chart_type="p", values=[float(d) for d in defectives], sizes=[float(n) for n in sizes]
+        ),
+    )
+
+    # The MES nightly build: stable, in control, capable against its 40-minute budget.
+    builds = 27 + rng.normal(0, 1.6, size=40)
+    reviewed = services.record_study(
+        actor=people["elund"],
+        title="Nightly build duration, MES, last 40 builds",
+        characteristic="Build duration",
+        unit="min",
+        site=sites["LDS"],
+        department=departments["IT"],
+        source_name="ci-durations.csv",
+        measurements=services.Measurements(
+            chart_type="imr", values=[round(float(v), 2) for v in builds], usl=40.0
+        ),
+    )
+    qm = people["hmarsh"]
+    token = signatures.authenticate(qm, "Harbour-Sextant-42", subject=reviewed)
+    workflow.fire(
+        reviewed, "review", actor=qm, comment="Stable and capable; no action.", signature=token
+    )

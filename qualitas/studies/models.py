@@ -1,0 +1,56 @@
+"""An SPC study: the data, the chart settings and what the statistics engine found."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from qualitas.core.models import QualityRecord
+
+
+class ChartType(models.TextChoices):
+    INDIVIDUALS = "imr", "Individuals and moving range (I-MR)"
+    XBAR_R = "xbar-r", "X-bar and range (X̄-R)"
+    XBAR_S = "xbar-s", "X-bar and standard deviation (X̄-S)"
+    P = "p", "Fraction nonconforming (p)"
+    NP = "np", "Number nonconforming (np)"
+    C = "c", "Nonconformities (c)"
+    U = "u", "Nonconformities per unit (u)"
+
+    @classmethod
+    def variables(cls) -> set[str]:
+        return {cls.INDIVIDUALS, cls.XBAR_R, cls.XBAR_S}
+
+    @classmethod
+    def with_sizes(cls) -> set[str]:
+        return {cls.P, cls.NP, cls.U}
+
+
+class RuleSet(models.TextChoices):
+    NELSON = "nelson", "Nelson (8 rules)"
+    WESTERN_ELECTRIC = "western_electric", "Western Electric (4 rules)"
+
+
+class SpcStudy(QualityRecord):
+    """A control-chart and capability study of one characteristic (ISO 9001 9.1.1,
+    IATF 16949 9.1.1.1): the measurements, the chart, its signals and the capability."""
+
+    description = models.TextField(blank=True)
+    characteristic = models.CharField(
+        max_length=120, help_text="What was measured, e.g. bore diameter"
+    )
+    unit = models.CharField(max_length=20, blank=True)
+    chart_type = models.CharField(max_length=10, choices=ChartType.choices, editable=False)
+    rules = models.CharField(
+        max_length=20, choices=RuleSet.choices, default=RuleSet.NELSON, editable=False
+    )
+    subgroup_size = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    lsl = models.FloatField("lower specification limit", null=True, blank=True, editable=False)
+    usl = models.FloatField("upper specification limit", null=True, blank=True, editable=False)
+    target = models.FloatField(null=True, blank=True, editable=False)
+    source_name = models.CharField(max_length=200, blank=True, editable=False)
+    data = models.JSONField(default=dict, editable=False)
+    results = models.JSONField(default=dict, editable=False)
+
+    class Meta(QualityRecord.Meta):
+        verbose_name = "SPC study"
+        verbose_name_plural = "SPC studies"

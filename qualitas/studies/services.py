@@ -1,0 +1,195 @@
+"""Analysing measurements with qualitas.spc, and recording the study."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from qualitas import spc
+from qualitas.core import audit, records
+from qualitas.core.errors import FieldError, InvalidInput
+from qualitas.core.models import Department, Site, User
+from qualitas.spc.rules import describe_rule
+from qualitas.studies.models import ChartType, RuleSet, SpcStudy
+
+CHART_TITLES = {
+    "individuals": "Individuals",
+    "mr": "Moving range",
+    "xbar": "X-bar",
+    "r": "Range",
+    "s": "Standard deviation",
+    "p": "Fraction nonconforming",
+    "np": "Number nonconforming",
+    "c": "Nonconformities",
+    "u": "Nonconformities per unit",
+}
+
+
+@dataclass(frozen=True)
+class Measurements:
+    """What to analyse: the values (or counts), how they form subgroups, and the limits."""
+
+    chart_type: str
+    values: list[float]
+    subgroup_labels: list[str] | None = None
+    subgroup_size: int | None = None
+    sizes: list[float] | None = None
+    lsl: float | None = None
+    usl: float | None = None
+    target: float | None = None
+    rules: str = RuleSet.NELSON
+
+
+def _subgroups(m: Measurements) -> list[list[float]]:
+    if m.subgroup_labels is not None:
+        groups: dict[str, list[float]] = {}
+        for label, value in zip(m.subgroup_labels, m.values, strict=True):
+            groups.setdefault(label, []).append(value)
+        return list(groups.values())
+    if not m.subgroup_size or m.subgroup_size < 2:
+        raise InvalidInput.for_field(
+            "subgroup_size",
+            "X-bar charts need subgroups: give a subgroup column or a size of 2 or more.",
+        )
+    n = m.subgroup_size
+    return [m.values[i : i + n] for i in range(0, len(m.values), n)]
+
+
+def _charts(m: Measurements) -> tuple[list[spc.ControlChart], Any]:
+    """The control charts, and the data capability is computed from (None for attributes)."""
+    kind = m.chart_type
+    if kind == ChartType.INDIVIDUALS:
+        values = np.asarray(m.values, dtype=float)
+        return list(spc.individuals_mr(values)), values
+    if kind in (ChartType.XBAR_R, ChartType.XBAR_S):
+        groups = _subgroups(m)
+        builder = spc.xbar_r if kind == ChartType.XBAR_R else spc.xbar_s
+        return list(builder(groups)), groups
+    counts = np.asarray(m.values, dtype=float)
+    if kind == ChartType.C:
+        return [spc.c_chart(counts)], None
+    sizes: Any = m.sizes if m.sizes is not None else m.subgroup_size
+    if sizes is None:
+        raise InvalidInput.for_field(
+            "size_column", "This chart needs the sample sizes: a column or one size."
+        )
+    builders: dict[str, Any] = {"p": spc.p_chart, "np": spc.np_chart, "u": spc.u_chart}
+    chart = builders[kind]
+    return [chart(counts, np.asarray(sizes, dtype=float) if m.sizes is not None else sizes)], None
+
+
+def _histogram(data: Any, cap: dict[str, Any]) -> dict[str, Any]:
+    flat = (
+        np.concatenate([np.asarray(g, dtype=float) for g in data])
+        if isinstance(data, list)
+        else data
+    )
+    flat = flat[~np.isnan(flat)]
+    bins = int(min(30, max(6, math.ceil(math.sqrt(flat.size)))))
+    low = min(float(flat.min()), *(v for v in (cap["lsl"], cap["usl"]) if v is not None))
+    high = max(float(flat.max()), *(v for v in (cap["lsl"], cap["usl"]) if v is not None))
+    counts, edges = np.histogram(flat, bins=bins, range=(low, high))
+    xs = np.linspace(low, high, 120)
+    width = edges[1] - edges[0]
+
+    def density(sigma: float) -> list[float]:
+        curve = np.exp(-0.5 * ((xs - cap["mean"]) / sigma) ** 2) / (sigma * math.sqrt(2 * math.pi))
+        scaled: list[float] = (curve * flat.size * width).round(6).tolist()  # to the bar heights
+        return scaled
+
+    return {
+        "edges": edges.round(10).tolist(),
+        "counts": counts.tolist(),
+        "curve_x": xs.round(10).tolist(),
+        "curve_within": density(cap["sigma_within"]),
+        "curve_overall": density(cap["sigma_overall"]),
+    }
+
+
+def analyse(m: Measurements) -> dict[str, Any]:
+    """Charts, their signals explained, and capability when specification limits are given."""
+    if m.lsl is not None and m.usl is not None and m.lsl >= m.usl:
+        raise InvalidInput.for_field(
+            "usl", "The upper specification limit must be above the lower one."
+        )
+    if m.chart_type not in ChartType.values:
+        raise InvalidInput.for_field("chart_type", f"Unknown chart type '{m.chart_type}'.")
+    try:
+        charts, data = _charts(m)
+        if m.rules == RuleSet.WESTERN_ELECTRIC:
+            rule_sets = [spc.run_rules(c, rules="western_electric") for c in charts]
+        else:
+            rule_sets = [c.violations for c in charts]
+        cap = None
+        if data is not None and (m.lsl is not None or m.usl is not None):
+            cap = spc.capability(data, lsl=m.lsl, usl=m.usl, target=m.target).to_dict()
+    except spc.SpcInputError as exc:
+        raise InvalidInput([FieldError("data", str(exc))]) from None
+    chart_rows, signals = [], []
+    for chart, violations in zip(charts, rule_sets, strict=True):
+        title = CHART_TITLES.get(chart.kind, chart.kind)
+        row = chart.to_dict()
+        row["title"] = title
+        row["violations"] = {rule: [int(i) for i in points] for rule, points in violations.items()}
+        chart_rows.append(row)
+        for rule, points in violations.items():
+            if len(points):
+                signals.append(
+                    {
+                        "chart": title,
+                        "rule": rule,
+                        "description": describe_rule(rule, chart.run_length),
+                        "points": [int(i) + 1 for i in points],
+                    }
+                )
+    results: dict[str, Any] = {"charts": chart_rows, "signals": signals, "capability": cap}
+    if cap is not None:
+        results["histogram"] = _histogram(data, cap)
+    return results
+
+
+@audit.service
+def record_study(
+    *,
+    actor: User,
+    title: str,
+    characteristic: str,
+    measurements: Measurements,
+    unit: str = "",
+    description: str = "",
+    site: Site | None = None,
+    department: Department | None = None,
+    source_name: str = "",
+) -> SpcStudy:
+    """Analyse the measurements and keep them, the settings and the results as a study."""
+    results = analyse(measurements)
+    data: dict[str, Any] = {
+        "values": [None if math.isnan(v) else v for v in measurements.values],
+        "subgroups": measurements.subgroup_labels,
+        "sizes": measurements.sizes,
+    }
+    study: SpcStudy = records.create(
+        records.RECORD_TYPES["spcstudy"],
+        actor=actor,
+        title=title,
+        characteristic=characteristic,
+        unit=unit,
+        description=description,
+        site=site,
+        department=department,
+        computed={
+            "chart_type": measurements.chart_type,
+            "rules": measurements.rules,
+            "subgroup_size": measurements.subgroup_size,
+            "lsl": measurements.lsl,
+            "usl": measurements.usl,
+            "target": measurements.target,
+            "source_name": source_name,
+            "data": data,
+            "results": results,
+        },
+    )
+    return study

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from qualitas.studies import views
+
+app_name = "studies"
+
+urlpatterns = [
+    path("studies/new/", views.study_create, name="study_create"),
+    path("studies/<int:pk>/report.pdf", views.study_report, name="study_report"),
+]
