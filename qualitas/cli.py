@@ -19,6 +19,7 @@ def main(argv: list[str] | None = None) -> int:
         # The demo serves plain http on localhost and prints mail to the console.
         os.environ.setdefault("QUALITAS_HTTPS", "false")
         os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+        os.environ.setdefault("QUALITAS_CURRENCY", "GBP")  # the demo company is in England
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "qualitas.settings")
     from django.core.management import execute_from_command_line
 

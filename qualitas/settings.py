@@ -146,6 +146,7 @@ INSTALLED_APPS = [
     "ninja",  # serves the API docs' Swagger UI from local static files, no CDN
     "qualitas.core",
     "qualitas.studies",
+    "qualitas.nonconformance",
 ]
 
 MIDDLEWARE = [
@@ -250,6 +251,14 @@ AUDIT_CHECKPOINT_KEY_FILE = Path(
 # Record numbering: a JSON object overriding a record type's pattern,
 # e.g. {"nonconformance": "NCR-{year}-{seq:05}"}; placeholders {prefix}, {year}, {seq}.
 NUMBER_PATTERNS = env_str("QUALITAS_NUMBER_PATTERNS", "{}")
+
+# Nonconformances: the currency of cost lines, and when to suggest escalating to a CAPA
+# (the same defect code on the same part this many times within this many days).
+QUALITAS_CURRENCY = env_str("QUALITAS_CURRENCY", "EUR").upper()
+QUALITAS_ESCALATION_REPEATS = env_int("QUALITAS_ESCALATION_REPEATS", default=3)
+QUALITAS_ESCALATION_DAYS = env_int("QUALITAS_ESCALATION_DAYS", default=90)
+# How many nonconformances `qualitas demo` generates (18 months of history).
+DEMO_NONCONFORMANCES = env_int("QUALITAS_DEMO_NONCONFORMANCES", default=300)
 
 # Attachments.
 MAX_ATTACHMENT_MB = env_int("QUALITAS_MAX_ATTACHMENT_MB", default=25)

@@ -30,3 +30,6 @@ CELERY_TASK_ALWAYS_EAGER = True
 
 # A record type that exists only in the tests (its migration lives beside it).
 INSTALLED_APPS = [*PRODUCTION_APPS, "tests.recordtypes"]
+
+# The demo's 18 months of nonconformances are many; tests load a sample.
+DEMO_NONCONFORMANCES = 25

@@ -199,7 +199,21 @@ def load() -> bool:
     _load_company()
     for loader in registry.demo_loaders:
         loader()
+    _settle_notifications()
     return True
+
+
+def _settle_notifications(keep: int = 6) -> None:
+    """Generated history leaves hundreds of notifications: keep each person's newest unread."""
+    from django.utils import timezone
+
+    from qualitas.core.models import Notification
+
+    for user_id in Notification.objects.values_list("recipient_id", flat=True).distinct():
+        newest = Notification.objects.filter(recipient_id=user_id).order_by("-id")[:keep]
+        Notification.objects.filter(recipient_id=user_id, read_at__isnull=True).exclude(
+            pk__in=list(newest.values_list("pk", flat=True))
+        ).update(read_at=timezone.now())
 
 
 def _load_company() -> None:

@@ -58,6 +58,9 @@ class RecordType:
     relations: dict[str, Callable[[Any], Iterable[int]]] = field(default_factory=dict)
     # Fields left out of the signed content (derived or bookkeeping fields).
     unsigned_fields: tuple[str, ...] = ()
+    # More content a signature covers, beyond the record's fields and files (e.g. disposition
+    # lines): record -> JSON-able value. Changing it afterwards invalidates the signature.
+    signed_extra: Callable[[Any], Any] | None = None
     menu_group: str | None = "Quality records"
     menu_order: int = 100
     icon: str = "journal-check"
@@ -67,6 +70,11 @@ class RecordType:
     create_url_name: str | None = None
     # Extra HTML on the detail page, above the tabs (a chart, a diagram): (record, request) -> str.
     detail_panel: Callable[[Any, Any], str] | None = None
+    # The list page's django-tables2 Table and django-filter FilterSet (default: generic ones).
+    table_class: Any = None
+    filterset_class: Any = None
+    # Related objects the list shows, fetched with the rows (no N+1).
+    list_select_related: tuple[str, ...] = ()
 
     label_plural_text: str = ""
 

@@ -156,7 +156,14 @@ def signed_content(record: QualityRecord) -> dict[str, Any]:
     files = sorted(
         record.attachments.filter(removed_at__isnull=True).values_list("sha256", flat=True)
     )
-    return {"record": f"{record._meta.label_lower}:{record.pk}", "fields": fields, "files": files}
+    content = {
+        "record": f"{record._meta.label_lower}:{record.pk}",
+        "fields": fields,
+        "files": files,
+    }
+    if record_type.signed_extra is not None:
+        content["extra"] = audit._plain(record_type.signed_extra(record))
+    return content
 
 
 def content_hash(record: Any) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import django_filters
@@ -95,14 +97,15 @@ class RecordListView(ObjectListView):
         super().setup(request, *args, **kwargs)
         self.record_type = records.by_resource(kwargs["resource"])
         self.permission = self.record_type.permissions.view
-        self.table_class = table_for(self.record_type)
-        self.filterset_class = filterset_for(self.record_type)
+        self.table_class = self.record_type.table_class or table_for(self.record_type)
+        self.filterset_class = self.record_type.filterset_class or filterset_for(self.record_type)
         self.title = self.record_type.label_plural
         self.export_name = self.record_type.resource
         self.create_permission = self.record_type.permissions.create
 
     def get_queryset(self) -> QuerySet[Any]:
-        return records.visible_to(signed_in_user(self.request), self.record_type)
+        found = records.visible_to(signed_in_user(self.request), self.record_type)
+        return found.select_related(*self.record_type.list_select_related)
 
     def create_url(self, user: Any) -> str | None:
         if not permissions.has_perm(user, self.record_type.permissions.create):
@@ -132,9 +135,13 @@ def record_detail(request: HttpRequest, resource: str, pk: int) -> HttpResponse:
         field = record._meta.get_field(name)
         value = getattr(record, name)
         display = getattr(record, f"get_{name}_display", None)
-        fields.append(
-            (str(field.verbose_name).capitalize(), display() if callable(display) else value)
-        )
+        if callable(display):
+            value = display()
+        elif isinstance(value, Decimal):
+            value = f"{value.normalize():f}"
+        elif isinstance(value, date):
+            value = value.isoformat()
+        fields.append((str(field.verbose_name).capitalize(), value))
     context = {
         "title": f"{record.number} {record.title}",
         "record": record,

@@ -1,0 +1,203 @@
+"""Nonconformance endpoints beyond the generic record API: disposition, costs, analysis,
+defect codes. Mounted at /api/v1/nc.
+
+No `from __future__ import annotations`: django-ninja reads annotations at runtime.
+"""
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Field, Query, Router, Schema, Status
+
+from qualitas.core import permissions, records
+from qualitas.core.errors import InvalidInput
+from qualitas.core.models import User
+from qualitas.core.schemas import ErrorOut
+from qualitas.nonconformance import queries, services, workflows
+from qualitas.nonconformance.models import CostLine, DefectCategory, DefectCode
+
+router = Router(tags=["nonconformances"])
+ERRORS: dict[int, Any] = dict.fromkeys((400, 401, 403, 404, 409, 422), ErrorOut)
+
+
+def _actor(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+def _nc(request: HttpRequest, nc_id: int) -> Any:
+    return records.get_visible(_actor(request), services.record_type(), nc_id)
+
+
+class DispositionLineIO(Schema):
+    decision: str = Field(..., description="use_as_is, rework, repair, scrap or return_to_supplier")
+    quantity: Decimal
+    instructions: str = ""
+
+
+class DispositionIn(Schema):
+    version: int = Field(..., description="The nonconformance's version you edited")
+    lines: list[DispositionLineIO]
+
+
+class DispositionOut(Schema):
+    nonconformance: int
+    version: int
+    quantity_nonconforming: Decimal
+    unit: str
+    lines: list[DispositionLineIO]
+
+
+def _disposition(nc: Any) -> dict[str, Any]:
+    return {
+        "nonconformance": nc.pk,
+        "version": nc.version,
+        "quantity_nonconforming": nc.quantity_nonconforming,
+        "unit": nc.unit,
+        "lines": [
+            {
+                "decision": line.decision,
+                "quantity": line.quantity,
+                "instructions": line.instructions,
+            }
+            for line in nc.disposition_lines.all()
+        ],
+    }
+
+
+@router.get(
+    "/{nc_id}/disposition",
+    response={200: DispositionOut, **ERRORS},
+    summary="The disposition lines",
+)
+def get_disposition(request: HttpRequest, nc_id: int) -> Any:
+    return _disposition(_nc(request, nc_id))
+
+
+@router.put(
+    "/{nc_id}/disposition",
+    response={200: DispositionOut, **ERRORS},
+    summary="Decide the disposition: lines must add up to the nonconforming quantity",
+)
+def put_disposition(request: HttpRequest, nc_id: int, payload: DispositionIn) -> Any:
+    lines = [
+        services.DispositionInput(line.decision, line.quantity, line.instructions)
+        for line in payload.lines
+    ]
+    changed = services.set_disposition(
+        _nc(request, nc_id), actor=_actor(request), lines=lines, expected_version=payload.version
+    )
+    return _disposition(changed)
+
+
+class CostIn(Schema):
+    category: str = Field(
+        ...,
+        description="scrap, rework, sorting, reinspection, concession, expedited_freight, other",
+    )
+    amount: Decimal = Field(..., gt=0)
+    currency: str = Field("", max_length=3, description="ISO 4217; default QUALITAS_CURRENCY")
+    incurred_on: date | None = None
+    note: str = ""
+
+
+class CostOut(Schema):
+    id: int
+    category: str
+    amount: Decimal
+    currency: str
+    incurred_on: date
+    note: str
+
+
+@router.get("/{nc_id}/cost-lines", response={200: list[CostOut], **ERRORS})
+def list_costs(request: HttpRequest, nc_id: int) -> Any:
+    return list(_nc(request, nc_id).cost_lines.all())
+
+
+@router.post(
+    "/{nc_id}/cost-lines",
+    response={201: CostOut, **ERRORS},
+    summary="Record a cost of poor quality",
+)
+def add_cost(request: HttpRequest, nc_id: int, payload: CostIn) -> Any:
+    line = services.add_cost(_nc(request, nc_id), actor=_actor(request), **payload.dict())
+    return Status(201, line)
+
+
+@router.delete("/{nc_id}/cost-lines/{line_id}", response={204: None, **ERRORS})
+def remove_cost(request: HttpRequest, nc_id: int, line_id: int) -> Any:
+    nc = _nc(request, nc_id)
+    line = CostLine.objects.filter(pk=line_id, nonconformance=nc).first()
+    if line is None:
+        raise InvalidInput.for_field("line_id", f"No cost line {line_id} on {nc.number}.")
+    services.remove_cost(line, actor=_actor(request))
+    return Status(204, None)
+
+
+class AnalysisFilters(Schema):
+    by: str = Field("defect_code", description="defect_code, part, supplier or cost")
+    since: date | None = None
+    until: date | None = None
+
+
+class ParetoOut(Schema):
+    label: str
+    weight: float
+    percent: float
+    cumulative_percent: float
+
+
+@router.get(
+    "/pareto", response={200: list[ParetoOut], **ERRORS}, summary="Pareto of nonconformances"
+)
+def pareto(request: HttpRequest, filters: Query[AnalysisFilters]) -> Any:
+    permissions.require(_actor(request), workflows.VIEW)
+    if filters.by not in queries.DIMENSIONS:
+        raise InvalidInput.for_field("by", f"Choose one of {', '.join(queries.DIMENSIONS)}.")
+    return queries.pareto(_actor(request), filters.by, since=filters.since, until=filters.until)
+
+
+class MonthOut(Schema):
+    month: str
+    count: int
+
+
+@router.get("/trend", response={200: list[MonthOut], **ERRORS}, summary="Nonconformances per month")
+def trend(request: HttpRequest, filters: Query[AnalysisFilters]) -> Any:
+    permissions.require(_actor(request), workflows.VIEW)
+    rows = queries.monthly_counts(_actor(request), since=filters.since, until=filters.until)
+    return [{"month": m, "count": n} for m, n in rows]
+
+
+class DefectCodeOut(Schema):
+    id: int
+    code: str
+    name: str
+    category: str = Field(..., alias="category.name")
+
+
+class DefectCodeIn(Schema):
+    category: str = Field(..., description="Category code, e.g. dimensional")
+    code: str
+    name: str
+
+
+@router.get("/defect-codes", response={200: list[DefectCodeOut], **ERRORS})
+def list_defect_codes(request: HttpRequest) -> Any:
+    permissions.require(_actor(request), workflows.VIEW)
+    return list(DefectCode.objects.select_related("category").filter(is_active=True))
+
+
+@router.post("/defect-codes", response={201: DefectCodeOut, **ERRORS})
+def add_defect_code(request: HttpRequest, payload: DefectCodeIn) -> Any:
+    category = DefectCategory.objects.filter(code=payload.category).first()
+    if category is None:
+        raise InvalidInput.for_field("category", f"No defect category '{payload.category}'.")
+    return Status(
+        201,
+        services.add_defect_code(
+            actor=_actor(request), category=category, code=payload.code, name=payload.name
+        ),
+    )

@@ -1,0 +1,211 @@
+"""Every write to nonconformances: raising, disposition, costs, the defect taxonomy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Sum
+from django.utils import timezone
+
+from qualitas.core import audit, permissions, records
+from qualitas.core.errors import FieldError, InvalidInput, PermissionDenied
+from qualitas.core.models import User
+from qualitas.core.validation import clean_or_raise
+from qualitas.nonconformance import workflows
+from qualitas.nonconformance.models import (
+    CostLine,
+    Decision,
+    DefectCategory,
+    DefectCode,
+    DispositionLine,
+    Nonconformance,
+    Severity,
+)
+from qualitas.nonconformance.workflows import State
+
+
+def record_type() -> records.RecordType:
+    return records.RECORD_TYPES["nonconformance"]
+
+
+def raise_nonconformance(*, actor: User, **fields: Any) -> Nonconformance:
+    """Record a nonconformance (ISO 9001 8.7): numbered, open, audited."""
+    fields.setdefault("detected_on", timezone.localdate())
+    fields.setdefault("detected_by", actor)
+    nc: Nonconformance = records.create(record_type(), actor=actor, **fields)
+    return nc
+
+
+@dataclass(frozen=True)
+class DispositionInput:
+    decision: str
+    quantity: Decimal
+    instructions: str = ""
+
+
+def _decimal(value: Any, field: str) -> Decimal:
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise InvalidInput.for_field(field, f"'{value}' is not a quantity.") from None
+    if number <= 0:
+        raise InvalidInput.for_field(field, "Quantities must be above zero.")
+    return number
+
+
+@audit.service
+def set_disposition(
+    nc: Nonconformance, *, actor: User, lines: list[DispositionInput], expected_version: int | None
+) -> Nonconformance:
+    """Decide what happens to the nonconforming quantity, split over several decisions.
+
+    The lines must add up to the nonconforming quantity exactly; the decision is made during
+    material review, and signed when it is a concession.
+    """
+    current: Nonconformance = records._lock(nc)
+    records.check_version(current, expected_version)
+    permissions.require(actor, workflows.DISPOSE, site=current.site)
+    if current.state != State.REVIEW:
+        raise InvalidInput.for_field("state", "The disposition is decided during material review.")
+    errors = []
+    parsed = []
+    for number, line in enumerate(lines, start=1):
+        if line.decision not in Decision.values:
+            errors.append(
+                FieldError(f"lines[{number}].decision", f"Unknown decision '{line.decision}'.")
+            )
+            continue
+        try:
+            parsed.append((line, _decimal(line.quantity, f"lines[{number}].quantity")))
+        except InvalidInput as exc:
+            errors.extend(exc.errors)
+    if not lines:
+        errors.append(FieldError("lines", "Give at least one disposition line."))
+    if errors:
+        raise InvalidInput(errors)
+    total = sum((quantity for _, quantity in parsed), Decimal(0))
+    if total != current.quantity_nonconforming:
+        raise InvalidInput.for_field(
+            "lines",
+            f"The lines add up to {total.normalize():f} {current.unit}, but "
+            f"{current.quantity_nonconforming.normalize():f} {current.unit} are nonconforming.",
+        )
+    for old in current.disposition_lines.all():
+        old.delete()
+    for line, quantity in parsed:
+        DispositionLine.objects.create(
+            nonconformance=current,
+            decision=line.decision,
+            quantity=quantity,
+            instructions=line.instructions,
+        )
+    current.version += 1
+    current.updated_by = actor
+    current.save()
+    return current
+
+
+@audit.service
+def add_cost(
+    nc: Nonconformance,
+    *,
+    actor: User,
+    category: str,
+    amount: Any,
+    currency: str = "",
+    incurred_on: date | None = None,
+    note: str = "",
+) -> CostLine:
+    """Record a cost of poor quality against the nonconformance."""
+    if not records.may_edit(actor, nc) and not permissions.has_perm(
+        actor, workflows.DISPOSE, site=nc.site
+    ):
+        raise PermissionDenied(f"You may not record costs on {nc.number}.")
+    line = CostLine(
+        nonconformance=nc,
+        category=category,
+        amount=_money(amount),
+        currency=(currency or settings.QUALITAS_CURRENCY).upper(),
+        incurred_on=incurred_on or timezone.localdate(),
+        note=note,
+    )
+    clean_or_raise(line, exclude=["nonconformance"])
+    line.save()
+    return line
+
+
+def _money(value: Any) -> Decimal:
+    try:
+        return Decimal(str(value)).quantize(Decimal("0.01"))
+    except (InvalidOperation, ValueError):
+        raise InvalidInput.for_field("amount", f"'{value}' is not an amount.") from None
+
+
+def cost_total(nc: Nonconformance) -> dict[str, Decimal]:
+    """Total cost per currency."""
+    rows = nc.cost_lines.values("currency").annotate(total=Sum("amount")).order_by("currency")
+    return {row["currency"]: row["total"] for row in rows}
+
+
+def escalation_reason(nc: Nonconformance) -> str | None:
+    """Why this nonconformance should go to a CAPA, by the configured rules (or None)."""
+    if nc.state == State.CANCELLED:
+        return None
+    if nc.severity == Severity.CRITICAL:
+        return "Critical severity: a corrective action (CAPA) is expected."
+    if nc.defect_code_id is None or not nc.part_number:
+        return None
+    repeats, days = settings.QUALITAS_ESCALATION_REPEATS, settings.QUALITAS_ESCALATION_DAYS
+    since = nc.detected_on - timedelta(days=days)
+    similar = (
+        Nonconformance.objects.filter(
+            defect_code_id=nc.defect_code_id,
+            part_number=nc.part_number,
+            detected_on__gt=since,
+            detected_on__lte=nc.detected_on,
+        )
+        .exclude(state=State.CANCELLED)
+        .count()
+    )
+    if similar >= repeats:
+        return (
+            f"{nc.defect_code} has occurred {similar} times on part {nc.part_number} within "
+            f"{days} days (rule: {repeats} in {days}): look for a systemic cause with a CAPA."
+        )
+    return None
+
+
+@audit.service
+def add_defect_code(*, actor: User, category: DefectCategory, code: str, name: str) -> DefectCode:
+    """Extend the defect taxonomy."""
+    permissions.require(actor, workflows.MANAGE_TAXONOMY)
+    defect = DefectCode(category=category, code=code.strip().upper(), name=name.strip())
+    clean_or_raise(defect)
+    defect.save()
+    return defect
+
+
+@audit.service
+def add_defect_category(*, actor: User, code: str, name: str) -> DefectCategory:
+    permissions.require(actor, workflows.MANAGE_TAXONOMY)
+    category = DefectCategory(code=code, name=name)
+    clean_or_raise(category)
+    category.save()
+    return category
+
+
+@audit.service
+def remove_cost(line: CostLine, *, actor: User) -> None:
+    """Take back a cost line entered in error (the removal stays in the audit trail)."""
+    nc = line.nonconformance
+    if nc.state in (State.CLOSED, State.CANCELLED):
+        raise records.RecordLocked(f"{nc.number} is {nc.get_state_display()}: its costs are final.")
+    if not records.may_edit(actor, nc) and not permissions.has_perm(
+        actor, workflows.DISPOSE, site=nc.site
+    ):
+        raise PermissionDenied(f"You may not change the costs of {nc.number}.")
+    line.delete()

@@ -1,0 +1,297 @@
+"""Nonconformance pages: disposition, costs, escalation, Pareto and trends, defect codes."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from qualitas.core import exports, permissions, records
+from qualitas.core.errors import InvalidInput, QualitasError
+from qualitas.core.forms import StyledForm, style_fields
+from qualitas.core.views import signed_in_user
+from qualitas.core.views.records import detail_url
+from qualitas.nonconformance import queries, services, workflows
+from qualitas.nonconformance.models import (
+    SEVERITY_DEFINITIONS,
+    CostCategory,
+    CostLine,
+    Decision,
+    DefectCategory,
+    DefectCode,
+    Nonconformance,
+    Severity,
+)
+from qualitas.nonconformance.workflows import State
+
+
+def disposition_content(nc: Nonconformance) -> list[dict[str, Any]]:
+    """What a concession approval signs, beyond the record's fields: the disposition lines."""
+    return [
+        {
+            "decision": line.decision,
+            "quantity": str(line.quantity),
+            "instructions": line.instructions,
+        }
+        for line in nc.disposition_lines.order_by("id")
+    ]
+
+
+def _nc(request: HttpRequest, pk: int) -> Nonconformance:
+    found: Nonconformance = records.get_visible(signed_in_user(request), services.record_type(), pk)
+    return found
+
+
+class CostForm(StyledForm):
+    category = forms.ChoiceField(choices=CostCategory.choices)
+    amount = forms.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
+    currency = forms.CharField(max_length=3, required=False)
+    incurred_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), required=False)
+    note = forms.CharField(max_length=200, required=False)
+
+
+def nonconformance_panel(nc: Nonconformance, request: HttpRequest) -> str:
+    actor = signed_in_user(request)
+    lines = list(nc.disposition_lines.all())
+    signed: dict[str, Any] = {
+        s.transition: s for s in nc.signatures.all() if s.transition.startswith("approve_")
+    }
+    context = {
+        "nc": nc,
+        "lines": lines,
+        "concession": any(line.decision in Decision.concessions() for line in lines),
+        "quality_approval": signed.get("approve_quality"),
+        "engineering_approval": signed.get("approve_engineering"),
+        "may_dispose": nc.state == State.REVIEW
+        and permissions.has_perm(actor, workflows.DISPOSE, site=nc.site),
+        "costs": list(nc.cost_lines.all()),
+        "totals": services.cost_total(nc),
+        "may_cost": records.may_edit(actor, nc)
+        or permissions.has_perm(actor, workflows.DISPOSE, site=nc.site),
+        "cost_form": CostForm(initial={"currency": settings.QUALITAS_CURRENCY}),
+        "escalation": services.escalation_reason(nc),
+        "severity_definition": SEVERITY_DEFINITIONS.get(Severity(nc.severity), "")
+        if nc.severity
+        else "",
+    }
+    return render_to_string("nonconformance/_panel.html", context, request=request)
+
+
+class DispositionLineForm(forms.Form):
+    decision = forms.ChoiceField(choices=[("", "—"), *Decision.choices], required=False)
+    quantity = forms.DecimalField(
+        max_digits=12, decimal_places=3, required=False, min_value=Decimal("0.001")
+    )
+    instructions = forms.CharField(max_length=500, required=False)
+
+
+DispositionFormSet = forms.formset_factory(DispositionLineForm, extra=0, max_num=10)
+
+
+@login_required
+def disposition(request: HttpRequest, pk: int) -> HttpResponse:
+    """Split the nonconforming quantity over decisions (material review)."""
+    nc = _nc(request, pk)
+    actor = signed_in_user(request)
+    permissions.require(actor, workflows.DISPOSE, site=nc.site)
+    existing = [
+        {"decision": line.decision, "quantity": line.quantity, "instructions": line.instructions}
+        for line in nc.disposition_lines.all()
+    ]
+    initial = existing + [{}] * (5 - len(existing))
+    formset = DispositionFormSet(
+        request.POST or None, initial=initial if request.method != "POST" else None
+    )
+    error = ""
+    if request.method == "POST" and formset.is_valid():
+        lines = [
+            services.DispositionInput(f["decision"], f["quantity"], f.get("instructions", ""))
+            for f in formset.cleaned_data
+            if f.get("decision") or f.get("quantity")
+        ]
+        try:
+            services.set_disposition(
+                nc, actor=actor, lines=lines, expected_version=int(request.POST.get("version", 0))
+            )
+        except QualitasError as exc:
+            error = exc.detail
+        else:
+            messages.success(request, f"{nc.number}: disposition recorded.")
+            return redirect(detail_url(nc))
+    for form in formset:
+        style_fields(form, small=True)
+    context = {"title": f"Disposition of {nc.number}", "nc": nc, "formset": formset, "error": error}
+    return render(request, "nonconformance/disposition.html", context, status=422 if error else 200)
+
+
+@require_POST
+@login_required
+def add_cost(request: HttpRequest, pk: int) -> HttpResponse:
+    nc = _nc(request, pk)
+    form = CostForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "The cost was not added: check the category and the amount.")
+    else:
+        try:
+            services.add_cost(nc, actor=signed_in_user(request), **form.cleaned_data)
+        except QualitasError as exc:
+            if exc.status == 403:
+                raise
+            messages.error(request, exc.detail)
+    return redirect(detail_url(nc))
+
+
+def escalation_panel(request: HttpRequest) -> str:
+    """For those who decide on CAPAs: nonconformances the rules say should escalate."""
+    user = signed_in_user(request)
+    if not permissions.has_perm(user, workflows.EDIT):
+        return ""
+    open_states = [
+        State.OPEN,
+        State.CONTAINMENT,
+        State.REVIEW,
+        State.DISPOSITION,
+        State.VERIFICATION,
+    ]
+    visible = records.visible_to(user, services.record_type()).filter(state__in=open_states)
+    critical = list(visible.filter(severity=Severity.CRITICAL).order_by("-detected_on")[:10])
+    since = timezone.localdate() - timedelta(days=settings.QUALITAS_ESCALATION_DAYS)
+    repeats = (
+        records.visible_to(user, services.record_type())
+        .exclude(state=State.CANCELLED)
+        .filter(detected_on__gt=since, defect_code__isnull=False)
+        .exclude(part_number="")
+        .values("defect_code__code", "defect_code__name", "part_number")
+        .annotate(n=Count("id"))
+        .filter(n__gte=settings.QUALITAS_ESCALATION_REPEATS)
+        .order_by("-n")[:10]
+    )
+    context = {
+        "critical": critical,
+        "repeats": list(repeats),
+        "days": settings.QUALITAS_ESCALATION_DAYS,
+    }
+    return render_to_string("nonconformance/_escalation_panel.html", context, request=request)
+
+
+class AnalysisForm(StyledForm):
+    by = forms.ChoiceField(
+        choices=list(queries.DIMENSIONS.items()), initial="defect_code", label="Pareto by"
+    )
+    since = forms.DateField(
+        widget=forms.DateInput(attrs={"type": "date"}), required=False, label="From"
+    )
+    until = forms.DateField(
+        widget=forms.DateInput(attrs={"type": "date"}), required=False, label="To"
+    )
+
+
+@login_required
+def analysis(request: HttpRequest) -> HttpResponse:
+    """Pareto of nonconformances (by defect, part, supplier or cost) and the monthly trend."""
+    user = signed_in_user(request)
+    permissions.require(user, workflows.VIEW)
+    today = timezone.localdate()
+    form = AnalysisForm(
+        request.GET or {"by": "defect_code", "since": (today - timedelta(days=365)).isoformat()}
+    )
+    data: dict[str, Any] = {"by": "defect_code", "since": None, "until": None}
+    if form.is_valid():
+        data = form.cleaned_data
+    bars = queries.pareto(user, data["by"], since=data["since"], until=data["until"])
+    trend = queries.monthly_counts(user, since=data["since"], until=data["until"])
+    if request.GET.get("export") in exports.FORMATS:
+        rows: list[list[Any]] = [["Category", "Weight", "Percent", "Cumulative percent"]]
+        rows += [
+            [b.label, b.weight, round(b.percent, 2), round(b.cumulative_percent, 2)] for b in bars
+        ]
+        name = f"nc-pareto-{data['by']}"
+        if request.GET["export"] == "csv":
+            return exports.csv_response(name, rows)
+        return exports.xlsx_response(name, rows, title="Pareto")
+    chart = {
+        "labels": [
+            b.label.split(" ")[0] if data["by"] in ("defect_code", "cost") else b.label
+            for b in bars
+        ],
+        "names": [b.label for b in bars],
+        "weights": [b.weight for b in bars],
+        "cumulative": [round(b.cumulative_percent, 2) for b in bars],
+        "weight_label": "Cost" if data["by"] == "cost" else "Nonconformances",
+        "months": [m for m, _ in trend],
+        "counts": [n for _, n in trend],
+    }
+    context = {
+        "title": "Nonconformances: Pareto and trends",
+        "form": form,
+        "bars": bars,
+        "chart_json": json.dumps(chart),
+        "dimension": queries.DIMENSIONS[data["by"]],
+        "query": request.GET.urlencode(),
+        "total": sum(b.weight for b in bars),
+    }
+    return render(request, "nonconformance/analysis.html", context)
+
+
+class DefectCodeForm(StyledForm):
+    category = forms.ModelChoiceField(DefectCategory.objects.all())
+    code = forms.CharField(max_length=20)
+    name = forms.CharField(max_length=120)
+
+
+@login_required
+def defect_codes(request: HttpRequest) -> HttpResponse:
+    """The defect taxonomy; quality managers extend it."""
+    user = signed_in_user(request)
+    permissions.require(user, workflows.VIEW)
+    may_manage = permissions.has_perm(user, workflows.MANAGE_TAXONOMY)
+    form = DefectCodeForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        permissions.require(user, workflows.MANAGE_TAXONOMY)
+        if form.is_valid():
+            try:
+                added = services.add_defect_code(actor=user, **form.cleaned_data)
+            except InvalidInput as exc:
+                for e in exc.errors:
+                    form.add_error(e.field if e.field in form.fields else None, e.message)
+                status = 422
+            else:
+                messages.success(request, f"Defect code {added.code} added.")
+                return redirect("nonconformance:defect_codes")
+        else:
+            status = 422
+    codes = (
+        DefectCode.objects.select_related("category")
+        .annotate(uses=Count("nonconformances"))
+        .order_by("category__name", "code")
+    )
+    context = {"title": "Defect codes", "codes": codes, "form": form, "may_manage": may_manage}
+    return render(request, "nonconformance/defect_codes.html", context, status=status)
+
+
+@require_POST
+@login_required
+def remove_cost(request: HttpRequest, pk: int, cost_pk: int) -> HttpResponse:
+    nc = _nc(request, pk)
+    line = CostLine.objects.filter(pk=cost_pk, nonconformance=nc).first()
+    if line is not None:
+        try:
+            services.remove_cost(line, actor=signed_in_user(request))
+        except QualitasError as exc:
+            if exc.status == 403:
+                raise
+            messages.error(request, exc.detail)
+    return redirect(detail_url(nc))
