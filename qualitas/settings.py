@@ -147,6 +147,7 @@ INSTALLED_APPS = [
     "qualitas.core",
     "qualitas.studies",
     "qualitas.nonconformance",
+    "qualitas.capa",
 ]
 
 MIDDLEWARE = [

@@ -13,6 +13,9 @@ from qualitas.core import permissions, services
 from qualitas.core.models import User
 from tests.factories import PASSWORD, SiteFactory, UserFactory, with_role
 
+# Fixtures shared by several modules' tests (nonconformances are also CAPA sources).
+pytest_plugins = ["tests.fixtures.nonconformance"]
+
 
 @pytest.fixture
 def site(db: None) -> Any:

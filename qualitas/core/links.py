@@ -35,7 +35,7 @@ def add(
     """Link two records (source <kind> target)."""
     if kind not in LinkKind.values:
         raise InvalidInput.for_field("kind", f"Unknown link kind '{kind}'.")
-    if not records.may_edit(actor, source):
+    if not records.may_link(actor, source):
         raise PermissionDenied(f"You may not add links to {source.number}.")
     # Linking must not reveal, or depend on, a record the actor may not see.
     records.get_visible(actor, records.type_of(target), target.pk)
@@ -64,7 +64,7 @@ def remove(link: RecordLink, *, actor: User, reason: str) -> RecordLink:
     from django.utils import timezone
 
     source: Any = link.source_type.get_object_for_this_type(pk=link.source_id)
-    if not records.may_edit(actor, source):
+    if not records.may_link(actor, source):
         raise PermissionDenied(f"You may not change the links of {source.number}.")
     if not reason.strip():
         raise InvalidInput.for_field("reason", "Say why the link is removed.")

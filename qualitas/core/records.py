@@ -220,6 +220,15 @@ def may_edit(user: User, record: QualityRecord) -> bool:
     )
 
 
+def may_link(user: User, record: QualityRecord) -> bool:
+    """Links are traceability, not content: a closed record may still gain one (an NC closed
+    last month escalated to a CAPA today), by its owner or an editor of its type."""
+    record_type = type_of(record)
+    return record.owner.pk == user.pk or permissions.has_perm(
+        user, record_type.permissions.edit, site=record.site
+    )
+
+
 @audit.service
 def update(
     record: QualityRecord,

@@ -201,3 +201,28 @@ def add_defect_code(request: HttpRequest, payload: DefectCodeIn) -> Any:
             actor=_actor(request), category=category, code=payload.code, name=payload.name
         ),
     )
+
+
+class EscalationIn(Schema):
+    capa: int | None = Field(
+        None, description="An existing CAPA's id to link; omit to open a new one"
+    )
+
+
+class EscalationOut(Schema):
+    capa_id: int
+    number: str
+
+
+@router.post(
+    "/{nc_id}/escalate",
+    response={201: EscalationOut, **ERRORS},
+    summary="Escalate to a new CAPA, or link an existing one",
+)
+def escalate(request: HttpRequest, nc_id: int, payload: EscalationIn) -> Any:
+    nc = _nc(request, nc_id)
+    existing = None
+    if payload.capa is not None:
+        existing = records.get_visible(_actor(request), records.RECORD_TYPES["capa"], payload.capa)
+    capa = services.escalate_to_capa(nc, actor=_actor(request), capa=existing)
+    return Status(201, {"capa_id": capa.pk, "number": capa.number})

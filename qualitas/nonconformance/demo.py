@@ -139,6 +139,7 @@ def load() -> None:
         _advance(
             nc, rng, qm=qm, approver=approver, age_days=(today - detected).days, software=software
         )
+    _load_capas(qm, approver)
 
 
 def _proof(user: User) -> signatures.SignatureToken:
@@ -223,3 +224,159 @@ def _advance(
             signature=_proof(qm),
             comment="Rework verified",
         )
+
+
+def _load_capas(qm: User, approver: User) -> None:
+    """CAPAs for the recurring problems the NCs show, one in each state of the 8D path."""
+    from qualitas.capa import services as capa_services
+    from qualitas.core import records
+
+    people = {u.username: u for u in User.objects.all()}
+    today = timezone.localdate()
+    stories = [
+        (
+            "DIM-01",
+            "HSG-4471",
+            "closed",
+            "machine",
+            [
+                ("Bore oversize", "Boring bar worn beyond its edge life"),
+                ("Bar worn", "No tool-life limit on CNC-3"),
+                ("No limit", "Tool changes left to operator judgement"),
+            ],
+            [
+                ("machine", "Boring bar wear"),
+                ("method", "No tool-life rule"),
+                ("measurement", "Bore gauge checked hourly only"),
+            ],
+            "Tool-life counter on CNC-3 (change at 350 parts)",
+        ),
+        (
+            "COS-02",
+            "BRK-1180",
+            "implementation",
+            "method",
+            [
+                ("Burrs left on bracket", "Deburring step skipped at shift change"),
+                ("Step skipped", "Work instruction does not show the deburr check"),
+            ],
+            [
+                ("method", "WI-0108 lacks a deburr check"),
+                ("man", "New starters not trained on deburring"),
+            ],
+            "Add deburr check and photo to WI-0108; train night shift",
+        ),
+        (
+            "DOC-01",
+            "IMP-7720",
+            "root_cause",
+            "method",
+            [("Traveller incomplete", "Sign-off fields skipped on the clean-room line")],
+            [
+                ("method", "Traveller has 28 sign-off fields"),
+                ("environment", "Gowning makes paper handling awkward"),
+            ],
+            "",
+        ),
+        (
+            "SW-01",
+            "MES 4.2",
+            "effectiveness",
+            "method",
+            [
+                ("Regression shipped", "Release gate ignored failed integration tests"),
+                ("Gate ignored", "Gate rule allowed manual override without approval"),
+            ],
+            [
+                ("method", "Manual override of the release gate"),
+                ("machine", "Flaky integration environment"),
+            ],
+            "Block releases on failed integration tests; override needs QA approval",
+        ),
+    ]
+    for code, part, target, category, whys, causes, fix in stories:
+        nc = (
+            Nonconformance.objects.filter(defect_code__code=code, part_number=part)
+            .order_by("-detected_on")
+            .first()
+        )
+        if nc is None:
+            continue
+        owner = nc.owner
+        capa = services.escalate_to_capa(nc, actor=qm)
+        capa = records.update(
+            capa,
+            actor=qm,
+            expected_version=capa.version,
+            is_description=f"{part}, all shifts",
+            is_not_description="Other parts on the same machine",
+        )
+        capa_services.add_team_member(capa, actor=qm, member=owner, role="Process owner")
+        capa_services.add_team_member(capa, actor=qm, member=people["acosta"], role="Engineering")
+        capa = workflow.fire(capa, "investigate", actor=qm)
+        capa = records.update(
+            capa,
+            actor=qm,
+            expected_version=capa.version,
+            containment_summary="Stock sorted; 100% check at final inspection",
+        )
+        capa = workflow.fire(capa, "confirm_containment", actor=qm)
+        for why, because in whys:
+            step = capa_services.add_why(capa, actor=qm, why=why, because=because)
+        capa_services.mark_root_cause(step, actor=qm)
+        for n, (cat, text) in enumerate(causes):
+            cause = capa_services.add_cause(capa, actor=qm, category=cat, text=text)
+            if n == 0:
+                capa_services.mark_root_cause(cause, actor=qm)
+        if target == "root_cause":
+            continue
+        capa = records.update(
+            capa,
+            actor=qm,
+            expected_version=capa.version,
+            root_cause=whys[-1][1],
+            root_cause_category=category,
+        )
+        capa = workflow.fire(capa, "plan", actor=qm)
+        action = actions.assign(
+            capa,
+            actor=qm,
+            title=fix,
+            assignee=owner,
+            due_on=today + timedelta(days=14),
+            kind="corrective",
+        )
+        plan_approver = people["rmensah"]  # approves at every site
+        capa = workflow.fire(
+            capa, "approve_plan", actor=plan_approver, signature=_proof(plan_approver)
+        )
+        if target == "implementation":
+            continue
+        actions.complete(action, actor=owner, note="Done and checked on the line")
+        capa = records.update(
+            capa,
+            actor=qm,
+            expected_version=capa.version,
+            effectiveness_criteria=f"No {code} on {part} for 90 days",
+            effectiveness_method="Pareto of NCs by part and defect",
+            effectiveness_due_on=today + timedelta(days=2),
+        )
+        capa = workflow.fire(capa, "implemented", actor=qm)
+        if target == "effectiveness":
+            continue
+        capa = records.update(
+            capa,
+            actor=qm,
+            expected_version=capa.version,
+            effectiveness_result="passed",
+            effectiveness_evidence="No repeat in 90 days",
+        )
+        workflow.fire(capa, "close", actor=qm, signature=_proof(qm), comment="Effective")
+    critical = (
+        Nonconformance.objects.filter(severity="critical")
+        .exclude(state="cancelled")
+        .order_by("-detected_on")
+        .first()
+    )
+    if critical is not None:
+        services.escalate_to_capa(critical, actor=qm)

@@ -209,3 +209,34 @@ def remove_cost(line: CostLine, *, actor: User) -> None:
     ):
         raise PermissionDenied(f"You may not change the costs of {nc.number}.")
     line.delete()
+
+
+@audit.service
+def escalate_to_capa(nc: Nonconformance, *, actor: User, capa: Any = None) -> Any:
+    """Open a CAPA for this nonconformance (or link an existing one): NC escalated to CAPA."""
+    from qualitas.capa import services as capa_services
+    from qualitas.core import links
+
+    if not records.may_edit(actor, nc) and not permissions.has_perm(
+        actor, workflows.DISPOSE, site=nc.site
+    ):
+        raise PermissionDenied(f"You may not escalate {nc.number}.")
+    if capa is None:
+        facts = [
+            f"{nc.number}: {nc.finding or nc.title}",
+            f"Required: {nc.requirement}" if nc.requirement else "",
+            f"Part {nc.part_number} rev {nc.part_revision}".strip() if nc.part_number else "",
+            f"Lot {nc.lot_number}" if nc.lot_number else "",
+            f"{nc.quantity_nonconforming.normalize():f} {nc.unit} nonconforming",
+        ]
+        what = nc.defect_code.name if nc.defect_code else nc.title
+        capa = capa_services.open_capa(
+            actor=actor,
+            title=f"{what} on {nc.part_number or nc.title}"[:200],
+            problem_statement="\n".join(f for f in facts if f),
+            site=nc.site,
+            department=nc.department,
+            priority="high" if nc.severity == Severity.CRITICAL else "medium",
+        )
+    links.add(nc, actor=actor, target=capa, kind="escalated_to", note=escalation_reason(nc) or "")
+    return capa

@@ -9,5 +9,6 @@ urlpatterns = [
     path("defect-codes/", views.defect_codes, name="defect_codes"),
     path("<int:pk>/disposition/", views.disposition, name="disposition"),
     path("<int:pk>/costs/", views.add_cost, name="add_cost"),
+    path("<int:pk>/escalate/", views.escalate, name="escalate"),
     path("<int:pk>/costs/<int:cost_pk>/remove/", views.remove_cost, name="remove_cost"),
 ]

@@ -18,7 +18,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from qualitas.core import exports, permissions, records
+from qualitas.core import exports, links, permissions, records
 from qualitas.core.errors import InvalidInput, QualitasError
 from qualitas.core.forms import StyledForm, style_fields
 from qualitas.core.views import signed_in_user
@@ -82,6 +82,12 @@ def nonconformance_panel(nc: Nonconformance, request: HttpRequest) -> str:
         or permissions.has_perm(actor, workflows.DISPOSE, site=nc.site),
         "cost_form": CostForm(initial={"currency": settings.QUALITAS_CURRENCY}),
         "escalation": services.escalation_reason(nc),
+        "capas": [v for v in links.links_of(nc, viewer=actor) if v.link.kind == "escalated_to"],
+        "may_escalate": nc.state != State.CANCELLED
+        and (
+            records.may_edit(actor, nc)
+            or permissions.has_perm(actor, workflows.DISPOSE, site=nc.site)
+        ),
         "severity_definition": SEVERITY_DEFINITIONS.get(Severity(nc.severity), "")
         if nc.severity
         else "",
@@ -280,6 +286,30 @@ def defect_codes(request: HttpRequest) -> HttpResponse:
     )
     context = {"title": "Defect codes", "codes": codes, "form": form, "may_manage": may_manage}
     return render(request, "nonconformance/defect_codes.html", context, status=status)
+
+
+@require_POST
+@login_required
+def escalate(request: HttpRequest, pk: int) -> HttpResponse:
+    """Open a CAPA for the NC, or link the existing CAPA whose number is given."""
+    nc = _nc(request, pk)
+    actor = signed_in_user(request)
+    number = request.POST.get("capa", "").strip()
+    existing = None
+    if number:
+        existing = records.find_by_number(actor, number)
+        if existing is None or records.type_of(existing).key != "capa":
+            messages.error(request, f"No CAPA numbered {number} that you may see.")
+            return redirect(detail_url(nc))
+    try:
+        capa = services.escalate_to_capa(nc, actor=actor, capa=existing)
+    except QualitasError as exc:
+        if exc.status in (403, 404):
+            raise
+        messages.error(request, exc.detail)
+        return redirect(detail_url(nc))
+    messages.success(request, f"{nc.number} escalated to {capa.number}.")
+    return redirect(detail_url(capa) if existing is None else detail_url(nc))
 
 
 @require_POST

@@ -1,0 +1,115 @@
+"""CAPA root-cause data beyond the generic record API. Mounted at /api/v1/capa.
+
+No `from __future__ import annotations`: django-ninja reads annotations at runtime.
+"""
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Router, Schema, Status
+
+from qualitas.capa import diagram, services
+from qualitas.core import records
+from qualitas.core.errors import InvalidInput
+from qualitas.core.models import User
+from qualitas.core.schemas import ErrorOut
+
+router = Router(tags=["capas"])
+ERRORS: dict[int, Any] = dict.fromkeys((400, 401, 403, 404, 409, 422), ErrorOut)
+
+
+class WhyIO(Schema):
+    position: int = 0
+    why: str
+    because: str
+    is_root_cause: bool = False
+
+
+class CauseIO(Schema):
+    category: str
+    text: str
+    is_root_cause: bool = False
+
+
+class MemberIO(Schema):
+    member: int
+    role: str = ""
+
+
+class RootCauseOut(Schema):
+    root_cause: str
+    root_cause_category: str
+    whys: list[WhyIO]
+    causes: list[CauseIO]
+    team: list[MemberIO]
+    fishbone_svg: str
+
+
+def _actor(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+def _capa(request: HttpRequest, capa_id: int) -> Any:
+    return records.get_visible(_actor(request), services.record_type(), capa_id)
+
+
+def _root_cause(capa: Any) -> dict[str, Any]:
+    causes = list(capa.causes.all())
+    return {
+        "root_cause": capa.root_cause,
+        "root_cause_category": capa.root_cause_category,
+        "whys": [
+            {
+                "position": w.position,
+                "why": w.why,
+                "because": w.because,
+                "is_root_cause": w.is_root_cause,
+            }
+            for w in capa.whys.all()
+        ],
+        "causes": [
+            {"category": c.category, "text": c.text, "is_root_cause": c.is_root_cause}
+            for c in causes
+        ],
+        "team": [{"member": t.member_id, "role": t.role} for t in capa.team.all()],
+        "fishbone_svg": diagram.fishbone_svg(capa.title, causes),
+    }
+
+
+@router.get(
+    "/{capa_id}/root-cause",
+    response={200: RootCauseOut, **ERRORS},
+    summary="5 Whys, Ishikawa causes, team",
+)
+def get_root_cause(request: HttpRequest, capa_id: int) -> Any:
+    return _root_cause(_capa(request, capa_id))
+
+
+@router.post("/{capa_id}/whys", response={201: RootCauseOut, **ERRORS})
+def add_why(request: HttpRequest, capa_id: int, payload: WhyIO) -> Any:
+    capa = _capa(request, capa_id)
+    step = services.add_why(capa, actor=_actor(request), why=payload.why, because=payload.because)
+    if payload.is_root_cause:
+        services.mark_root_cause(step, actor=_actor(request))
+    return Status(201, _root_cause(capa))
+
+
+@router.post("/{capa_id}/causes", response={201: RootCauseOut, **ERRORS})
+def add_cause(request: HttpRequest, capa_id: int, payload: CauseIO) -> Any:
+    capa = _capa(request, capa_id)
+    cause = services.add_cause(
+        capa, actor=_actor(request), category=payload.category, text=payload.text
+    )
+    if payload.is_root_cause:
+        services.mark_root_cause(cause, actor=_actor(request))
+    return Status(201, _root_cause(capa))
+
+
+@router.post("/{capa_id}/team", response={201: RootCauseOut, **ERRORS})
+def add_member(request: HttpRequest, capa_id: int, payload: MemberIO) -> Any:
+    capa = _capa(request, capa_id)
+    member = User.objects.filter(pk=payload.member, is_active=True).first()
+    if member is None:
+        raise InvalidInput.for_field("member", f"No active user with id {payload.member}.")
+    services.add_team_member(capa, actor=_actor(request), member=member, role=payload.role)
+    return Status(201, _root_cause(capa))

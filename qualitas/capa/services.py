@@ -1,0 +1,93 @@
+"""Every write to CAPAs: opening, the team, the 5 Whys, the Ishikawa causes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Max
+
+from qualitas.capa.models import Capa, Cause, CauseCategory, TeamMember, WhyStep
+from qualitas.core import audit, records
+from qualitas.core.errors import Conflict, InvalidInput, PermissionDenied
+from qualitas.core.models import User
+from qualitas.core.validation import clean_or_raise
+
+
+def record_type() -> records.RecordType:
+    return records.RECORD_TYPES["capa"]
+
+
+def open_capa(*, actor: User, **fields: Any) -> Capa:
+    """Open a corrective or preventive action."""
+    capa: Capa = records.create(record_type(), actor=actor, **fields)
+    return capa
+
+
+def _editable(actor: User, capa: Capa) -> None:
+    if not records.may_edit(actor, capa):
+        if capa.state in record_type().workflow.locked_states:
+            raise records.RecordLocked(f"{capa.number} is {capa.get_state_display()}.")
+        raise PermissionDenied(f"You may not change {capa.number}.")
+
+
+@audit.service
+def add_team_member(capa: Capa, *, actor: User, member: User, role: str = "") -> TeamMember:
+    """Put someone on the cross-functional team (8D D1)."""
+    _editable(actor, capa)
+    if capa.team.filter(member=member).exists():
+        raise Conflict(f"{member} is already on the team.")
+    entry = TeamMember(capa=capa, member=member, role=role)
+    clean_or_raise(entry, exclude=["capa", "member"])
+    entry.save()
+    return entry
+
+
+@audit.service
+def add_why(capa: Capa, *, actor: User, why: str, because: str) -> WhyStep:
+    """Add the next step of the 5 Whys."""
+    _editable(actor, capa)
+    if not why.strip() or not because.strip():
+        raise InvalidInput.for_field("because", "Give both the why and the because.")
+    last = capa.whys.aggregate(n=Max("position"))["n"] or 0
+    step = WhyStep(capa=capa, position=last + 1, why=why.strip(), because=because.strip())
+    clean_or_raise(step, exclude=["capa"])
+    step.save()
+    return step
+
+
+@audit.service
+def add_cause(capa: Capa, *, actor: User, category: str, text: str) -> Cause:
+    """Put a possible cause on the fishbone, under one of the 6M."""
+    _editable(actor, capa)
+    if category not in CauseCategory.values:
+        raise InvalidInput.for_field(
+            "category", f"Choose one of {', '.join(CauseCategory.values)}."
+        )
+    cause = Cause(capa=capa, category=category, text=text.strip())
+    clean_or_raise(cause, exclude=["capa"])
+    cause.save()
+    return cause
+
+
+@audit.service
+def mark_root_cause(item: WhyStep | Cause, *, actor: User, verified: bool = True) -> Any:
+    """Mark a why or a cause as the verified root cause (or take the mark back)."""
+    _editable(actor, item.capa)
+    item.is_root_cause = verified
+    item.save()
+    return item
+
+
+def root_cause_statistics(user: User) -> list[tuple[str, int]]:
+    """Closed and open CAPAs per root-cause category (for management review)."""
+    from django.db.models import Count
+
+    rows = (
+        records.visible_to(user, record_type())
+        .exclude(root_cause_category="")
+        .values("root_cause_category")
+        .annotate(n=Count("id"))
+        .order_by("-n")
+    )
+    labels = dict(CauseCategory.choices)
+    return [(str(labels[r["root_cause_category"]]), r["n"]) for r in rows]

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from qualitas.capa import views
+
+app_name = "capa"
+
+urlpatterns = [
+    path("<int:pk>/team/", views.add_member, name="add_member"),
+    path("<int:pk>/whys/", views.add_why, name="add_why"),
+    path("<int:pk>/causes/", views.add_cause, name="add_cause"),
+    path(
+        "<int:pk>/<slug:kind>/<int:item_pk>/root-cause/",
+        views.mark_root_cause,
+        name="mark_root_cause",
+    ),
+]

@@ -1,0 +1,125 @@
+"""The CAPA panel (team, 5 Whys, Ishikawa diagram, effectiveness) and its small forms."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_POST
+
+from qualitas.capa import diagram, services
+from qualitas.capa.models import Capa, CauseCategory
+from qualitas.core import records
+from qualitas.core.errors import NotFound, QualitasError
+from qualitas.core.forms import StyledForm
+from qualitas.core.models import User
+from qualitas.core.views import signed_in_user
+from qualitas.core.views.records import detail_url
+
+
+class TeamForm(StyledForm):
+    member = forms.ModelChoiceField(User.objects.filter(is_active=True).exclude(username="system"))
+    role = forms.CharField(max_length=80, required=False)
+
+
+class WhyForm(StyledForm):
+    why = forms.CharField(max_length=300)
+    because = forms.CharField(max_length=300)
+
+
+class CauseForm(StyledForm):
+    category = forms.ChoiceField(choices=CauseCategory.choices)
+    text = forms.CharField(max_length=200, label="Possible cause")
+
+
+def capa_panel(capa: Capa, request: HttpRequest) -> str:
+    actor = signed_in_user(request)
+    causes = list(capa.causes.all())
+    context = {
+        "capa": capa,
+        "team": list(capa.team.select_related("member", "member__department")),
+        "whys": list(capa.whys.all()),
+        "fishbone": mark_safe(diagram.fishbone_svg(capa.title, causes)),
+        "may_edit": records.may_edit(actor, capa),
+        "team_form": TeamForm(),
+        "why_form": WhyForm(),
+        "cause_form": CauseForm(),
+    }
+    return render_to_string("capa/_panel.html", context, request=request)
+
+
+def _capa(request: HttpRequest, pk: int) -> Capa:
+    found: Capa = records.get_visible(signed_in_user(request), services.record_type(), pk)
+    return found
+
+
+def _done(request: HttpRequest, capa: Capa, form: forms.Form, call: object) -> HttpResponse:
+    if not form.is_valid():
+        messages.error(request, "Please fill in every field.")
+    else:
+        try:
+            call(**form.cleaned_data)  # type: ignore[operator]
+        except QualitasError as exc:
+            if exc.status in (403, 404):
+                raise
+            messages.error(request, exc.detail)
+    return redirect(detail_url(capa))
+
+
+@require_POST
+@login_required
+def add_member(request: HttpRequest, pk: int) -> HttpResponse:
+    capa = _capa(request, pk)
+    return _done(
+        request,
+        capa,
+        TeamForm(request.POST),
+        lambda **d: services.add_team_member(capa, actor=signed_in_user(request), **d),
+    )
+
+
+@require_POST
+@login_required
+def add_why(request: HttpRequest, pk: int) -> HttpResponse:
+    capa = _capa(request, pk)
+    return _done(
+        request,
+        capa,
+        WhyForm(request.POST),
+        lambda **d: services.add_why(capa, actor=signed_in_user(request), **d),
+    )
+
+
+@require_POST
+@login_required
+def add_cause(request: HttpRequest, pk: int) -> HttpResponse:
+    capa = _capa(request, pk)
+    return _done(
+        request,
+        capa,
+        CauseForm(request.POST),
+        lambda **d: services.add_cause(capa, actor=signed_in_user(request), **d),
+    )
+
+
+@require_POST
+@login_required
+def mark_root_cause(request: HttpRequest, pk: int, kind: str, item_pk: int) -> HttpResponse:
+    capa = _capa(request, pk)
+    items = {"why": capa.whys, "cause": capa.causes}.get(kind)
+    item = items.filter(pk=item_pk).first() if items is not None else None
+    if item is None:
+        raise NotFound("No such why or cause on this CAPA.")
+    try:
+        services.mark_root_cause(
+            item, actor=signed_in_user(request), verified=not item.is_root_cause
+        )
+    except QualitasError as exc:
+        if exc.status in (403, 404):
+            raise
+        messages.error(request, exc.detail)
+    return redirect(detail_url(capa))
