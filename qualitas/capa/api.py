@@ -113,3 +113,28 @@ def add_member(request: HttpRequest, capa_id: int, payload: MemberIO) -> Any:
         raise InvalidInput.for_field("member", f"No active user with id {payload.member}.")
     services.add_team_member(capa, actor=_actor(request), member=member, role=payload.role)
     return Status(201, _root_cause(capa))
+
+
+class MetricsOut(Schema):
+    open_total: int
+    open_by_age: list[tuple[str, int]]
+    closed_total: int
+    on_time_closure_rate: float | None
+    mean_cycle_days: float | None
+    effectiveness_pass_rate: float | None
+    recurrences: list[str]
+    root_cause_categories: list[tuple[str, int]]
+
+
+@router.get("/metrics", response={200: MetricsOut, **ERRORS}, summary="CAPA metrics")
+def metrics(request: HttpRequest) -> Any:
+    from dataclasses import asdict
+
+    from qualitas.capa import queries, workflows
+    from qualitas.core import permissions
+
+    permissions.require(_actor(request), workflows.VIEW)
+    return {
+        **asdict(queries.metrics(_actor(request))),
+        "root_cause_categories": services.root_cause_statistics(_actor(request)),
+    }

@@ -80,4 +80,10 @@ class CapaConfig(AppConfig):
             )
         )
         registry.url_includes.append(("capas/", "qualitas.capa.urls"))
+        from qualitas.core.registry import MenuItem
+
+        registry.add_menu_item(
+            "Quality events",
+            MenuItem("CAPA metrics", "capa:metrics", "speedometer2", w.VIEW, any_site=True),
+        )
         registry.api_routers.append(("/capa", api.router))

@@ -5,6 +5,7 @@ from qualitas.capa import views
 app_name = "capa"
 
 urlpatterns = [
+    path("metrics/", views.metrics_page, name="metrics"),
     path("<int:pk>/team/", views.add_member, name="add_member"),
     path("<int:pk>/whys/", views.add_why, name="add_why"),
     path("<int:pk>/causes/", views.add_cause, name="add_cause"),

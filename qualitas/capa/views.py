@@ -123,3 +123,20 @@ def mark_root_cause(request: HttpRequest, pk: int, kind: str, item_pk: int) -> H
             raise
         messages.error(request, exc.detail)
     return redirect(detail_url(capa))
+
+
+@login_required
+def metrics_page(request: HttpRequest) -> HttpResponse:
+    from django.shortcuts import render
+
+    from qualitas.capa import queries, workflows
+    from qualitas.core import permissions
+
+    user = signed_in_user(request)
+    permissions.require(user, workflows.VIEW)
+    context = {
+        "title": "CAPA metrics",
+        "m": queries.metrics(user),
+        "root_causes": services.root_cause_statistics(user),
+    }
+    return render(request, "capa/metrics.html", context)

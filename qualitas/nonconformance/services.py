@@ -225,7 +225,9 @@ def escalate_to_capa(nc: Nonconformance, *, actor: User, capa: Any = None) -> An
         facts = [
             f"{nc.number}: {nc.finding or nc.title}",
             f"Required: {nc.requirement}" if nc.requirement else "",
-            f"Part {nc.part_number} rev {nc.part_revision}".strip() if nc.part_number else "",
+            f"Part {nc.part_number}" + (f" rev {nc.part_revision}" if nc.part_revision else "")
+            if nc.part_number
+            else "",
             f"Lot {nc.lot_number}" if nc.lot_number else "",
             f"{nc.quantity_nonconforming.normalize():f} {nc.unit} nonconforming",
         ]
