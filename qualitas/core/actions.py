@@ -94,18 +94,17 @@ def may_complete(actor: User, action: ActionItem, record: Any = None) -> bool:
     return records.may_edit(actor, record if record is not None else record_of(action))
 
 
-@audit.service
-def complete(action: ActionItem, *, actor: User, note: str) -> ActionItem:
-    """Mark the action done, saying what was done (attach evidence to the action)."""
-    if not may_complete(actor, action):
-        raise PermissionDenied("Only the assignee or the record's owner may complete this action.")
+def _finish(
+    action: ActionItem, *, actor: User, state: str, note: str, field: str, ask: str
+) -> ActionItem:
+    """Close an open action as done or cancelled, with the words that say why."""
     if action.state != ActionState.OPEN:
         raise InvalidInput.for_field(
             "state", f"The action is already {action.get_state_display()}."
         )
     if not note.strip():
-        raise InvalidInput.for_field("note", "Say what was done.")
-    action.state = ActionState.DONE
+        raise InvalidInput.for_field(field, ask)
+    action.state = state
     action.completed_by = actor
     action.completed_at = timezone.now()
     action.completion_note = note
@@ -114,22 +113,33 @@ def complete(action: ActionItem, *, actor: User, note: str) -> ActionItem:
 
 
 @audit.service
+def complete(action: ActionItem, *, actor: User, note: str) -> ActionItem:
+    """Mark the action done, saying what was done (attach evidence to the action)."""
+    if not may_complete(actor, action):
+        raise PermissionDenied("Only the assignee or the record's owner may complete this action.")
+    return _finish(
+        action,
+        actor=actor,
+        state=ActionState.DONE,
+        note=note,
+        field="note",
+        ask="Say what was done.",
+    )
+
+
+@audit.service
 def cancel(action: ActionItem, *, actor: User, reason: str) -> ActionItem:
     """Cancel an action that is no longer needed, with the reason."""
     if not records.may_edit(actor, record_of(action)):
         raise PermissionDenied("Only the record's owner may cancel its actions.")
-    if action.state != ActionState.OPEN:
-        raise InvalidInput.for_field(
-            "state", f"The action is already {action.get_state_display()}."
-        )
-    if not reason.strip():
-        raise InvalidInput.for_field("reason", "Say why the action is cancelled.")
-    action.state = ActionState.CANCELLED
-    action.completed_by = actor
-    action.completed_at = timezone.now()
-    action.completion_note = reason
-    action.save()
-    return action
+    return _finish(
+        action,
+        actor=actor,
+        state=ActionState.CANCELLED,
+        note=reason,
+        field="reason",
+        ask="Say why the action is cancelled.",
+    )
 
 
 def my_open_actions(user: User) -> QuerySet[ActionItem]:
