@@ -7,7 +7,7 @@ nonconformances) so the Pareto and the trend have something to say. Fixed seed.
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -380,3 +380,52 @@ def _load_capas(qm: User, approver: User) -> None:
     )
     if critical is not None:
         services.escalate_to_capa(critical, actor=qm)
+    _remaining_capa_states(qm, people, today)
+
+
+def _remaining_capa_states(qm: User, people: dict[str, User], today: date) -> None:
+    """A preventive action under investigation, a plan awaiting approval, and one cancelled
+    because another CAPA already covers the cause."""
+    from qualitas.capa import services as capa_services
+    from qualitas.core import records
+
+    sheffield = Site.objects.get(code="SHF")
+    preventive = capa_services.open_capa(
+        actor=qm,
+        title="Extend tool-life counters to all CNC cells",
+        capa_type="preventive",
+        problem_statement="The CNC-3 tool-wear cause could occur on CNC-1, CNC-2 and CNC-4.",
+        site=sheffield,
+    )
+    workflow.fire(preventive, "investigate", actor=qm)
+    plan = capa_services.open_capa(
+        actor=qm,
+        title="Simplify the clean-room traveller",
+        problem_statement="Sign-off gaps on travellers",
+        site=sheffield,
+    )
+    plan = workflow.fire(plan, "investigate", actor=qm)
+    plan = records.update(
+        plan, actor=qm, expected_version=plan.version, containment_summary="Daily traveller review"
+    )
+    plan = workflow.fire(plan, "confirm_containment", actor=qm)
+    plan = records.update(
+        plan,
+        actor=qm,
+        expected_version=plan.version,
+        root_cause="28 sign-off fields on one page",
+        root_cause_category="method",
+    )
+    plan = workflow.fire(plan, "plan", actor=qm)
+    actions.assign(
+        plan,
+        actor=qm,
+        title="Redesign the traveller to 12 fields",
+        assignee=people["dfischer"],
+        due_on=today + timedelta(days=21),
+        kind="corrective",
+    )
+    duplicate = capa_services.open_capa(
+        actor=qm, title="Burrs on brackets (raised twice)", problem_statement="Burrs"
+    )
+    workflow.fire(duplicate, "cancel", actor=qm, comment="Covered by the bracket deburring CAPA")

@@ -87,6 +87,14 @@ def set_disposition(
         errors.append(FieldError("lines", "Give at least one disposition line."))
     if errors:
         raise InvalidInput(errors)
+    if (
+        any(line.decision == Decision.RETURN_TO_SUPPLIER for line, _ in parsed)
+        and not current.supplier_name
+    ):
+        raise InvalidInput.for_field(
+            "supplier_name",
+            "Returning to the supplier needs the supplier: fill it in on the nonconformance.",
+        )
     total = sum((quantity for _, quantity in parsed), Decimal(0))
     if total != current.quantity_nonconforming:
         raise InvalidInput.for_field(

@@ -372,3 +372,22 @@ def test_a_closed_nonconformance_can_still_be_escalated(
         nc_services.escalate_to_capa(nc, actor=contributor)
     with pytest.raises(records.RecordLocked):
         records.update(nc, actor=quality_manager, expected_version=nc.version, title="changed")
+
+
+def test_the_capa_list_keeps_its_query_count(
+    client_for: Any, quality_manager: User, owner: User
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(quality_manager)
+    services.open_capa(actor=owner, title="first")
+    client.get("/records/capas/")
+    with CaptureQueriesContext(connection) as few:
+        client.get("/records/capas/")
+    for n in range(10):
+        services.open_capa(actor=owner, title=f"more {n}")
+    with CaptureQueriesContext(connection) as many:
+        client.get("/records/capas/")
+
+    assert len(many) == len(few)

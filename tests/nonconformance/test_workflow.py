@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from qualitas.core import signatures, workflow
+from qualitas.core import records, signatures, workflow
 from qualitas.core.errors import Conflict, InvalidInput, PermissionDenied
 from qualitas.core.models import Signature, User
 from qualitas.nonconformance import services
@@ -228,3 +228,29 @@ def test_closing_needs_the_close_permission(
 
     with pytest.raises(PermissionDenied):
         workflow.fire(nc, "close", actor=engineer, signature=_sign(engineer))
+
+
+def test_returning_to_the_supplier_needs_the_supplier(
+    raise_nc: object, inspector: User, quality_manager: User
+) -> None:
+    nc = _to_review(raise_nc(), inspector)  # type: ignore[operator]
+
+    with pytest.raises(InvalidInput) as refused:
+        services.set_disposition(
+            nc,
+            actor=quality_manager,
+            lines=[D("return_to_supplier", Decimal(10))],
+            expected_version=nc.version,
+        )
+    nc = records.update(
+        nc, actor=quality_manager, expected_version=nc.version, supplier_name="Calder Castings"
+    )
+    services.set_disposition(
+        nc,
+        actor=quality_manager,
+        lines=[D("return_to_supplier", Decimal(10))],
+        expected_version=nc.version,
+    )
+
+    assert refused.value.errors[0].field == "supplier_name"
+    assert nc.disposition_lines.get().decision == "return_to_supplier"
