@@ -19,9 +19,19 @@ if TYPE_CHECKING:
 
 
 def actions_of(record: QualityRecord) -> QuerySet[ActionItem]:
-    return ActionItem.objects.filter(
-        object_type=ContentType.objects.get_for_model(type(record)), object_id=record.pk
-    ).select_related("assignee", "department", "completed_by")
+    """The record's actions with what their page shows, evidence files included."""
+    from django.db.models import Prefetch
+
+    from qualitas.core.models import Attachment
+
+    current_files = Attachment.objects.filter(removed_at__isnull=True).select_related("uploaded_by")
+    return (
+        ActionItem.objects.filter(
+            object_type=ContentType.objects.get_for_model(type(record)), object_id=record.pk
+        )
+        .select_related("assignee", "department", "completed_by")
+        .prefetch_related(Prefetch("attachments", queryset=current_files, to_attr="evidence"))
+    )
 
 
 def open_actions_of(record: QualityRecord) -> QuerySet[ActionItem]:

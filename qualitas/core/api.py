@@ -7,10 +7,11 @@ from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema, Status
+from ninja import File, Query, Router, Schema, Status
+from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
-from qualitas.core import actions, permissions, queries, recordapi, records, services
+from qualitas.core import actions, attachments, permissions, queries, recordapi, records, services
 from qualitas.core.errors import InvalidInput, NotFound
 from qualitas.core.models import ApiToken, Department, Role, RoleAssignment, Site, User
 from qualitas.core.pagination import Mapped, PageNumber
@@ -433,3 +434,41 @@ def record_types(request: HttpRequest) -> list[dict[str, Any]]:
         if permissions.has_perm(_actor(request), rt.permissions.view)
         or permissions.sites_with_perm(_actor(request), rt.permissions.view)
     ]
+
+
+@router.get(
+    "/actions/{action_id}/attachments",
+    response={200: list[recordapi.AttachmentOut], **ERRORS},
+    tags=["actions"],
+    summary="Evidence files of an action",
+)
+def action_evidence(request: HttpRequest, action_id: int) -> Any:
+    return list(attachments.attachments_of(_action_for(request, action_id), include_removed=True))
+
+
+@router.post(
+    "/actions/{action_id}/attachments",
+    response={201: recordapi.AttachmentOut, **ERRORS},
+    tags=["actions"],
+    summary="Attach evidence to an action (multipart form: file)",
+)
+def add_action_evidence(request: HttpRequest, action_id: int, file: File[UploadedFile]) -> Any:
+    action = _action_for(request, action_id)
+    added = attachments.add(action, actor=_actor(request), file=file, name=file.name or "file")
+    return Status(201, added)
+
+
+@router.get(
+    "/actions/{action_id}/attachments/{attachment_id}",
+    response={200: None, **ERRORS},
+    tags=["actions"],
+    summary="Download an evidence file (its checksum is verified first)",
+)
+def download_action_evidence(request: HttpRequest, action_id: int, attachment_id: int) -> Any:
+    action = _action_for(request, action_id)
+    found = (
+        attachments.attachments_of(action, include_removed=True).filter(pk=attachment_id).first()
+    )
+    if found is None:
+        raise NotFound(f"No file {attachment_id} on action {action_id}.")
+    return recordapi.file_response(found)

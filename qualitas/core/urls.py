@@ -31,6 +31,12 @@ urlpatterns = [
     path("roles/", org.role_list, name="role_list"),
     path("audit-trail/", audit.AuditTrailView.as_view(), name="audit_trail"),
     path("actions/<int:action_pk>/complete/", record_parts.complete, name="action_complete"),
+    path("actions/<int:action_pk>/files/", record_parts.attach_evidence, name="action_attach"),
+    path(
+        "actions/<int:action_pk>/files/<int:attachment_pk>/",
+        record_parts.download_evidence,
+        name="action_download",
+    ),
     path("records/<slug:resource>/", records.RecordListView.as_view(), name="record_list"),
     path("records/<slug:resource>/new/", records.record_create, name="record_create"),
     path("records/<slug:resource>/<int:pk>/", records.record_detail, name="record_detail"),

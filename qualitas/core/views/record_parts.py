@@ -184,3 +184,45 @@ def complete(request: HttpRequest, action_pk: int) -> HttpResponse:
     if next_url == "home":
         return redirect("home")
     return _back(record, "actions")
+
+
+def _action_for(request: HttpRequest, action_pk: int) -> tuple[ActionItem, Any]:
+    """An action the user may see (theirs, or on a record they may see), and its record."""
+    actor = signed_in_user(request)
+    action = ActionItem.objects.select_related("object_type").filter(pk=action_pk).first()
+    if action is None:
+        raise NotFound("No such action.")
+    record = actions.record_of(action)
+    if action.assignee_id != actor.pk:
+        records.get_visible(actor, records.type_of(record), record.pk)
+    return action, record
+
+
+@require_POST
+@login_required
+def attach_evidence(request: HttpRequest, action_pk: int) -> HttpResponse:
+    """Attach a file to an action as evidence that it was done."""
+    action, record = _action_for(request, action_pk)
+    form = AttachmentForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, "Choose a file to upload.")
+        return _back(record, "actions")
+    upload = form.cleaned_data["file"]
+    try:
+        attachments.add(action, actor=signed_in_user(request), file=upload, name=upload.name)
+    except QualitasError as exc:
+        _report(request, exc)
+    else:
+        messages.success(request, f"'{upload.name}' attached to '{action.title}'.")
+    return _back(record, "actions")
+
+
+@login_required
+def download_evidence(request: HttpRequest, action_pk: int, attachment_pk: int) -> HttpResponse:
+    action, _record = _action_for(request, action_pk)
+    found = (
+        attachments.attachments_of(action, include_removed=True).filter(pk=attachment_pk).first()
+    )
+    if found is None:
+        raise NotFound("No such file on this action.")
+    return recordapi.file_response(found)
