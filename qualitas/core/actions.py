@@ -152,6 +152,20 @@ def cancel(action: ActionItem, *, actor: User, reason: str) -> ActionItem:
     )
 
 
+def visible_action(user: User, action_id: int) -> tuple[ActionItem, Any]:
+    """An action the user may see (assigned to them, or on a record they may see), and its
+    record; NotFound otherwise, so its existence is not revealed."""
+    from qualitas.core.errors import NotFound
+
+    action = ActionItem.objects.select_related("object_type").filter(pk=action_id).first()
+    if action is None:
+        raise NotFound(f"No action with id {action_id}.")
+    record = record_of(action)
+    if action.assignee_id != user.pk:
+        records.get_visible(user, records.type_of(record), record.pk)
+    return action, record
+
+
 def my_open_actions(user: User) -> QuerySet[ActionItem]:
     """Open actions assigned to me, or to my department when nobody is named."""
     from django.db.models import Q

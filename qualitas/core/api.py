@@ -351,21 +351,7 @@ class ActionCancelIn(Schema):
 
 
 def _action_for(request: HttpRequest, action_id: int) -> Any:
-    """An action the user may see: theirs, or on a record they may see."""
-    from qualitas.core.models import ActionItem
-
-    action = ActionItem.objects.select_related("object_type").filter(pk=action_id).first()
-    if action is not None and action.assignee_id != request.user.pk:
-        record_type = records.type_of(action.object_type.model_class())
-        if (
-            not records.visible_to(_actor(request), record_type)
-            .filter(pk=action.object_id)
-            .exists()
-        ):
-            action = None
-    if action is None:
-        raise NotFound(f"No action with id {action_id}.")
-    return action
+    return actions.visible_action(_actor(request), action_id)[0]
 
 
 @router.post(

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from qualitas.core import audit, permissions, services
+from qualitas.core import audit, notifications, permissions, services
 from qualitas.core.models import Department, Role, Site, User
 
 DEMO_MARKER_SITE = "SHF"
@@ -265,7 +265,7 @@ def _load_company() -> None:
     }
     for dept_code, username in heads.items():
         services.update_department(departments[dept_code], actor=actor, head=people[username])
-    services.notify(
+    notifications.notify(
         people["hmarsh"],
         title="Welcome to Qualitas",
         body="Your quality system is ready. Start with the people and roles of Aldermoor Precision.",

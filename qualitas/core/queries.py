@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 from qualitas.core import permissions
 from qualitas.core.errors import NotFound
@@ -14,7 +14,6 @@ from qualitas.core.models import (
     Department,
     Role,
     RoleAssignment,
-    Site,
     User,
 )
 from qualitas.core.services import SYSTEM_USERNAME
@@ -68,16 +67,6 @@ def get_or_404(queryset: QuerySet, **lookup: object):  # type: ignore[no-untyped
         raise NotFound(
             f"No {name} with {', '.join(f'{k}={v}' for k, v in lookup.items())}."
         ) from None
-
-
-def people_with_roles() -> QuerySet[User]:
-    return people().prefetch_related(
-        Prefetch("role_assignments", queryset=RoleAssignment.objects.select_related("role", "site"))
-    )
-
-
-def active_sites() -> QuerySet[Site]:
-    return Site.objects.filter(is_active=True)
 
 
 def audit_events(

@@ -104,10 +104,6 @@ def build(record_type: RecordType) -> tuple[type[Schema], type[Schema], type[Sch
 
 def to_out(record: Any) -> dict[str, Any]:
     """A record as the API shows it (references as ids)."""
-    record_type_fields = {*COMMON_OUT}
-    values: dict[str, Any] = {}
-    for field in record._meta.concrete_fields:
-        if field.name in record_type_fields or not field.name.startswith("_"):
-            values[field.name] = getattr(record, field.attname)
+    values = {field.name: getattr(record, field.attname) for field in record._meta.concrete_fields}
     values["state_label"] = record.get_state_display()
     return values

@@ -65,6 +65,15 @@ class HomePanel:
     order: int = 100
 
 
+@dataclass(frozen=True)
+class RecordDocument:
+    """A printable document of one record type (an 8D report), linked from its page."""
+
+    record_type: str
+    label: str
+    url_name: str
+
+
 @dataclass
 class Registry:
     menu: list[MenuGroup] = field(default_factory=list)
@@ -76,6 +85,8 @@ class Registry:
     url_includes: list[tuple[str, str]] = field(default_factory=list)
     # Demo data of modules, loaded after the core's demo company (idempotent callables).
     demo_loaders: list[Callable[[], None]] = field(default_factory=list)
+    # Documents printed from a record (registered by qualitas.reports, shown by the core).
+    record_documents: list[RecordDocument] = field(default_factory=list)
 
     def add_menu_item(self, group_label: str, item: MenuItem, *, order: int = 100) -> None:
         """Add an item to a group, creating the group on first use."""

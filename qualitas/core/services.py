@@ -337,11 +337,6 @@ def revoke_token(token: ApiToken, *, actor: User) -> ApiToken:
 # --- Notifications --------------------------------------------------------------------------
 
 
-def notify(recipient: User, *, title: str, body: str = "", url: str = "") -> Notification:
-    """Put a message under someone's bell (internal: callers decide who needs to know)."""
-    return Notification.objects.create(recipient=recipient, title=title, body=body, url=url)
-
-
 def mark_notifications_read(*, actor: User, ids: list[int] | None = None) -> int:
     """Mark the actor's notifications read (all of them, or the given ids)."""
     unread = Notification.objects.filter(recipient=actor, read_at__isnull=True)

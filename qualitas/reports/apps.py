@@ -8,6 +8,7 @@ class ReportsConfig(AppConfig):
     label = "reports"
 
     def ready(self) -> None:
-        from qualitas.core.registry import registry
+        from qualitas.core.registry import RecordDocument, registry
 
         registry.url_includes.append(("reports/", "qualitas.reports.urls"))
+        registry.record_documents.append(RecordDocument("capa", "8D report", "reports:capa_8d"))

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from qualitas.core import services
+from qualitas.core import notifications
 from qualitas.core.models import User
 from tests.factories import PASSWORD, DepartmentFactory, UserFactory, with_role
 
@@ -80,7 +80,7 @@ def test_a_wrong_password_shows_a_clear_message(page: Any, live_server: Any, hel
 
 
 def test_the_bell_shows_unread_notifications(page: Any, live_server: Any, helen: User) -> None:
-    services.notify(helen, title="Audit AUD-2026-004 starts Monday", url="/people/")
+    notifications.notify(helen, title="Audit AUD-2026-004 starts Monday", url="/people/")
     base = live_server.url
 
     _sign_in(page, base, "helen")

@@ -91,7 +91,10 @@ def test_the_8d_pdf_downloads(
 ) -> None:
     capa, _nc = _closed_capa(raise_nc, quality_manager, engineer)
 
+    page = client_for(quality_manager).get(f"/records/capas/{capa.pk}/").content.decode()
     response = client_for(quality_manager).get(f"/reports/capas/{capa.pk}/8d.pdf")
+
+    assert f'href="/reports/capas/{capa.pk}/8d.pdf" data-testid="document"' in page
 
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"

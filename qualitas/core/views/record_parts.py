@@ -164,12 +164,7 @@ def assign(request: HttpRequest, resource: str, pk: int) -> HttpResponse:
 @login_required
 def complete(request: HttpRequest, action_pk: int) -> HttpResponse:
     actor = signed_in_user(request)
-    action = ActionItem.objects.select_related("object_type").filter(pk=action_pk).first()
-    if action is None:
-        raise NotFound("No such action.")
-    record = actions.record_of(action)
-    if action.assignee_id != actor.pk:
-        records.get_visible(actor, records.type_of(record), record.pk)
+    action, record = _action_for(request, action_pk)
     form = CompletionForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Say what was done.")
@@ -187,15 +182,7 @@ def complete(request: HttpRequest, action_pk: int) -> HttpResponse:
 
 
 def _action_for(request: HttpRequest, action_pk: int) -> tuple[ActionItem, Any]:
-    """An action the user may see (theirs, or on a record they may see), and its record."""
-    actor = signed_in_user(request)
-    action = ActionItem.objects.select_related("object_type").filter(pk=action_pk).first()
-    if action is None:
-        raise NotFound("No such action.")
-    record = actions.record_of(action)
-    if action.assignee_id != actor.pk:
-        records.get_visible(actor, records.type_of(record), record.pk)
-    return action, record
+    return actions.visible_action(signed_in_user(request), action_pk)
 
 
 @require_POST

@@ -27,6 +27,7 @@ from qualitas.core.forms_records import (
     TransitionForm,
     record_form,
 )
+from qualitas.core.registry import registry
 from qualitas.core.views import signed_in_user
 from qualitas.core.views.generic import ObjectListView
 
@@ -164,6 +165,11 @@ def record_detail(request: HttpRequest, resource: str, pk: int) -> HttpResponse:
         "link_form": LinkForm(),
         "locked": record.state in record_type.workflow.locked_states,
         "today": timezone.localdate(),
+        "documents": [
+            (d.label, reverse(d.url_name, args=[record.pk]))
+            for d in registry.record_documents
+            if d.record_type == record_type.key
+        ],
         "panel": mark_safe(record_type.detail_panel(record, request))
         if record_type.detail_panel
         else "",
