@@ -148,6 +148,7 @@ INSTALLED_APPS = [
     "qualitas.studies",
     "qualitas.nonconformance",
     "qualitas.capa",
+    "qualitas.documents",
     "qualitas.reports",
 ]
 

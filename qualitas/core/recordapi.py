@@ -293,12 +293,6 @@ def build_router(record_type: records.RecordType) -> Router:
             found = found.filter(Q(number__icontains=filters.q) | Q(title__icontains=filters.q))
         return Mapped(found.order_by("-created_at", "-id"), to_out)
 
-    @router.post(
-        "",
-        response={201: out_schema, **ERRORS},
-        operation_id=f"{key}_create",
-        summary=f"Raise a {label.lower()}",
-    )
     def create_record(request: HttpRequest, payload: in_schema) -> Any:
         data = {
             k: v
@@ -309,6 +303,14 @@ def build_router(record_type: records.RecordType) -> Router:
             record_type, actor=_actor(request), **_resolve_refs(record_type.model, data)
         )
         return Status(201, to_out(created))
+
+    if record_type.generic_create:
+        router.post(
+            "",
+            response={201: out_schema, **ERRORS},
+            operation_id=f"{key}_create",
+            summary=f"Raise a {label.lower()}",
+        )(create_record)
 
     @router.get("/{record_id}", response={200: out_schema, **ERRORS}, operation_id=f"{key}_get")
     def get_record(request: HttpRequest, record_id: int) -> Any:
@@ -410,7 +412,10 @@ def build_router(record_type: records.RecordType) -> Router:
         summary="Download a file (its checksum is verified first)",
     )
     def download(request: HttpRequest, record_id: int, attachment_id: int) -> HttpResponse:
-        attachment = _attachment(get(request, record_id), attachment_id)
+        record = get(request, record_id)
+        attachment = _attachment(record, attachment_id)
+        if record_type.serve_file is not None:
+            return record_type.serve_file(record, attachment, _actor(request))  # type: ignore[no-any-return]
         return file_response(attachment)
 
     @router.post(

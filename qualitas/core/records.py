@@ -77,6 +77,15 @@ class RecordType:
     list_select_related: tuple[str, ...] = ()
 
     label_plural_text: str = ""
+    # Who sees which records, when site scoping is not the whole story (drafts of controlled
+    # documents): (user, queryset of every record) -> the visible ones.
+    visibility: Callable[[Any, QuerySet[Any]], QuerySet[Any]] | None = None
+    # False when records are raised only through the module's own service and pages (a
+    # revision belongs to a document): the generic form and API endpoint are not offered.
+    generic_create: bool = True
+    # How a file of this record type is served (controlled copies of documents):
+    # (record, attachment, reader) -> HttpResponse. Default: the verified original.
+    serve_file: Callable[[Any, Any, Any], Any] | None = None
 
     @property
     def label_plural(self) -> str:
@@ -132,6 +141,8 @@ def visible_to(user: User, record_type: RecordType) -> QuerySet[Any]:
     """Records of this type the user may see: in the sites where they hold the view
     permission, plus those they own or raised."""
     records = record_type.model.objects.select_related("owner", "site", "department")
+    if record_type.visibility is not None:
+        return record_type.visibility(user, records)
     sites = permissions.sites_with_perm(user, record_type.permissions.view)
     if sites is None:
         return records

@@ -6,7 +6,7 @@ simply absent from the navigation (no placeholder pages).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -47,13 +47,16 @@ class MenuGroup:
 class SearchSource:
     """A kind of thing the global search box finds.
 
-    `search(user, text)` returns a queryset already restricted to what the user may see;
-    `describe(obj)` returns (title, subtitle, url).
+    `search(user, text)` returns what the user may see, best first: a queryset (the page
+    counts it to tell whether there are more than it shows), or a list (give one more than
+    the page shows, so it can tell). `describe(obj)` returns (title, subtitle, url), or
+    (title, subtitle, url, snippet) where the snippet is HTML shown under the hit: the
+    source must have escaped it (the page marks it safe).
     """
 
     label: str
-    search: Callable[[User, str], QuerySet[Any]]
-    describe: Callable[[Any], tuple[str, str, str]]
+    search: Callable[[User, str], QuerySet[Any] | Sequence[Any]]
+    describe: Callable[[Any], tuple[str, str, str] | tuple[str, str, str, str]]
 
 
 @dataclass(frozen=True)

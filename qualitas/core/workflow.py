@@ -66,6 +66,9 @@ class Transition:
     # are notified (in the app and by e-mail) once the transition is done.
     notify: tuple[str, ...] = ()
     style: str = "primary"
+    # Fired only by the module's own services (the last signature, a date reached), never
+    # offered as a button or accepted from the API; who caused it is the service's check.
+    automatic: bool = False
 
     @property
     def title(self) -> str:
@@ -132,8 +135,13 @@ def _may_fire(record: QualityRecord, transition: Transition, actor: User) -> boo
     )
 
 
-def evaluate(record: QualityRecord, transition: Transition, actor: User) -> tuple[Refusal, ...]:
-    """Every reason the actor cannot fire the transition now; empty when they can."""
+def evaluate(
+    record: QualityRecord, transition: Transition, actor: User, *, by_service: bool = False
+) -> tuple[Refusal, ...]:
+    """Every reason the actor cannot fire the transition now; empty when they can.
+
+    `by_service`: an automatic transition fired by the module's service, which has checked
+    who caused it; only the state and the guard are evaluated."""
     workflow = records.type_of(record).workflow
     refusals: list[Refusal] = []
     if record.state not in transition.sources:
@@ -145,6 +153,15 @@ def evaluate(record: QualityRecord, transition: Transition, actor: User) -> tupl
                 f"the record is {workflow.label_of(record.state)}.",
             )
         )
+        return tuple(refusals)
+    if transition.automatic and not by_service:
+        refusals.append(
+            Refusal("automatic", f"'{transition.title}' happens by itself; it is not done by hand.")
+        )
+        return tuple(refusals)
+    if by_service:
+        if transition.guard is not None and (reason := transition.guard(record)):
+            refusals.append(Refusal("guard", reason))
         return tuple(refusals)
     if not _may_fire(record, transition, actor):
         who = []
@@ -183,14 +200,14 @@ def available(record: QualityRecord, actor: User) -> list[Availability]:
     return [
         Availability(t, evaluate(record, t, actor))
         for t in workflow.transitions
-        if record.state in t.sources
+        if record.state in t.sources and not t.automatic
     ]
 
 
 def _raise(refusals: tuple[Refusal, ...]) -> None:
     codes = {r.code for r in refusals}
     message = " ".join(r.message for r in refusals)
-    if "wrong_state" in codes:
+    if codes & {"wrong_state", "automatic"}:
         raise Conflict(message)
     if codes & {"not_permitted", "separation_of_duties"}:
         raise PermissionDenied(message)
@@ -206,6 +223,7 @@ def fire(
     comment: str = "",
     signature: SignatureToken | None = None,
     expected_version: int | None = None,
+    by_service: bool = False,
 ) -> Any:
     """Fire one transition; the only way a record's state ever changes."""
     from qualitas.core import signatures
@@ -218,7 +236,7 @@ def fire(
         with transaction.atomic():
             current = records._lock(record)
             records.check_version(current, expected_version)
-            refusals = evaluate(current, transition, actor)
+            refusals = evaluate(current, transition, actor, by_service=by_service)
             if refusals:
                 _raise(refusals)
             if transition.comment_required and not comment.strip():

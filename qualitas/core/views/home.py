@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.safestring import mark_safe
@@ -36,13 +39,28 @@ def search(request: HttpRequest) -> HttpResponse:
     if len(text) >= 2:
         for source in registry.search:
             found = source.search(user, text)
-            hits = [source.describe(obj) for obj in found[:SEARCH_LIMIT]]
-            if hits:
-                groups.append(
-                    {"label": source.label, "hits": hits, "more": found.count() > SEARCH_LIMIT}
-                )
+            shown = list(found[:SEARCH_LIMIT])
+            if not shown:
+                continue
+            # A source's list holds one more than is shown when there are more.
+            more = (found.count() if isinstance(found, QuerySet) else len(found)) > SEARCH_LIMIT
+            groups.append(
+                {
+                    "label": source.label,
+                    "hits": [_hit(source.describe(o)) for o in shown],
+                    "more": more,
+                }
+            )
     context = {"q": text, "groups": groups, "title": "Search", "too_short": 0 < len(text) < 2}
     return render(request, "core/search.html", context)
+
+
+def _hit(described: tuple[str, ...]) -> dict[str, Any]:
+    """A source describes a hit as (title, subtitle, url) or (title, subtitle, url, snippet);
+    the snippet is HTML the source has escaped."""
+    title, subtitle, url, *rest = described
+    snippet = mark_safe(rest[0]) if rest and rest[0] else ""
+    return {"title": title, "subtitle": subtitle, "url": url, "snippet": snippet}
 
 
 @login_required

@@ -19,7 +19,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from qualitas.core import actions, attachments, links, permissions, recordapi, records, workflow
-from qualitas.core.errors import Conflict, InvalidInput, PermissionDenied
+from qualitas.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from qualitas.core.forms_records import (
     ActionForm,
     AttachmentForm,
@@ -182,6 +182,10 @@ def record_create(request: HttpRequest, resource: str) -> HttpResponse:
     record_type = records.by_resource(resource)
     actor = signed_in_user(request)
     permissions.require(actor, record_type.permissions.create)
+    if not record_type.generic_create:
+        if record_type.create_url_name:
+            return redirect(record_type.create_url_name)
+        raise NotFound(f"{record_type.label_plural} are not raised here.")
     form_class = record_form(record_type, editing=False)
     form = form_class(
         request.POST or None, initial={"site": actor.site, "department": actor.department}

@@ -1,0 +1,1 @@
+"""Controlled documents: revisions, review and approval, effectiveness, read-and-understood."""

@@ -1,0 +1,76 @@
+"""Periodic jobs: effective dates reached, periodic reviews coming due, unread revisions."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from qualitas.core import jobs, notifications
+from qualitas.core import services as core_services
+from qualitas.core.models import User
+from qualitas.core.workflow import holders_of
+from qualitas.documents import services, workflows
+from qualitas.documents.models import Acknowledgement
+
+# Days before the periodic review is due that the owner hears about it.
+REVIEW_NOTICE_DAYS = 30
+
+
+@jobs.periodic("documents-effective", "Make approved revisions effective on their date.")
+def make_revisions_effective() -> str:
+    done = services.make_due_revisions_effective(actor=core_services.system_user())
+    return f"{len(done)} revisions made effective"
+
+
+@jobs.periodic("documents-review-due", "Remind owners of periodic reviews due or overdue.")
+def remind_periodic_reviews() -> str:
+    today = timezone.localdate()
+    sent = 0
+    for document in services.reviews_due_soon(REVIEW_NOTICE_DAYS):
+        if document.next_review_on is None:
+            continue
+        overdue = document.next_review_on < today
+        # One notice when it comes due, then one a week while it is overdue.
+        key = f"document:{document.pk}:review:{document.next_review_on}:" + (
+            f"overdue:{today.isocalendar()[1]}" if overdue else "soon"
+        )
+        if not notifications._once(key):
+            continue
+        word = "overdue since" if overdue else "due on"
+        people = {document.owner}
+        if overdue:
+            people |= set(
+                User.objects.filter(pk__in=holders_of(workflows.CONTROL, site=None), is_active=True)
+            )
+        for person in people:
+            notifications.notify(
+                person,
+                title=f"Periodic review of {document.number} {word} {document.next_review_on}",
+                body=document.title,
+                url=services.document_url(document),
+                email=True,
+            )
+        sent += 1
+    return f"{sent} review reminders sent"
+
+
+@jobs.periodic("documents-reading", "Remind people of revisions they have not yet acknowledged.")
+def remind_unread_revisions() -> str:
+    today = timezone.localdate()
+    overdue = Acknowledgement.objects.filter(
+        state="pending", due_on__lt=today + timedelta(days=1)
+    ).select_related("person", "revision", "revision__document")
+    sent = 0
+    for acknowledgement in overdue:
+        if notifications._once(f"acknowledgement:{acknowledgement.pk}:{today.isocalendar()[1]}"):
+            revision = acknowledgement.revision
+            notifications.notify(
+                acknowledgement.person,
+                title=f"Please read {revision.number} {revision.title}",
+                body=f"Due {acknowledgement.due_on:%Y-%m-%d}.",
+                url=services.document_url(revision.document, revision),
+                email=True,
+            )
+            sent += 1
+    return f"{sent} reading reminders sent"

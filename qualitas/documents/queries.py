@@ -1,0 +1,130 @@
+"""Who sees which documents and revisions, and the read helpers the pages and API share."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from qualitas.core import permissions
+from qualitas.documents import workflows
+from qualitas.documents.models import (
+    Acknowledgement,
+    Document,
+    DocumentRevision,
+    SignOff,
+    SignOffOutcome,
+)
+from qualitas.documents.workflows import State
+
+if TYPE_CHECKING:
+    from qualitas.core.models import User
+
+
+def documents_at_sites(user: User, code: str) -> QuerySet[Document]:
+    """Documents applying where the user holds `code` (company-wide ones apply everywhere)."""
+    sites = permissions.sites_with_perm(user, code)
+    if sites is None:
+        return Document.objects.all()
+    if not sites:
+        return Document.objects.none()
+    return Document.objects.filter(Q(sites__isnull=True) | Q(sites__in=sites)).distinct()
+
+
+def visible_revisions(user: User, revisions: QuerySet[Any] | None = None) -> QuerySet[Any]:
+    """Effective revisions for readers; history for those who may read it; drafts only for
+    their author, their reviewers and approvers, the document's owner and document control."""
+    found = revisions if revisions is not None else DocumentRevision.objects.all()
+    if not user.is_authenticated or not user.is_active:
+        return found.none()
+    controlled = documents_at_sites(user, workflows.CONTROL).values("pk")
+    readable = documents_at_sites(user, workflows.VIEW).values("pk")
+    history = documents_at_sites(user, workflows.HISTORY).values("pk")
+    involved = SignOff.objects.filter(person=user).values("revision_id")
+    return found.filter(
+        Q(document_id__in=controlled)
+        | Q(document_id__in=readable, state=State.EFFECTIVE)
+        | Q(document_id__in=history, state__in=(State.SUPERSEDED, State.OBSOLETE))
+        | Q(owner=user)
+        | Q(created_by=user)
+        | Q(document__owner=user)
+        | Q(pk__in=involved)
+    )
+
+
+def visible_documents(user: User) -> QuerySet[Document]:
+    """Documents with at least one revision the user may see."""
+    return Document.objects.filter(pk__in=visible_revisions(user).values("document_id"))
+
+
+def may_control(user: User, document: Document) -> bool:
+    """Document control over this document: its owner, or a document controller."""
+    if document.owner_id == user.pk:
+        return True
+    return documents_at_sites(user, workflows.CONTROL).filter(pk=document.pk).exists()
+
+
+def current_signoffs(revision: DocumentRevision) -> list[SignOff]:
+    """This round's reviews and approvals (voided ones belong to earlier rounds)."""
+    return list(
+        revision.signoffs.exclude(outcome=SignOffOutcome.VOIDED).select_related(
+            "person", "signature"
+        )
+    )
+
+
+def reviewers_of(revision: Any) -> list[int]:
+    return [s.person_id for s in current_signoffs(revision) if s.kind == "review"]
+
+
+def approvers_of(revision: Any) -> list[int]:
+    return [s.person_id for s in current_signoffs(revision) if s.kind == "approval"]
+
+
+def effective_revision(document: Document) -> DocumentRevision | None:
+    return document.revisions.filter(state=State.EFFECTIVE).first()
+
+
+def revision_in_progress(document: Document) -> DocumentRevision | None:
+    return document.revisions.filter(state__in=workflows.IN_PROGRESS).first()
+
+
+def overdue_reviews(user: User, *, today: date | None = None) -> QuerySet[Document]:
+    today = today or timezone.localdate()
+    return (
+        visible_documents(user)
+        .filter(status="effective", next_review_on__lt=today)
+        .select_related("owner", "document_type", "current_revision")
+        .order_by("next_review_on")
+    )
+
+
+def acknowledgement_summary(revision: DocumentRevision) -> dict[str, int]:
+    today = timezone.localdate()
+    rows = list(revision.acknowledgements.exclude(state="withdrawn").values("state", "due_on"))
+    done = sum(1 for r in rows if r["state"] == "acknowledged")
+    overdue = sum(1 for r in rows if r["state"] == "pending" and r["due_on"] < today)
+    return {"total": len(rows), "done": done, "pending": len(rows) - done, "overdue": overdue}
+
+
+def my_acknowledgements(user: User) -> QuerySet[Acknowledgement]:
+    return (
+        Acknowledgement.objects.filter(person=user, state="pending")
+        .select_related("revision", "revision__document")
+        .order_by("due_on")
+    )
+
+
+def waiting_for(user: User) -> QuerySet[SignOff]:
+    """Reviews and approvals of revisions in review that wait for this person."""
+    return (
+        SignOff.objects.filter(
+            person=user,
+            revision__state=State.IN_REVIEW,
+            outcome__in=(SignOffOutcome.PENDING, SignOffOutcome.COMMENTED),
+        )
+        .select_related("revision", "revision__document")
+        .order_by("revision__updated_at")
+    )

@@ -1,0 +1,722 @@
+"""Document pages: the register, a document with its revisions, writing, review and
+approval, controlled copies, compare, periodic review, reading, search."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+import django_tables2 as tables
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_POST
+
+from qualitas.core import attachments, permissions, records, signatures
+from qualitas.core.errors import NotFound, PermissionDenied, QualitasError
+from qualitas.core.models import Attachment, Department, Site, User
+from qualitas.core.views import signed_in_user
+from qualitas.core.views.generic import ObjectListView
+from qualitas.documents import compare, content, copies, forms, queries, search, services
+from qualitas.documents import workflows as w
+from qualitas.documents.models import (
+    Acknowledgement,
+    Document,
+    DocumentRevision,
+    DocumentStatus,
+    DocumentType,
+    ReviewComment,
+)
+from qualitas.documents.workflows import State
+
+# --- The register (master list) ----------------------------------------------------------------
+
+
+class RegisterTable(tables.Table):
+    number = tables.Column(
+        linkify=lambda record: reverse("documents:detail", args=[record.pk]), verbose_name="Number"
+    )
+    title = tables.Column()
+    document_type = tables.Column(verbose_name="Type", order_by=("document_type__position",))
+    owner = tables.Column(order_by=("owner__last_name",))
+    current_revision = tables.Column(
+        accessor="current_revision__label", verbose_name="Revision", default="—"
+    )
+    effective_on = tables.DateColumn(
+        accessor="current_revision__effective_on", format="Y-m-d", verbose_name="Effective"
+    )
+    next_review_on = tables.DateColumn(format="Y-m-d", verbose_name="Next review")
+    status = tables.Column()
+
+    class Meta:
+        attrs = {"class": "table table-hover align-middle", "data-testid": "register"}
+        empty_text = "No documents match these filters."
+
+    def render_status(self, value: str, record: Document) -> str:
+        return format_html(
+            '<span class="badge state-badge state-{}">{}</span>',
+            record.status,
+            record.get_status_display(),
+        )
+
+    def value_status(self, value: str, record: Document) -> str:
+        return str(record.get_status_display())
+
+    def render_next_review_on(self, value: Any, record: Document) -> str:
+        overdue = record.status == DocumentStatus.EFFECTIVE and value < timezone.localdate()
+        if overdue:
+            return format_html('<span class="text-danger fw-semibold">{} overdue</span>', value)
+        return str(value)
+
+
+class RegisterFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label="Number or title")
+    document_type = django_filters.ModelChoiceFilter(
+        queryset=DocumentType.objects.all(), label="Type"
+    )
+    status = django_filters.ChoiceFilter(choices=DocumentStatus.choices, empty_label="Any")
+    owner = django_filters.ModelChoiceFilter(
+        queryset=User.objects.filter(is_active=True).exclude(username="system")
+    )
+    department = django_filters.ModelChoiceFilter(queryset=Department.objects.all())
+    site = django_filters.ModelChoiceFilter(
+        queryset=Site.objects.all(), method="at_site", label="Applies at"
+    )
+    review = django_filters.ChoiceFilter(
+        choices=(("overdue", "Overdue"), ("90", "Due within 90 days")),
+        method="review_due",
+        label="Periodic review",
+        empty_label="Any",
+    )
+
+    class Meta:
+        model = Document
+        fields = ["q", "document_type", "status", "owner", "department", "site", "review"]
+
+    def search(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
+        return queryset.filter(Q(number__icontains=value) | Q(title__icontains=value))
+
+    def at_site(self, queryset: QuerySet[Any], name: str, value: Site) -> QuerySet[Any]:
+        return queryset.filter(Q(sites__isnull=True) | Q(sites=value)).distinct()
+
+    def review_due(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
+        from datetime import timedelta
+
+        today = timezone.localdate()
+        limit = today if value == "overdue" else today + timedelta(days=90)
+        found = queryset.filter(status=DocumentStatus.EFFECTIVE)
+        if value == "overdue":
+            return found.filter(next_review_on__lt=limit)
+        return found.filter(next_review_on__lte=limit)
+
+
+class RegisterView(ObjectListView):
+    """The document register: the list an auditor asks for first."""
+
+    permission = w.VIEW
+    table_class = RegisterTable
+    filterset_class = RegisterFilter
+    title = "Document register"
+    export_name = "document-register"
+    create_url_name = "documents:create"
+    create_permission = w.AUTHOR
+    template_name = "documents/register.html"
+
+    def get_queryset(self) -> QuerySet[Any]:
+        return queries.visible_documents(signed_in_user(self.request)).select_related(
+            "document_type", "owner", "current_revision"
+        )
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.GET.get("export") == "pdf":
+            return self.pdf(request)
+        return super().get(request, *args, **kwargs)
+
+    def pdf(self, request: HttpRequest) -> HttpResponse:
+        from weasyprint import HTML
+
+        permissions.require(signed_in_user(request), self.permission)
+        filterset = RegisterFilter(request.GET, queryset=self.get_queryset(), request=request)
+        table = RegisterTable(filterset.qs)
+        rows = list(table.as_values())
+        from django.template.loader import render_to_string
+
+        html = render_to_string(
+            "documents/register_pdf.html",
+            {
+                "header": rows[0],
+                "rows": rows[1:],
+                "printed_at": timezone.now(),
+                "printed_by": signed_in_user(request),
+            },
+        )
+        pdf = HTML(string=html).write_pdf()
+        response = HttpResponse(pdf, content_type="application/pdf")
+        response["Content-Disposition"] = 'attachment; filename="document-register.pdf"'
+        return response
+
+
+# --- One document ------------------------------------------------------------------------------
+
+
+def _document(request: HttpRequest, pk: int) -> Document:
+    found = queries.visible_documents(signed_in_user(request)).filter(pk=pk).first()
+    if found is None:
+        raise NotFound(f"No document with id {pk}.")
+    return found
+
+
+def _revision(request: HttpRequest, pk: int) -> DocumentRevision:
+    found: DocumentRevision = records.get_visible(
+        signed_in_user(request), services.record_type(), pk
+    )
+    return found
+
+
+def _back(revision: DocumentRevision) -> HttpResponse:
+    return redirect(services.document_url(revision.document, revision))
+
+
+@login_required
+def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The effective revision by default; any other visible one with a banner."""
+    user = signed_in_user(request)
+    document = _document(request, pk)
+    revisions = list(
+        queries.visible_revisions(user, document.revisions.all())
+        .select_related("owner")
+        .order_by("-sequence")
+    )
+    chosen = request.GET.get("revision")
+    revision = None
+    if chosen and chosen.isdigit():
+        revision = next((r for r in revisions if r.pk == int(chosen)), None)
+        if revision is None:
+            raise NotFound("No such revision of this document that you may see.")
+    if revision is None:
+        revision = next((r for r in revisions if r.state == State.EFFECTIVE), revisions[0])
+    files = list(attachments.attachments_of(revision))
+    steps = queries.current_signoffs(revision)
+    comments: dict[int, list[Any]] = {}
+    for comment in ReviewComment.objects.filter(signoff__in=steps):
+        comments.setdefault(comment.signoff_id, []).append(comment)
+    for step in steps:
+        step.comment_list = comments.get(step.pk, [])  # type: ignore[attr-defined]
+    control = queries.may_control(user, document)
+    my_review = next((s for s in steps if s.kind == "review" and s.person_id == user.pk), None)
+    my_approval = next((s for s in steps if s.kind == "approval" and s.person_id == user.pk), None)
+    acknowledgement = Acknowledgement.objects.filter(
+        revision=revision, person=user, state="pending"
+    ).first()
+    from qualitas.core import workflow
+
+    context = {
+        "title": f"{document.number} {document.title}",
+        "document": document,
+        "revision": revision,
+        "revisions": revisions,
+        "effective": next((r for r in revisions if r.state == State.EFFECTIVE), None),
+        "html": mark_safe(content.render_markdown(revision.content_text)),
+        "files": files,
+        "stampable": copies.STAMPABLE,
+        "steps": steps,
+        "may_control": control,
+        "may_edit": records.may_edit(user, revision) and revision.state == State.DRAFT,
+        "transitions": workflow.available(revision, user),
+        "my_review": my_review,
+        "my_approval": my_approval,
+        "approval_refusals": services.approval_refusals(revision, user) if my_approval else [],
+        "acknowledgement": acknowledgement,
+        "reading": queries.acknowledgement_summary(revision) if control else None,
+        "in_progress": queries.revision_in_progress(document),
+        "may_author": permissions.has_perm(user, w.AUTHOR) or control,
+        "reviews": list(document.reviews.select_related("reviewer", "signature")[:10]),
+        "related": list(queries.visible_documents(user).filter(related=document)),
+        "review_form": forms.ReviewForm(),
+        "sign_form": forms.SignForm(),
+        "file_form": forms.FileForm(),
+        "new_revision_form": forms.NewRevisionForm(),
+        "today": timezone.localdate(),
+    }
+    return render(request, "documents/detail.html", context)
+
+
+@login_required
+def create_document(request: HttpRequest) -> HttpResponse:
+    user = signed_in_user(request)
+    if not (permissions.has_perm(user, w.AUTHOR) or permissions.has_perm(user, w.CONTROL)):
+        permissions.require(user, w.AUTHOR)
+    form = forms.DocumentForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        upload = data.pop("file")
+        try:
+            from django.db import transaction
+
+            with transaction.atomic():
+                document = services.create_document(actor=user, **data)
+                if upload is not None:
+                    services.add_file(
+                        document.revisions.get(), actor=user, file=upload, name=upload.name
+                    )
+        except QualitasError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, f"{document.number} registered as a draft.")
+            return redirect("documents:detail", pk=document.pk)
+    status = 422 if request.method == "POST" else 200
+    context = {"form": form, "title": "New controlled document", "multipart": True}
+    return render(request, "documents/form.html", context, status=status)
+
+
+def _form_errors(form: Any, exc: QualitasError) -> None:
+    placed = False
+    for error in getattr(exc, "errors", []) or []:
+        if error.field in form.fields:
+            form.add_error(error.field, error.message)
+            placed = True
+    if not placed:
+        form.add_error(None, exc.detail)
+
+
+@login_required
+def edit_document(request: HttpRequest, pk: int) -> HttpResponse:
+    user = signed_in_user(request)
+    document = _document(request, pk)
+    if not queries.may_control(user, document):
+        raise PermissionDenied("Only the document's owner or document control may change it.")
+    initial = {
+        "owner": document.owner,
+        "department": document.department,
+        "sites": list(document.sites.all()),
+        "clause_references": document.clause_references,
+        "review_interval_months": document.review_interval_months,
+        "confidentiality": document.confidentiality,
+        "related": list(document.related.all()),
+        "version": document.version,
+    }
+    form = forms.DocumentEditForm(request.POST or None, initial=initial)
+    related: Any = form.fields["related"]
+    related.queryset = queries.visible_documents(user).exclude(pk=document.pk)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        try:
+            services.update_document(
+                document,
+                actor=user,
+                expected_version=data.pop("version"),
+                reason=data.pop("reason"),
+                sites=data.pop("sites"),
+                related=data.pop("related"),
+                **data,
+            )
+        except QualitasError as exc:
+            if exc.status in (403, 404):
+                raise
+            _form_errors(form, exc)
+        else:
+            messages.success(request, f"{document.number} saved.")
+            return redirect("documents:detail", pk=document.pk)
+    status = 422 if request.method == "POST" else 200
+    context = {"form": form, "title": f"Edit {document.number}", "cancel": document}
+    return render(request, "documents/form.html", context, status=status)
+
+
+@login_required
+def edit_revision(request: HttpRequest, pk: int) -> HttpResponse:
+    user = signed_in_user(request)
+    revision = _revision(request, pk)
+    if revision.state != State.DRAFT:
+        messages.error(request, f"{revision.number} is {revision.get_state_display()}: frozen.")
+        return _back(revision)
+    initial = {
+        "title": revision.title,
+        "content_text": revision.content_text,
+        "change_summary": revision.change_summary,
+        "change_reason": revision.change_reason,
+        "effective_on": revision.effective_on,
+        "training_impact": revision.training_impact,
+        "training_roles": list(revision.training_roles.all()),
+        "training_departments": list(revision.training_departments.all()),
+        "version": revision.version,
+    }
+    form = forms.RevisionForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        try:
+            services.edit_revision(
+                revision, actor=user, expected_version=data.pop("version"), **data
+            )
+        except QualitasError as exc:
+            if exc.status in (403, 404):
+                raise
+            _form_errors(form, exc)
+        else:
+            messages.success(request, f"{revision.number} saved.")
+            return _back(revision)
+    status = 422 if request.method == "POST" else 200
+    context = {"form": form, "title": f"Edit {revision.number}", "cancel": revision.document}
+    return render(request, "documents/form.html", context, status=status)
+
+
+def _run(request: HttpRequest, revision: DocumentRevision, call: Any, done: str) -> HttpResponse:
+    """Call a service; its refusal becomes a message on the document page."""
+    try:
+        call()
+    except QualitasError as exc:
+        if exc.status == 404:
+            raise
+        messages.error(request, exc.detail)
+    else:
+        messages.success(request, done)
+    return _back(revision)
+
+
+@require_POST
+@login_required
+def add_file(request: HttpRequest, pk: int) -> HttpResponse:
+    user = signed_in_user(request)
+    revision = _revision(request, pk)
+    form = forms.FileForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, "Choose a file to upload.")
+        return _back(revision)
+    upload = form.cleaned_data["file"]
+    return _run(
+        request,
+        revision,
+        lambda: services.add_file(
+            revision,
+            actor=user,
+            file=upload,
+            name=upload.name,
+            description=form.cleaned_data["description"],
+        ),
+        f"'{upload.name}' added to {revision.number}.",
+    )
+
+
+@login_required
+def choose_signoffs(request: HttpRequest, pk: int) -> HttpResponse:
+    user = signed_in_user(request)
+    revision = _revision(request, pk)
+    steps = queries.current_signoffs(revision)
+    approvers = [s.person for s in steps if s.kind == "approval"]
+    initial: dict[str, Any] = {"reviewers": [s.person for s in steps if s.kind == "review"]}
+    for n, person in enumerate(approvers[:3], start=1):
+        initial[f"approver_{n}"] = person
+    form = forms.SignOffForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.set_signoffs(
+                revision,
+                actor=user,
+                reviewers=list(form.cleaned_data["reviewers"]),
+                approvers=form.approvers(),
+            )
+        except QualitasError as exc:
+            if exc.status == 404:
+                raise
+            _form_errors(form, exc)
+        else:
+            messages.success(request, f"Reviewers and approvers of {revision.number} saved.")
+            return _back(revision)
+    status = 422 if request.method == "POST" else 200
+    order = revision.document.document_type.get_approval_order_display()
+    context = {
+        "form": form,
+        "title": f"Reviewers and approvers: {revision.number}",
+        "cancel": revision.document,
+        "intro": f"Approval of {revision.document.document_type.name.lower()}s is {order.lower()}.",
+    }
+    return render(request, "documents/form.html", context, status=status)
+
+
+@require_POST
+@login_required
+def review(request: HttpRequest, pk: int) -> HttpResponse:
+    user = signed_in_user(request)
+    revision = _revision(request, pk)
+    form = forms.ReviewForm(request.POST)
+    form.is_valid()
+    accept = request.POST.get("decision") == "accept"
+    return _run(
+        request,
+        revision,
+        lambda: services.review(
+            revision, actor=user, accept=accept, comment=form.cleaned_data.get("comment", "")
+        ),
+        "Review accepted." if accept else "Comment sent to the author.",
+    )
+
+
+@require_POST
+@login_required
+def approve(request: HttpRequest, pk: int) -> HttpResponse:
+    user = signed_in_user(request)
+    revision = _revision(request, pk)
+    form = forms.SignForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Re-enter your password to sign.")
+        return _back(revision)
+
+    def sign() -> None:
+        if reasons := services.approval_refusals(revision, user):
+            raise PermissionDenied(" ".join(reasons))
+        token = signatures.authenticate(user, form.cleaned_data["password"], subject=revision)
+        services.approve(
+            revision, actor=user, signature=token, comment=form.cleaned_data["comment"]
+        )
+
+    return _run(request, revision, sign, f"You signed {revision.number} as approved.")
+
+
+@require_POST
+@login_required
+def acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
+    user = signed_in_user(request)
+    revision = _revision(request, pk)
+    form = forms.SignForm(request.POST)
+    pending = Acknowledgement.objects.filter(revision=revision, person=user).first()
+    if pending is None:
+        raise NotFound(f"You were not asked to acknowledge {revision.number}.")
+    if not form.is_valid():
+        messages.error(request, "Re-enter your password to sign.")
+        return _back(revision)
+
+    def sign() -> None:
+        token = signatures.authenticate(user, form.cleaned_data["password"], subject=revision)
+        services.acknowledge(pending, actor=user, signature=token)
+
+    return _run(request, revision, sign, f"You signed {revision.number} as read and understood.")
+
+
+@require_POST
+@login_required
+def start_revision(request: HttpRequest, pk: int) -> HttpResponse:
+    user = signed_in_user(request)
+    document = _document(request, pk)
+    form = forms.NewRevisionForm(request.POST)
+    form.is_valid()
+    try:
+        revision = services.new_revision(
+            document,
+            actor=user,
+            major=form.cleaned_data.get("major", False),
+            change_reason=form.cleaned_data.get("change_reason", ""),
+        )
+    except QualitasError as exc:
+        if exc.status == 404:
+            raise
+        messages.error(request, exc.detail)
+        return redirect("documents:detail", pk=document.pk)
+    messages.success(request, f"{revision.number} started as a draft.")
+    return redirect("documents:edit_revision", pk=revision.pk)
+
+
+@login_required
+def periodic_review(request: HttpRequest, pk: int) -> HttpResponse:
+    user = signed_in_user(request)
+    document = _document(request, pk)
+    if not queries.may_control(user, document):
+        raise PermissionDenied("Only the document's owner or document control review it.")
+    form = forms.PeriodicReviewForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            token = None
+            if data["outcome"] == "no_change":
+                token = signatures.authenticate(user, data["password"], subject=document)
+            result = services.record_periodic_review(
+                document,
+                actor=user,
+                outcome=data["outcome"],
+                comment=data["comment"],
+                signature=token,
+            )
+        except QualitasError as exc:
+            if exc.status == 404:
+                raise
+            _form_errors(form, exc)
+        else:
+            if result.new_revision is not None:
+                messages.success(request, f"{result.new_revision.number} started for revision.")
+                return redirect("documents:edit_revision", pk=result.new_revision.pk)
+            messages.success(request, f"Review recorded; next review {result.next_review_on}.")
+            return redirect("documents:detail", pk=document.pk)
+    status = 422 if request.method == "POST" else 200
+    context = {
+        "form": form,
+        "title": f"Periodic review: {document.number}",
+        "cancel": document,
+        "intro": f"Due {document.next_review_on}. Is {document.title} still right as it is?",
+    }
+    return render(request, "documents/form.html", context, status=status)
+
+
+# --- Controlled copies -------------------------------------------------------------------------
+
+
+def _pdf_response(data: bytes, name: str) -> HttpResponse:
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _file_stem(revision: DocumentRevision) -> str:
+    return revision.number.replace(" ", "-")
+
+
+@login_required
+def content_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """The Markdown content as a controlled-copy PDF."""
+    revision = _revision(request, pk)
+    if not revision.content_text.strip():
+        raise NotFound(f"{revision.number} has no written content; download its files.")
+    data = copies.content_pdf(revision, signed_in_user(request))
+    return _pdf_response(data, f"{_file_stem(revision)}.pdf")
+
+
+@login_required
+def download_file(request: HttpRequest, pk: int, attachment_id: int) -> HttpResponse:
+    revision = _revision(request, pk)
+    original = request.GET.get("original") == "1"
+    return serve_file(revision, attachment_id, signed_in_user(request), original=original)
+
+
+def serve_file(
+    revision: DocumentRevision, attachment_id: int, reader: User, *, original: bool
+) -> HttpResponse:
+    """A content file: PDF and Markdown as stamped controlled copies, others as uploaded;
+    the unstamped original of a PDF only for document control."""
+    attached: Attachment | None = (
+        attachments.attachments_of(revision).filter(pk=attachment_id).first()
+    )
+    if attached is None:
+        raise NotFound("No such file on this revision.")
+    return serve_attachment(revision, attached, reader, original=original)
+
+
+def serve_attachment(
+    revision: DocumentRevision, attached: Attachment, reader: User, *, original: bool = False
+) -> HttpResponse:
+    if attached.media_type in copies.STAMPABLE:
+        if not original:
+            data = copies.file_pdf(revision, attached, reader)
+            stem = attached.original_name.rsplit(".", 1)[0]
+            return _pdf_response(data, f"{_file_stem(revision)}-{stem}.pdf")
+        if not queries.may_control(reader, revision.document):
+            raise PermissionDenied("Only document control downloads originals without the footer.")
+    from qualitas.core.recordapi import file_response
+
+    return file_response(attached)
+
+
+# --- Compare -----------------------------------------------------------------------------------
+
+
+@login_required
+def compare_revisions(request: HttpRequest, pk: int) -> HttpResponse:
+    user = signed_in_user(request)
+    document = _document(request, pk)
+    revisions = list(
+        queries.visible_revisions(user, document.revisions.all()).order_by("-sequence")
+    )
+    if len(revisions) < 2:
+        messages.info(request, "There is only one revision you may see: nothing to compare.")
+        return redirect("documents:detail", pk=document.pk)
+    by_id = {str(r.pk): r for r in revisions}
+    new = by_id.get(request.GET.get("to", ""), revisions[0])
+    old = by_id.get(request.GET.get("from", ""), next((r for r in revisions if r != new), None))
+    if old is None:  # pragma: no cover - two revisions were found above
+        raise NotFound("Nothing to compare with.")
+    result = compare.compare(services.revision_text(old), services.revision_text(new))
+    context = {
+        "title": f"Compare {document.number}",
+        "document": document,
+        "revisions": revisions,
+        "old": old,
+        "new": new,
+        "result": result,
+    }
+    return render(request, "documents/compare.html", context)
+
+
+# --- Reading -----------------------------------------------------------------------------------
+
+
+@login_required
+def my_reading(request: HttpRequest) -> HttpResponse:
+    user = signed_in_user(request)
+    permissions.require(user, w.VIEW)
+    done = (
+        Acknowledgement.objects.filter(person=user, state="acknowledged")
+        .select_related("revision", "revision__document")
+        .order_by("-acknowledged_at")[:50]
+    )
+    context = {
+        "title": "My reading",
+        "pending": list(queries.my_acknowledgements(user)),
+        "done": list(done),
+        "today": timezone.localdate(),
+    }
+    return render(request, "documents/reading.html", context)
+
+
+@login_required
+def revision_reading(request: HttpRequest, pk: int) -> HttpResponse:
+    """Who has read and acknowledged a revision, who has not, who is overdue."""
+    user = signed_in_user(request)
+    revision = _revision(request, pk)
+    if not queries.may_control(user, revision.document):
+        permissions.require(user, w.HISTORY)
+    rows = list(
+        revision.acknowledgements.select_related(
+            "person", "person__department", "signature"
+        ).order_by("state", "person__last_name")
+    )
+    context = {
+        "title": f"Read and understood: {revision.number}",
+        "revision": revision,
+        "rows": rows,
+        "summary": queries.acknowledgement_summary(revision),
+        "today": timezone.localdate(),
+    }
+    return render(request, "documents/revision_reading.html", context)
+
+
+# --- Search ------------------------------------------------------------------------------------
+
+
+@login_required
+def search_page(request: HttpRequest) -> HttpResponse:
+    user = signed_in_user(request)
+    permissions.require(user, w.VIEW)
+    text = request.GET.get("q", "").strip()
+    try:
+        page_number = max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        page_number = 1
+    size = 20
+    results = (
+        search.search_revisions(user, text, limit=size, offset=(page_number - 1) * size)
+        if text
+        else None
+    )
+    context = {
+        "title": "Search documents",
+        "q": text,
+        "results": results,
+        "page": page_number,
+        "has_next": results is not None and results.total > page_number * size,
+        "snippets": {h.revision_id: mark_safe(h.snippet) for h in results.hits} if results else {},
+    }
+    return render(request, "documents/search.html", context)

@@ -1,0 +1,150 @@
+"""The revision workflow: draft → in review → approved → effective → superseded, and
+obsolete (withdrawn) with a reason.
+
+Reviews and approvals are per person (`SignOff`), so they are services, not transitions:
+the last approver's signature fires `approve`, and the effective date fires
+`make_effective` (at once, or from `qualitas tick`), which supersedes the revision before.
+Those transitions are `automatic`: nobody fires them from a button or the API.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+
+from qualitas.core.workflow import Transition, Workflow
+
+VIEW = "documents.view"
+AUTHOR = "documents.author"
+CONTROL = "documents.control"
+APPROVE = "documents.approve"
+HISTORY = "documents.view_history"
+
+
+class State(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    IN_REVIEW = "in_review", "In review"
+    APPROVED = "approved", "Approved"
+    EFFECTIVE = "effective", "Effective"
+    SUPERSEDED = "superseded", "Superseded"
+    OBSOLETE = "obsolete", "Obsolete"
+
+
+# Content is frozen from review on: changing it means back to draft or a new revision.
+FROZEN = (State.IN_REVIEW, State.APPROVED, State.EFFECTIVE, State.SUPERSEDED, State.OBSOLETE)
+# States a revision can still move out of toward being effective.
+IN_PROGRESS = (State.DRAFT, State.IN_REVIEW, State.APPROVED)
+
+
+def ready_for_review(revision: Any) -> str | None:
+    """Content, approvers, and (from the second revision) what changed."""
+    from qualitas.documents import queries
+
+    problems = []
+    has_files = revision.attachments.filter(removed_at__isnull=True).exists()
+    if not revision.content_text.strip() and not has_files:
+        problems.append("Write the content or upload a file first.")
+    if revision.sequence > 1 and not revision.change_summary.strip():
+        problems.append("Summarise what changed from the last revision.")
+    steps = queries.current_signoffs(revision)
+    if not any(s.kind == "approval" for s in steps):
+        problems.append("Choose at least one approver.")
+    if any(s.person_id == revision.owner_id for s in steps if s.kind == "approval"):
+        problems.append("The author cannot approve their own revision: choose another approver.")
+    return " ".join(problems) or None
+
+
+def all_approved(revision: Any) -> str | None:
+    from qualitas.documents import queries
+
+    done = {"review": "accepted", "approval": "signed"}
+    if any(s.outcome != done[s.kind] for s in queries.current_signoffs(revision)):
+        return "Every reviewer must accept and every approver sign first."
+    return None
+
+
+def _submitted(revision: Any, firing: Any) -> None:
+    from qualitas.documents import services
+
+    services.open_signoffs(revision, actor=firing.actor)
+
+
+def _returned(revision: Any, firing: Any) -> None:
+    from qualitas.documents import services
+
+    services.void_signoffs(revision, reason=firing.comment)
+
+
+def _withdrawn(revision: Any, firing: Any) -> None:
+    from qualitas.documents import services
+
+    services.after_withdrawal(revision, actor=firing.actor, reason=firing.comment)
+
+
+WORKFLOW = Workflow(
+    initial=State.DRAFT,
+    states=State,
+    transitions=(
+        Transition(
+            "submit",
+            (State.DRAFT,),
+            State.IN_REVIEW,
+            label="Send for review",
+            permission=CONTROL,
+            relations=("owner",),
+            requires=("title",),
+            guard=ready_for_review,
+            effects=(_submitted,),
+        ),
+        Transition(
+            "return_to_draft",
+            (State.IN_REVIEW, State.APPROVED),
+            State.DRAFT,
+            label="Back to draft",
+            permission=CONTROL,
+            relations=("owner", "reviewer", "approver"),
+            comment_required=True,
+            effects=(_returned,),
+            notify=("owner",),
+            style="warning",
+        ),
+        Transition(
+            "approve",
+            (State.IN_REVIEW,),
+            State.APPROVED,
+            relations=("approver",),
+            guard=all_approved,
+            automatic=True,
+            notify=("owner",),
+        ),
+        Transition(
+            "make_effective",
+            (State.APPROVED,),
+            State.EFFECTIVE,
+            label="Make effective",
+            permission=CONTROL,
+            relations=("approver",),
+            automatic=True,
+        ),
+        Transition(
+            "supersede",
+            (State.EFFECTIVE,),
+            State.SUPERSEDED,
+            permission=CONTROL,
+            relations=("approver",),
+            automatic=True,
+        ),
+        Transition(
+            "withdraw",
+            (State.DRAFT, State.IN_REVIEW, State.APPROVED, State.EFFECTIVE),
+            State.OBSOLETE,
+            label="Withdraw (obsolete)",
+            permission=CONTROL,
+            comment_required=True,
+            effects=(_withdrawn,),
+            style="danger",
+        ),
+    ),
+    locked_states=FROZEN,
+)
