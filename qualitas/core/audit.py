@@ -372,6 +372,25 @@ def digest(event: AuditEvent) -> str:
     return hashlib.sha256(canonical(event)).hexdigest()
 
 
+def set_many(instance: models.Model, name: str, values: Any) -> bool:
+    """Set a many-to-many field and record the change as an update event.
+
+    Capture sees concrete fields only; a service changing who must read a document or where
+    it applies goes through here so the trail shows it. Returns whether anything changed."""
+    manager = getattr(instance, name)
+    before = list(manager.all())
+    after = list(values)
+    if {obj.pk for obj in before} == {obj.pk for obj in after}:
+        return False
+    manager.set(after)
+    record(
+        instance,
+        "update",
+        {name: {"old": sorted(str(o) for o in before), "new": sorted(str(o) for o in after)}},
+    )
+    return True
+
+
 def record(
     subject: models.Model,
     action: str,

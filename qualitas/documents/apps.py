@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class DocumentsConfig(AppConfig):
@@ -112,3 +113,6 @@ class DocumentsConfig(AppConfig):
         registry.home_panels.append(HomePanel("document-reading", panels.reading_panel, order=4))
         registry.home_panels.append(HomePanel("document-reviews", panels.reviews_panel, order=8))
         registry.demo_loaders.append(demo.load)
+        from qualitas.documents import setup
+
+        post_migrate.connect(setup.after_migrate, sender=self)

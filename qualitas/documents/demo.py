@@ -17,7 +17,6 @@ same documents and numbers every time. Loading is skipped when any document exis
 from __future__ import annotations
 
 import io
-import logging
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -1926,12 +1925,15 @@ LEGACY_REVIEW_REASON = "Demo data: review date from the legacy system"
 
 
 def load() -> None:
+    """Called by `qualitas demo` after the company is created; nothing when documents exist."""
     if Document.objects.exists():
         return
     _Loader().run()
 
 
 class _Loader:
+    """The people, sites and document types of the demo, and the story told with them."""
+
     def __init__(self) -> None:
         from qualitas.core.demo import PEOPLE
 
@@ -2345,18 +2347,11 @@ th { background: #eee; }
 
 
 def _pdf(body: str, *, portrait: bool = False) -> bytes:
-    import weasyprint
-
     style = _PDF_STYLE.replace("A4 landscape", "A4") if portrait else _PDF_STYLE
     document = f"<html><head><style>{style}</style></head><body>{body}</body></html>"
-    # WeasyPrint logs each layout step at INFO: keep them out of `qualitas demo`'s output.
-    progress = logging.getLogger("weasyprint.progress")
-    level = progress.level
-    progress.setLevel(logging.WARNING)
-    try:
-        return bytes(weasyprint.HTML(string=document).write_pdf())
-    finally:
-        progress.setLevel(level)
+    import weasyprint  # loads Pango, so only when the demo makes its PDFs
+
+    return bytes(weasyprint.HTML(string=document).write_pdf())
 
 
 def _housing_drawing_pdf() -> bytes:

@@ -56,7 +56,14 @@ def reviews_panel(request: HttpRequest) -> str:
     overdue = []
     if permissions.has_perm(user, workflows.CONTROL):
         overdue = list(queries.overdue_reviews(user)[:10])
-    waiting = list(queries.waiting_for(user)[:10])
+    from qualitas.documents import services
+
+    # An approval blocked by an unfinished review or by the signing order is not yet theirs.
+    waiting = [
+        s
+        for s in queries.waiting_for(user)[:30]
+        if s.kind == "review" or not services.approval_refusals(s.revision, user)
+    ][:10]
     if not overdue and not waiting:
         return ""
     return render_to_string(

@@ -1,7 +1,7 @@
 """Full-text search over document revisions, ranked, with highlighted snippets.
 
 Runs on the database's own engine (PostgreSQL's tsvector and GIN index, SQLite's FTS5 table;
-both made by migration 0003), and restricts the matches in the same SQL statement to
+both made by migration 0002_search), and restricts the matches in the same SQL statement to
 `queries.visible_revisions(user)`: nobody finds, or counts, a draft they may not see.
 
 What people may type: words (the last one also matches as a prefix, so "calib" finds
@@ -61,7 +61,7 @@ _UNSAFE = re.compile(r"[^\w.\-:/]+")
 _WORD = re.compile(r"[^\W_]")
 _WORDS = re.compile(r"[^\W_]+")
 # PostgreSQL reads "SOP-0042" as "sop" and the number "-0042"; the index reads a hyphen
-# before a digit as a space (migration 0003), and so do the queries.
+# before a digit as a space (migration 0002_search), and so do the queries.
 _HYPHEN_DIGIT = re.compile(r"-(?=\d)")
 _NUMBER = re.compile(r"(?P<document>[\w.\-/]{1,40})(?: rev (?P<label>[\w.]{1,12}))?", re.IGNORECASE)
 
@@ -257,7 +257,7 @@ def _exact(revision_id: str, numbers: list[str]) -> SQL:
     """2 for the revisions the text names by number (found through the unique indexes)."""
     if not numbers:
         return "0", []
-    listed = ", ".join(["%s"] * len(numbers))
+    listed = _placeholders(numbers)
     sql = f"""CASE WHEN {revision_id} IN (
         SELECT r.id FROM documents_documentrevision r WHERE r.number IN ({listed})
             OR r.document_id IN (SELECT d.id FROM documents_document d WHERE d.number IN ({listed}))
@@ -400,7 +400,8 @@ class _SQLite:
     def matching(self, clauses: Clauses) -> SQL | None:
         # SQLite stores a revision's foreign keys after its text, so deciding who may see it
         # reads through all of that text: do it for the matching revisions only.
-        return f"SELECT rowid FROM {_FTS} WHERE {_FTS} MATCH %s", [self.query(clauses)]  # noqa: S608
+        sql = f"SELECT rowid FROM {_FTS} WHERE {_FTS} MATCH %s"  # noqa: S608 - constant names
+        return sql, [self.query(clauses)]
 
     def ranked(
         self, clauses: Clauses, numbers: list[str], visible: SQL, limit: int, offset: int

@@ -144,7 +144,7 @@ def create_document(
         "document", prefix=document_type.prefix, pattern=pattern
     )
     document.save()
-    document.sites.set(list(sites))
+    audit.set_many(document, "sites", sites)
     _start_revision(
         document,
         actor=actor,
@@ -194,9 +194,9 @@ def update_document(
     clean_or_raise(current)
     current.save()
     if sites is not None:
-        current.sites.set(list(sites))
+        audit.set_many(current, "sites", sites)
     if related is not None:
-        current.related.set([d for d in related if d.pk != current.pk])
+        audit.set_many(current, "related", [d for d in related if d.pk != current.pk])
     return current
 
 
@@ -282,8 +282,8 @@ def new_revision(
         change_reason=change_reason,
         training_impact=latest.training_impact,
     )
-    revision.training_roles.set(latest.training_roles.all())
-    revision.training_departments.set(latest.training_departments.all())
+    audit.set_many(revision, "training_roles", latest.training_roles.all())
+    audit.set_many(revision, "training_departments", latest.training_departments.all())
     # The files carry over as the starting point; the stored bytes are shared (by hash).
     for source in attachments.attachments_of(latest):
         source.pk = None
@@ -310,10 +310,16 @@ def edit_revision(
     updated: DocumentRevision = records.update(
         revision, actor=actor, expected_version=expected_version, reason=reason, **changes
     )
+    audience_changed = False
     if training_roles is not None:
-        updated.training_roles.set(list(training_roles))
+        audience_changed |= audit.set_many(updated, "training_roles", training_roles)
     if training_departments is not None:
-        updated.training_departments.set(list(training_departments))
+        audience_changed |= audit.set_many(updated, "training_departments", training_departments)
+    if audience_changed:
+        # Who must read it is content too: a stale copy must not overwrite it unnoticed.
+        updated.version += 1
+        updated.updated_by = actor
+        updated.save()
     if "title" in changes and updated.document.status == DocumentStatus.NEW:
         _sync_title(updated.document, updated, actor)
     index(updated)
@@ -600,7 +606,7 @@ def make_effective(revision: DocumentRevision, *, actor: User) -> DocumentRevisi
             comment=f"Superseded by {revision.number}",
             by_service=True,
         )
-        _withdraw_acknowledgements(previous, f"superseded by {revision.number}")
+        _withdraw_acknowledgements(previous)
     if revision.effective_on is None or revision.effective_on < today:
         revision.effective_on = today
         revision.save()
@@ -648,7 +654,7 @@ def after_withdrawal(revision: DocumentRevision, *, actor: User, reason: str) ->
     document = Document.objects.select_for_update().get(pk=revision.document_id)
     revision.withdrawn_on = timezone.localdate()
     revision.save()
-    _withdraw_acknowledgements(revision, "withdrawn")
+    _withdraw_acknowledgements(revision)
     if document.current_revision_id == revision.pk or document.status == DocumentStatus.NEW:
         for other in document.revisions.filter(state__in=workflows.IN_PROGRESS).exclude(
             pk=revision.pk
@@ -717,7 +723,8 @@ def assign_acknowledgements(revision: DocumentRevision) -> list[Acknowledgement]
     return created
 
 
-def _withdraw_acknowledgements(revision: DocumentRevision, why: str) -> None:
+def _withdraw_acknowledgements(revision: DocumentRevision) -> None:
+    """Nobody need read a revision that is no longer in force (the newer one asks again)."""
     for pending in revision.acknowledgements.filter(state=AcknowledgementState.PENDING):
         pending.state = AcknowledgementState.WITHDRAWN
         pending.save()

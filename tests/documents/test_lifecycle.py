@@ -471,3 +471,29 @@ def test_concurrent_ticks_make_one_revision_effective_once(author, approver, pro
     assert DocumentRevision.objects.get(pk=first.pk).state == "superseded"
     assert outcomes.count("made 1") == 1, outcomes
     assert Document.objects.get(pk=document.pk).current_revision_id == second.pk
+
+
+def test_who_must_read_it_and_where_it_applies_are_in_the_audit_trail(
+    new_document, author, controller, other_site
+):
+    document = new_document()
+    draft = document.revisions.get()
+    department = DepartmentFactory(code="QA", name="Quality")
+    changed = services.edit_revision(
+        draft, actor=author, expected_version=draft.version, training_departments=[department]
+    )
+    assert changed.version == draft.version + 1  # a stale copy cannot overwrite it unnoticed
+    events = AuditEvent.objects.filter(
+        object_type__model="documentrevision", object_id=draft.pk, action="update"
+    )
+    audience = [
+        e.changes["training_departments"] for e in events if "training_departments" in e.changes
+    ]
+    assert audience == [{"old": [], "new": [str(department)]}]
+    services.update_document(
+        document, actor=controller, expected_version=document.version, sites=[other_site]
+    )
+    events = AuditEvent.objects.filter(object_type__model="document", object_id=document.pk)
+    assert [e.changes["sites"]["new"] for e in events if "sites" in e.changes] == [
+        [str(other_site)]
+    ]

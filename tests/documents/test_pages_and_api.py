@@ -422,3 +422,17 @@ def test_import_is_all_or_nothing(tmp_path, author, viewer, capsys):
             "--author",
             "author",
         )
+
+
+def test_an_approval_blocked_by_the_review_is_not_yet_on_the_approvers_home(
+    client_for, author, reviewer, approver, new_document
+):
+    from qualitas.core import workflow
+
+    revision = new_document().revisions.get()
+    services.set_signoffs(revision, actor=author, reviewers=[reviewer], approvers=[approver])
+    workflow.fire(revision, "submit", actor=author)
+    assert revision.number not in client_for(approver).get("/").content.decode()
+    assert revision.number in client_for(reviewer).get("/").content.decode()
+    services.review(revision, actor=reviewer, accept=True)
+    assert revision.number in client_for(approver).get("/").content.decode()

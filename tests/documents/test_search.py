@@ -254,6 +254,11 @@ def test_phrases_exclusions_and_alternatives(
         "...",
         "- - -",
         "OR",
+        "%s %(x)s",
+        "x:* & !y | z <-> w",
+        '"unterminated phrase',
+        "\u0301\u00aa\u00b2 \U0001f642 \u05e9\u05dc\u05d5\u05dd",
+        "word " * 400,
     ],
 )
 def test_hostile_input_returns_a_page(contributor: User, quality_manager: User, typed: str) -> None:

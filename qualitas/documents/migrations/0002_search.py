@@ -112,7 +112,7 @@ def drop_search_index(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("documents", "0002_document_types"),
+        ("documents", "0001_initial"),
     ]
 
     operations = [
