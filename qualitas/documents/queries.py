@@ -68,11 +68,11 @@ def may_control(user: User, document: Document) -> bool:
 
 def current_signoffs(revision: DocumentRevision) -> list[SignOff]:
     """This round's reviews and approvals (voided ones belong to earlier rounds)."""
-    return list(
-        revision.signoffs.exclude(outcome=SignOffOutcome.VOIDED).select_related(
-            "person", "signature"
-        )
+    steps = revision.signoffs.exclude(outcome=SignOffOutcome.VOIDED).select_related(
+        "person", "signature"
     )
+    # Reviews come first: approval starts when they are done.
+    return sorted(steps, key=lambda s: (s.kind != "review", s.position, s.pk))
 
 
 def reviewers_of(revision: Any) -> list[int]:

@@ -40,7 +40,9 @@ from qualitas.documents.workflows import State
 
 class RegisterTable(tables.Table):
     number = tables.Column(
-        linkify=lambda record: reverse("documents:detail", args=[record.pk]), verbose_name="Number"
+        linkify=lambda record: reverse("documents:detail", args=[record.pk]),
+        verbose_name="Number",
+        attrs={"td": {"class": "text-nowrap"}},
     )
     title = tables.Column()
     document_type = tables.Column(verbose_name="Type", order_by=("document_type__position",))
@@ -49,9 +51,14 @@ class RegisterTable(tables.Table):
         accessor="current_revision__label", verbose_name="Revision", default="—"
     )
     effective_on = tables.DateColumn(
-        accessor="current_revision__effective_on", format="Y-m-d", verbose_name="Effective"
+        accessor="current_revision__effective_on",
+        format="Y-m-d",
+        verbose_name="Effective",
+        attrs={"td": {"class": "text-nowrap"}},
     )
-    next_review_on = tables.DateColumn(format="Y-m-d", verbose_name="Next review")
+    next_review_on = tables.DateColumn(
+        format="Y-m-d", verbose_name="Next review", attrs={"td": {"class": "text-nowrap"}}
+    )
     status = tables.Column()
 
     class Meta:
@@ -78,15 +85,18 @@ class RegisterTable(tables.Table):
 class RegisterFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Number or title")
     document_type = django_filters.ModelChoiceFilter(
-        queryset=DocumentType.objects.all(), label="Type"
+        queryset=DocumentType.objects.all(), label="Type", empty_label="Any"
     )
     status = django_filters.ChoiceFilter(choices=DocumentStatus.choices, empty_label="Any")
     owner = django_filters.ModelChoiceFilter(
-        queryset=User.objects.filter(is_active=True).exclude(username="system")
+        queryset=User.objects.filter(is_active=True).exclude(username="system"),
+        empty_label="Anyone",
     )
-    department = django_filters.ModelChoiceFilter(queryset=Department.objects.all())
+    department = django_filters.ModelChoiceFilter(
+        queryset=Department.objects.all(), empty_label="Any"
+    )
     site = django_filters.ModelChoiceFilter(
-        queryset=Site.objects.all(), method="at_site", label="Applies at"
+        queryset=Site.objects.all(), method="at_site", label="Applies at", empty_label="Any"
     )
     review = django_filters.ChoiceFilter(
         choices=(("overdue", "Overdue"), ("90", "Due within 90 days")),
@@ -228,7 +238,13 @@ def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "steps": steps,
         "may_control": control,
         "may_edit": records.may_edit(user, revision) and revision.state == State.DRAFT,
-        "transitions": workflow.available(revision, user),
+        # Steps this person could never take are not shown; those not possible yet are,
+        # greyed out with the reason.
+        "transitions": [
+            a
+            for a in workflow.available(revision, user)
+            if not any(r.code == "not_permitted" for r in a.refusals)
+        ],
         "my_review": my_review,
         "my_approval": my_approval,
         "approval_refusals": services.approval_refusals(revision, user) if my_approval else [],

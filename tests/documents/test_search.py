@@ -12,13 +12,14 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from qualitas.core import signatures, workflow
 from qualitas.core.models import User
 from qualitas.documents import search, services
 from qualitas.documents.models import Document, DocumentRevision, DocumentType
-from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
+
+# The `release` fixture (tests/documents/conftest.py): review, approve, make effective.
+Release = Callable[..., DocumentRevision]
 
 
 def _document(author: User, title: str, text: str = "") -> Document:
@@ -32,15 +33,6 @@ def _document(author: User, title: str, text: str = "") -> Document:
 
 def _draft(document: Document) -> DocumentRevision:
     return document.revisions.get()
-
-
-def _make_effective(document: Document, *, author: User, approver: User) -> DocumentRevision:
-    revision = _draft(document)
-    services.set_signoffs(revision, actor=author, reviewers=[], approvers=[approver])
-    workflow.fire(DocumentRevision.objects.get(pk=revision.pk), "submit", actor=author)
-    token = signatures.authenticate(approver, PASSWORD)
-    services.approve(DocumentRevision.objects.get(pk=revision.pk), actor=approver, signature=token)
-    return DocumentRevision.objects.get(pk=revision.pk)
 
 
 def _numbers(page: search.SearchPage) -> list[str]:
@@ -133,11 +125,11 @@ def test_a_number_being_typed_finds_the_numbers_it_begins(
 
 
 def test_a_reader_finds_effective_revisions_only(
-    contributor: User, quality_manager: User, viewer: User
+    contributor: User, quality_manager: User, viewer: User, release: Release
 ) -> None:
     # given an effective procedure and a draft, both about spindles
     effective = _document(contributor, "Spindle maintenance", "Grease the spindle weekly.")
-    _make_effective(effective, author=contributor, approver=quality_manager)
+    release(_draft(effective), by=quality_manager)
     draft = _document(contributor, "Spindle replacement", "Replace a worn spindle.")
 
     # then a reader finds (and counts) the effective one; the author and document control
@@ -155,9 +147,11 @@ def test_a_reader_finds_effective_revisions_only(
     assert search.search_revisions(viewer, "replacement").total == 0
 
 
-def test_states_narrow_the_search(contributor: User, quality_manager: User) -> None:
+def test_states_narrow_the_search(
+    contributor: User, quality_manager: User, release: Release
+) -> None:
     effective = _document(contributor, "Spindle maintenance", "Grease the spindle weekly.")
-    _make_effective(effective, author=contributor, approver=quality_manager)
+    release(_draft(effective), by=quality_manager)
     draft = _document(contributor, "Spindle replacement", "Replace a worn spindle.")
 
     page = search.search_revisions(quality_manager, "spindle", states=["draft"])
@@ -307,9 +301,10 @@ def test_global_search_page_shows_hits_with_snippets(
     quality_manager: User,
     viewer: User,
     client_for: Callable[[User], Client],
+    release: Release,
 ) -> None:
     document = _document(contributor, "Torque wrenches", "Check the <b>torque</b> setting.")
-    _make_effective(document, author=contributor, approver=quality_manager)
+    release(_draft(document), by=quality_manager)
 
     response = client_for(viewer).get("/search/", {"q": "torque"})
 
