@@ -157,6 +157,13 @@ class DocumentRevision(QualityRecord):
                 fields=["document", "sequence"], name="unique_revision_sequence"
             ),
         ]
+        indexes = [
+            # Who may see a revision is decided on these columns alone; SQLite stores them
+            # after the text, so without a covering index every check reads the whole text.
+            models.Index(
+                fields=["document", "state", "owner", "created_by"], name="revision_visibility_idx"
+            ),
+        ]
 
 
 class SignOffKind(models.TextChoices):

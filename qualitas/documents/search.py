@@ -29,7 +29,6 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models.expressions import RawSQL
 
 from qualitas.documents import queries
 from qualitas.documents.models import DocumentRevision
@@ -120,9 +119,6 @@ def search_revisions(
     if engine is None:
         raise NotImplementedError(f"Document search does not support {connection.vendor}.")
     revisions = DocumentRevision.objects.all()
-    if (matching := engine.matching(clauses)) is not None:
-        # Permissions are checked on the matching revisions only, not on every revision.
-        revisions = revisions.filter(pk__in=RawSQL(*matching))  # noqa: S611 - values bound
     if states is not None:
         revisions = revisions.filter(state__in=list(states))
     try:
@@ -303,10 +299,6 @@ class _PostgreSQL:
         "AND querytree(to_tsquery('english', %s)) NOT IN ('T', '')"
     )
 
-    def matching(self, clauses: Clauses) -> SQL | None:
-        # Deciding who may see every revision is cheap here (the text is in TOAST).
-        return None
-
     def ranked(
         self, clauses: Clauses, numbers: list[str], visible: SQL, limit: int, offset: int
     ) -> tuple[Ranked, int]:
@@ -396,12 +388,6 @@ class _SQLite:
             written.append(f"(({wanted}){unwanted})")
         expression = " OR ".join(written)
         return f"{columns} : ({expression})" if columns else expression
-
-    def matching(self, clauses: Clauses) -> SQL | None:
-        # SQLite stores a revision's foreign keys after its text, so deciding who may see it
-        # reads through all of that text: do it for the matching revisions only.
-        sql = f"SELECT rowid FROM {_FTS} WHERE {_FTS} MATCH %s"  # noqa: S608 - constant names
-        return sql, [self.query(clauses)]
 
     def ranked(
         self, clauses: Clauses, numbers: list[str], visible: SQL, limit: int, offset: int

@@ -145,7 +145,7 @@ def create_document(
     )
     document.save()
     audit.set_many(document, "sites", sites)
-    _start_revision(
+    first = _start_revision(
         document,
         actor=actor,
         label=first_label(document_type.revision_scheme),
@@ -156,6 +156,7 @@ def create_document(
         effective_on=effective_on,
         training_impact=training_impact,
     )
+    index(first)
     return document
 
 
@@ -228,7 +229,6 @@ def _start_revision(
     clean_or_raise(revision)
     revision.save()
     _default_signoffs(revision)
-    index(revision)
     return revision
 
 
