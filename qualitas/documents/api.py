@@ -45,9 +45,23 @@ class DocumentTypeOut(Schema):
     code: str
     name: str
     prefix: str
+    number_pattern: str
     revision_scheme: str
     review_interval_months: int
     approval_order: str
+    default_reviewers: list[int]
+    default_approvers: list[int]
+
+
+class DocumentTypePatch(Schema):
+    reason: str = ""
+    name: str | None = None
+    number_pattern: str | None = None
+    revision_scheme: str | None = None
+    review_interval_months: int | None = None
+    approval_order: str | None = None
+    default_reviewers: list[int] | None = None
+    default_approvers: list[int] | None = None
 
 
 class RevisionSummary(Schema):
@@ -414,10 +428,53 @@ def _one(model: Any, pk: int | None, field: str) -> Any:
 # --- Documents ---------------------------------------------------------------------------------
 
 
+def _type_out(document_type: DocumentType) -> dict[str, Any]:
+    return {
+        "id": document_type.pk,
+        "code": document_type.code,
+        "name": document_type.name,
+        "prefix": document_type.prefix,
+        "number_pattern": document_type.number_pattern,
+        "revision_scheme": document_type.revision_scheme,
+        "review_interval_months": document_type.review_interval_months,
+        "approval_order": document_type.approval_order,
+        "default_reviewers": [u.pk for u in document_type.default_reviewers.all()],
+        "default_approvers": [u.pk for u in document_type.default_approvers.all()],
+    }
+
+
 @router.get("/types", response={200: list[DocumentTypeOut], **ERRORS}, summary="Document types")
 def list_types(request: HttpRequest) -> Any:
     permissions.require(_actor(request), w.VIEW)
-    return list(DocumentType.objects.all())
+    types = DocumentType.objects.prefetch_related("default_reviewers", "default_approvers")
+    return [_type_out(t) for t in types]
+
+
+@router.patch(
+    "/types/{type_id}",
+    response={200: DocumentTypeOut, **ERRORS},
+    summary="Change a document type (numbering, scheme, review interval, approval, defaults)",
+)
+def update_type(request: HttpRequest, type_id: int, payload: DocumentTypePatch) -> Any:
+    document_type = DocumentType.objects.filter(pk=type_id).first()
+    if document_type is None:
+        raise NotFound(f"No document type with id {type_id}.")
+    data = payload.dict(exclude_unset=True)
+    reason = data.pop("reason", "")
+    reviewers = _by_ids(User, data.pop("default_reviewers", None), "default_reviewers")
+    approvers = _by_ids(User, data.pop("default_approvers", None), "default_approvers")
+    for name, value in data.items():
+        if value is None:
+            raise InvalidInput.for_field(name, "This field cannot be empty.")
+    updated = services.update_document_type(
+        document_type,
+        actor=_actor(request),
+        reason=reason,
+        default_reviewers=reviewers,
+        default_approvers=approvers,
+        **data,
+    )
+    return _type_out(updated)
 
 
 @router.get("", response={200: list[DocumentRow], **ERRORS}, summary="The document register")

@@ -107,6 +107,10 @@ class DocumentsConfig(AppConfig):
             "Documents",
             MenuItem("My reading", "documents:reading", "book", w.VIEW, any_site=True),
         )
+        registry.add_menu_item(
+            "Documents",
+            MenuItem("Document types", "documents:types", "sliders", w.VIEW, any_site=True),
+        )
         registry.url_includes.append(("documents/", "qualitas.documents.urls"))
         registry.api_routers.append(("/documents", api.router))
         registry.search.append(SearchSource("Documents", search.global_search, search.describe))

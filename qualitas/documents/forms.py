@@ -6,7 +6,14 @@ from django import forms
 
 from qualitas.core.forms import StyledForm
 from qualitas.core.models import Department, Role, Site, User
-from qualitas.documents.models import Confidentiality, Document, DocumentType, ReviewOutcome
+from qualitas.documents.models import (
+    ApprovalOrder,
+    Confidentiality,
+    Document,
+    DocumentType,
+    ReviewOutcome,
+    RevisionScheme,
+)
 
 
 def people() -> forms.ModelChoiceField:  # type: ignore[type-arg]
@@ -157,3 +164,23 @@ class PeriodicReviewForm(StyledForm):
 class NewRevisionForm(StyledForm):
     major = forms.BooleanField(required=False, label="Major revision (numbered schemes: 1.x → 2.0)")
     change_reason = forms.CharField(max_length=500, required=False, label="Reason for change")
+
+
+class DocumentTypeForm(StyledForm):
+    name = forms.CharField(max_length=80)
+    number_pattern = forms.CharField(
+        max_length=40, help_text="Placeholders: {prefix}, {year}, {seq:04} (required)."
+    )
+    revision_scheme = forms.ChoiceField(choices=RevisionScheme.choices)
+    review_interval_months = forms.IntegerField(min_value=1, max_value=120)
+    approval_order = forms.ChoiceField(choices=ApprovalOrder.choices)
+    default_reviewers = forms.ModelMultipleChoiceField(
+        User.objects.filter(is_active=True).exclude(username="system").order_by("last_name"),
+        required=False,
+    )
+    default_approvers = forms.ModelMultipleChoiceField(
+        User.objects.filter(is_active=True).exclude(username="system").order_by("last_name"),
+        required=False,
+        help_text="Proposed for every new revision, in this order; the author is left out.",
+    )
+    reason = forms.CharField(max_length=300, required=False, label="Reason for the change")

@@ -817,3 +817,57 @@ def reviews_due_soon(within_days: int) -> list[Document]:
         .select_related("owner")
         .order_by("next_review_on")
     )
+
+
+# --- Document types ----------------------------------------------------------------------------
+
+TYPE_FIELDS = (
+    "name",
+    "number_pattern",
+    "revision_scheme",
+    "review_interval_months",
+    "approval_order",
+)
+
+
+@audit.service
+def update_document_type(
+    document_type: DocumentType,
+    *,
+    actor: User,
+    reason: str = "",
+    default_reviewers: Iterable[User] | None = None,
+    default_approvers: Iterable[User] | None = None,
+    **changes: Any,
+) -> DocumentType:
+    """Tune a type: numbering, revision scheme, review interval, approval order, defaults.
+
+    Existing documents keep their numbers and revision labels; the change applies to what
+    is created from now on."""
+    permissions.require(actor, workflows.CONTROL)
+    current: DocumentType = DocumentType.objects.select_for_update().get(pk=document_type.pk)
+    unknown = sorted(set(changes) - set(TYPE_FIELDS))
+    if unknown:
+        raise InvalidInput([FieldError(name, "This field cannot be changed.") for name in unknown])
+    for name, value in changes.items():
+        setattr(current, name, value)
+    if "number_pattern" in changes:
+        try:
+            numbering.validate_pattern(current.number_pattern)
+        except ValueError as exc:
+            raise InvalidInput.for_field("number_pattern", str(exc)) from None
+    clean_or_raise(current)
+    current.save()
+    if default_reviewers is not None:
+        audit.set_many(current, "default_reviewers", default_reviewers)
+    if default_approvers is not None:
+        approvers = list(default_approvers)
+        refused = [
+            p.printed_name for p in approvers if not permissions.has_perm(p, workflows.APPROVE)
+        ]
+        if refused:
+            raise InvalidInput.for_field(
+                "default_approvers", f"{', '.join(refused)} may not approve documents."
+            )
+        audit.set_many(current, "default_approvers", approvers)
+    return current

@@ -736,3 +736,58 @@ def search_page(request: HttpRequest) -> HttpResponse:
         "snippets": {h.revision_id: mark_safe(h.snippet) for h in results.hits} if results else {},
     }
     return render(request, "documents/search.html", context)
+
+
+# --- Document types ----------------------------------------------------------------------------
+
+
+@login_required
+def document_types(request: HttpRequest) -> HttpResponse:
+    permissions.require(signed_in_user(request), w.VIEW)
+    types = DocumentType.objects.prefetch_related("default_reviewers", "default_approvers")
+    context = {
+        "title": "Document types",
+        "types": types,
+        "may_change": permissions.has_perm(signed_in_user(request), w.CONTROL),
+    }
+    return render(request, "documents/types.html", context)
+
+
+@login_required
+def edit_document_type(request: HttpRequest, pk: int) -> HttpResponse:
+    user = signed_in_user(request)
+    permissions.require(user, w.CONTROL)
+    document_type = DocumentType.objects.filter(pk=pk).first()
+    if document_type is None:
+        raise NotFound(f"No document type with id {pk}.")
+    initial = {name: getattr(document_type, name) for name in services.TYPE_FIELDS}
+    initial["default_reviewers"] = list(document_type.default_reviewers.all())
+    initial["default_approvers"] = list(document_type.default_approvers.all())
+    form = forms.DocumentTypeForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        try:
+            services.update_document_type(
+                document_type,
+                actor=user,
+                reason=data.pop("reason"),
+                default_reviewers=data.pop("default_reviewers"),
+                default_approvers=data.pop("default_approvers"),
+                **data,
+            )
+        except QualitasError as exc:
+            if exc.status in (403, 404):
+                raise
+            _form_errors(form, exc)
+        else:
+            messages.success(request, f"{document_type.name} saved.")
+            return redirect("documents:types")
+    status = 422 if request.method == "POST" else 200
+    context = {
+        "form": form,
+        "title": f"Document type: {document_type.name}",
+        "intro": f"Numbers start with {document_type.prefix}. Existing documents keep their "
+        "numbers and revision labels; changes apply to what is created from now on.",
+        "cancel_url": reverse("documents:types"),
+    }
+    return render(request, "documents/form.html", context, status=status)

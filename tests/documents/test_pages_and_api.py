@@ -14,6 +14,7 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from qualitas.core import audit
+from qualitas.core.models import AuditEvent
 from qualitas.documents import services
 from qualitas.documents.models import Document
 from tests.factories import PASSWORD
@@ -436,3 +437,47 @@ def test_an_approval_blocked_by_the_review_is_not_yet_on_the_approvers_home(
     assert revision.number in client_for(reviewer).get("/").content.decode()
     services.review(revision, actor=reviewer, accept=True)
     assert revision.number in client_for(approver).get("/").content.decode()
+
+
+# --- Document types ----------------------------------------------------------------------------
+
+
+def test_document_control_tunes_a_type_and_new_revisions_use_its_defaults(
+    client_for, api_for, controller, author, approver, reviewer, viewer, procedure
+):
+    assert client_for(viewer).get(f"/documents/types/{procedure.pk}/edit/").status_code == 403
+    response = client_for(controller).post(
+        f"/documents/types/{procedure.pk}/edit/",
+        {
+            "name": "Procedure",
+            "number_pattern": "{prefix}-{year}-{seq:03}",
+            "revision_scheme": "letters",
+            "review_interval_months": 12,
+            "approval_order": "sequential",
+            "default_reviewers": [reviewer.pk],
+            "default_approvers": [approver.pk],
+            "reason": "QM-0001 section 4 changed",
+        },
+    )
+    assert response.status_code == 302
+    procedure.refresh_from_db()
+    document = services.create_document(
+        actor=author, document_type=procedure, title="Goods receipt", content_text="x"
+    )
+    year = timezone.localdate().year
+    assert document.number == f"SOP-{year}-001" and document.review_interval_months == 12
+    steps = [(s.kind, s.person) for s in document.revisions.get().signoffs.all()]
+    assert sorted(steps, key=lambda s: s[0]) == [("approval", approver), ("review", reviewer)]
+    bad = api_for(controller).patch(
+        f"/documents/types/{procedure.pk}", {"number_pattern": "SOP-{month}"}
+    )
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "number_pattern"
+    not_approver = api_for(controller).patch(
+        f"/documents/types/{procedure.pk}", {"default_approvers": [viewer.pk]}
+    )
+    assert not_approver.status_code == 422
+    assert (
+        api_for(viewer).patch(f"/documents/types/{procedure.pk}", {"name": "X"}).status_code == 403
+    )
+    events = AuditEvent.objects.filter(object_type__model="documenttype", object_id=procedure.pk)
+    assert any("default_approvers" in e.changes for e in events)
