@@ -497,3 +497,41 @@ def test_who_must_read_it_and_where_it_applies_are_in_the_audit_trail(
     assert [e.changes["sites"]["new"] for e in events if "sites" in e.changes] == [
         [str(other_site)]
     ]
+
+
+def test_reminders_of_periodic_reviews_and_unread_revisions_go_out_once(
+    new_document, author, controller, reviewer, release
+):
+    from qualitas.core.models import Notification
+
+    with audit.context(actor=author):
+        reviewer.department = DepartmentFactory(code="ASM", name="Assembly")
+        reviewer.save()
+    document = new_document(training_impact=True)
+    draft = document.revisions.get()
+    services.edit_revision(
+        draft,
+        actor=author,
+        expected_version=draft.version,
+        training_departments=[reviewer.department],
+    )
+    release(draft)
+    document.refresh_from_db()
+
+    def titled(person, text):
+        return Notification.objects.filter(recipient=person, title__contains=text).count()
+
+    with time_machine.travel(timezone.now() + timedelta(days=15)):
+        jobs.run_all(["documents-reading"])
+        jobs.run_all(["documents-reading"])
+        assert titled(reviewer, "Please read") == 1
+    due = document.next_review_on
+    with time_machine.travel(timezone.now() + (due - timezone.localdate()) - timedelta(days=10)):
+        jobs.run_all(["documents-review-due"])
+        jobs.run_all(["documents-review-due"])
+        assert titled(author, "Periodic review of") == 1
+        assert titled(controller, "Periodic review of") == 0
+    with time_machine.travel(timezone.now() + (due - timezone.localdate()) + timedelta(days=3)):
+        jobs.run_all(["documents-review-due"])
+        assert titled(author, "overdue since") == 1
+        assert titled(controller, "overdue since") == 1
