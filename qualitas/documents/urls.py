@@ -1,11 +1,11 @@
 from django.urls import path
 
-from qualitas.documents import views
+from qualitas.documents import lists, views
 
 app_name = "documents"
 
 urlpatterns = [
-    path("", views.RegisterView.as_view(), name="register"),
+    path("", lists.RegisterView.as_view(), name="register"),
     path("new/", views.create_document, name="create"),
     path("search/", views.search_page, name="search"),
     path("reading/", views.my_reading, name="reading"),

@@ -5,172 +5,29 @@ from __future__ import annotations
 
 from typing import Any
 
-import django_filters
-import django_tables2 as tables
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from qualitas.core import attachments, permissions, records, signatures
 from qualitas.core.errors import NotFound, PermissionDenied, QualitasError
-from qualitas.core.models import Attachment, Department, Site, User
+from qualitas.core.models import Attachment, User
 from qualitas.core.views import signed_in_user
-from qualitas.core.views.generic import ObjectListView
 from qualitas.documents import compare, content, copies, forms, queries, search, services
 from qualitas.documents import workflows as w
 from qualitas.documents.models import (
     Acknowledgement,
     Document,
     DocumentRevision,
-    DocumentStatus,
     DocumentType,
     ReviewComment,
 )
 from qualitas.documents.workflows import State
-
-# --- The register (master list) ----------------------------------------------------------------
-
-
-class RegisterTable(tables.Table):
-    number = tables.Column(
-        linkify=lambda record: reverse("documents:detail", args=[record.pk]),
-        verbose_name="Number",
-        attrs={"td": {"class": "text-nowrap"}},
-    )
-    title = tables.Column()
-    document_type = tables.Column(verbose_name="Type", order_by=("document_type__position",))
-    owner = tables.Column(order_by=("owner__last_name",))
-    current_revision = tables.Column(
-        accessor="current_revision__label", verbose_name="Revision", default="—"
-    )
-    effective_on = tables.DateColumn(
-        accessor="current_revision__effective_on",
-        format="Y-m-d",
-        verbose_name="Effective",
-        attrs={"td": {"class": "text-nowrap"}},
-    )
-    next_review_on = tables.DateColumn(
-        format="Y-m-d", verbose_name="Next review", attrs={"td": {"class": "text-nowrap"}}
-    )
-    status = tables.Column()
-
-    class Meta:
-        attrs = {"class": "table table-hover align-middle", "data-testid": "register"}
-        empty_text = "No documents match these filters."
-
-    def render_status(self, value: str, record: Document) -> str:
-        return format_html(
-            '<span class="badge state-badge state-{}">{}</span>',
-            record.status,
-            record.get_status_display(),
-        )
-
-    def value_status(self, value: str, record: Document) -> str:
-        return str(record.get_status_display())
-
-    def render_next_review_on(self, value: Any, record: Document) -> str:
-        overdue = record.status == DocumentStatus.EFFECTIVE and value < timezone.localdate()
-        if overdue:
-            return format_html('<span class="text-danger fw-semibold">{} overdue</span>', value)
-        return str(value)
-
-
-class RegisterFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="search", label="Number or title")
-    document_type = django_filters.ModelChoiceFilter(
-        queryset=DocumentType.objects.all(), label="Type", empty_label="Any"
-    )
-    status = django_filters.ChoiceFilter(choices=DocumentStatus.choices, empty_label="Any")
-    owner = django_filters.ModelChoiceFilter(
-        queryset=User.objects.filter(is_active=True).exclude(username="system"),
-        empty_label="Anyone",
-    )
-    department = django_filters.ModelChoiceFilter(
-        queryset=Department.objects.all(), empty_label="Any"
-    )
-    site = django_filters.ModelChoiceFilter(
-        queryset=Site.objects.all(), method="at_site", label="Applies at", empty_label="Any"
-    )
-    review = django_filters.ChoiceFilter(
-        choices=(("overdue", "Overdue"), ("90", "Due within 90 days")),
-        method="review_due",
-        label="Periodic review",
-        empty_label="Any",
-    )
-
-    class Meta:
-        model = Document
-        fields = ["q", "document_type", "status", "owner", "department", "site", "review"]
-
-    def search(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
-        return queryset.filter(Q(number__icontains=value) | Q(title__icontains=value))
-
-    def at_site(self, queryset: QuerySet[Any], name: str, value: Site) -> QuerySet[Any]:
-        return queryset.filter(Q(sites__isnull=True) | Q(sites=value)).distinct()
-
-    def review_due(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
-        from datetime import timedelta
-
-        today = timezone.localdate()
-        limit = today if value == "overdue" else today + timedelta(days=90)
-        found = queryset.filter(status=DocumentStatus.EFFECTIVE)
-        if value == "overdue":
-            return found.filter(next_review_on__lt=limit)
-        return found.filter(next_review_on__lte=limit)
-
-
-class RegisterView(ObjectListView):
-    """The document register: the list an auditor asks for first."""
-
-    permission = w.VIEW
-    table_class = RegisterTable
-    filterset_class = RegisterFilter
-    title = "Document register"
-    export_name = "document-register"
-    create_url_name = "documents:create"
-    create_permission = w.AUTHOR
-    template_name = "documents/register.html"
-
-    def get_queryset(self) -> QuerySet[Any]:
-        return queries.visible_documents(signed_in_user(self.request)).select_related(
-            "document_type", "owner", "current_revision"
-        )
-
-    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if request.GET.get("export") == "pdf":
-            return self.pdf(request)
-        return super().get(request, *args, **kwargs)
-
-    def pdf(self, request: HttpRequest) -> HttpResponse:
-        from weasyprint import HTML
-
-        permissions.require(signed_in_user(request), self.permission)
-        filterset = RegisterFilter(request.GET, queryset=self.get_queryset(), request=request)
-        table = RegisterTable(filterset.qs)
-        rows = list(table.as_values())
-        from django.template.loader import render_to_string
-
-        html = render_to_string(
-            "documents/register_pdf.html",
-            {
-                "header": rows[0],
-                "rows": rows[1:],
-                "printed_at": timezone.now(),
-                "printed_by": signed_in_user(request),
-            },
-        )
-        pdf = HTML(string=html).write_pdf()
-        response = HttpResponse(pdf, content_type="application/pdf")
-        response["Content-Disposition"] = 'attachment; filename="document-register.pdf"'
-        return response
-
 
 # --- One document ------------------------------------------------------------------------------
 
@@ -269,25 +126,46 @@ def create_document(request: HttpRequest) -> HttpResponse:
     if not (permissions.has_perm(user, w.AUTHOR) or permissions.has_perm(user, w.CONTROL)):
         permissions.require(user, w.AUTHOR)
     form = forms.DocumentForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
-        upload = data.pop("file")
-        try:
-            from django.db import transaction
 
-            with transaction.atomic():
-                document = services.create_document(actor=user, **data)
-                if upload is not None:
-                    services.add_file(
-                        document.revisions.get(), actor=user, file=upload, name=upload.name
-                    )
+    def save(data: dict[str, Any]) -> str:
+        from django.db import transaction
+
+        upload = data.pop("file")
+        with transaction.atomic():  # the document and its file, or neither
+            document = services.create_document(actor=user, **data)
+            if upload is not None:
+                services.add_file(
+                    document.revisions.get(), actor=user, file=upload, name=upload.name
+                )
+        messages.success(request, f"{document.number} registered as a draft.")
+        return reverse("documents:detail", args=[document.pk])
+
+    return _form_page(request, form, save, title="New controlled document", multipart=True)
+
+
+def _form_page(
+    request: HttpRequest, form: Any, save: Any, *, title: str, **context: Any
+) -> HttpResponse:
+    """A form page whose valid data goes to `save` (which calls a service and returns where
+    to go next); the service's refusals land on the fields, with status 422."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            url = save(dict(form.cleaned_data))
         except QualitasError as exc:
+            if exc.status in (403, 404):
+                raise
             _form_errors(form, exc)
         else:
-            messages.success(request, f"{document.number} registered as a draft.")
-            return redirect("documents:detail", pk=document.pk)
+            return redirect(url)
     status = 422 if request.method == "POST" else 200
-    context = {"form": form, "title": "New controlled document", "multipart": True}
+    cancel = context.pop("cancel", None)
+    if "cancel_url" not in context:
+        context["cancel_url"] = (
+            reverse("documents:detail", args=[cancel.pk])
+            if cancel is not None
+            else reverse("documents:register")
+        )
+    context.update(form=form, title=title)
     return render(request, "documents/form.html", context, status=status)
 
 
@@ -320,28 +198,21 @@ def edit_document(request: HttpRequest, pk: int) -> HttpResponse:
     form = forms.DocumentEditForm(request.POST or None, initial=initial)
     related: Any = form.fields["related"]
     related.queryset = queries.visible_documents(user).exclude(pk=document.pk)
-    if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
-        try:
-            services.update_document(
-                document,
-                actor=user,
-                expected_version=data.pop("version"),
-                reason=data.pop("reason"),
-                sites=data.pop("sites"),
-                related=data.pop("related"),
-                **data,
-            )
-        except QualitasError as exc:
-            if exc.status in (403, 404):
-                raise
-            _form_errors(form, exc)
-        else:
-            messages.success(request, f"{document.number} saved.")
-            return redirect("documents:detail", pk=document.pk)
-    status = 422 if request.method == "POST" else 200
-    context = {"form": form, "title": f"Edit {document.number}", "cancel": document}
-    return render(request, "documents/form.html", context, status=status)
+
+    def save(data: dict[str, Any]) -> str:
+        services.update_document(
+            document,
+            actor=user,
+            expected_version=data.pop("version"),
+            reason=data.pop("reason"),
+            sites=data.pop("sites"),
+            related=data.pop("related"),
+            **data,
+        )
+        messages.success(request, f"{document.number} saved.")
+        return reverse("documents:detail", args=[document.pk])
+
+    return _form_page(request, form, save, title=f"Edit {document.number}", cancel=document)
 
 
 @login_required
@@ -363,22 +234,15 @@ def edit_revision(request: HttpRequest, pk: int) -> HttpResponse:
         "version": revision.version,
     }
     form = forms.RevisionForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
-        try:
-            services.edit_revision(
-                revision, actor=user, expected_version=data.pop("version"), **data
-            )
-        except QualitasError as exc:
-            if exc.status in (403, 404):
-                raise
-            _form_errors(form, exc)
-        else:
-            messages.success(request, f"{revision.number} saved.")
-            return _back(revision)
-    status = 422 if request.method == "POST" else 200
-    context = {"form": form, "title": f"Edit {revision.number}", "cancel": revision.document}
-    return render(request, "documents/form.html", context, status=status)
+
+    def save(data: dict[str, Any]) -> str:
+        services.edit_revision(revision, actor=user, expected_version=data.pop("version"), **data)
+        messages.success(request, f"{revision.number} saved.")
+        return services.document_url(revision.document, revision)
+
+    return _form_page(
+        request, form, save, title=f"Edit {revision.number}", cancel=revision.document
+    )
 
 
 def _run(request: HttpRequest, revision: DocumentRevision, call: Any, done: str) -> HttpResponse:
@@ -428,30 +292,24 @@ def choose_signoffs(request: HttpRequest, pk: int) -> HttpResponse:
     for n, person in enumerate(approvers[:3], start=1):
         initial[f"approver_{n}"] = person
     form = forms.SignOffForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.set_signoffs(
-                revision,
-                actor=user,
-                reviewers=list(form.cleaned_data["reviewers"]),
-                approvers=form.approvers(),
-            )
-        except QualitasError as exc:
-            if exc.status == 404:
-                raise
-            _form_errors(form, exc)
-        else:
-            messages.success(request, f"Reviewers and approvers of {revision.number} saved.")
-            return _back(revision)
-    status = 422 if request.method == "POST" else 200
-    order = revision.document.document_type.get_approval_order_display()
-    context = {
-        "form": form,
-        "title": f"Reviewers and approvers: {revision.number}",
-        "cancel": revision.document,
-        "intro": f"Approval of {revision.document.document_type.name.lower()}s is {order.lower()}.",
-    }
-    return render(request, "documents/form.html", context, status=status)
+
+    def save(data: dict[str, Any]) -> str:
+        services.set_signoffs(
+            revision, actor=user, reviewers=list(data["reviewers"]), approvers=form.approvers()
+        )
+        messages.success(request, f"Reviewers and approvers of {revision.number} saved.")
+        return services.document_url(revision.document, revision)
+
+    doc_type = revision.document.document_type
+    return _form_page(
+        request,
+        form,
+        save,
+        title=f"Reviewers and approvers: {revision.number}",
+        cancel=revision.document,
+        intro=f"Approval of {doc_type.name.lower()}s is "
+        f"{doc_type.get_approval_order_display().lower()}.",
+    )
 
 
 @require_POST
@@ -543,37 +401,28 @@ def periodic_review(request: HttpRequest, pk: int) -> HttpResponse:
     if not queries.may_control(user, document):
         raise PermissionDenied("Only the document's owner or document control review it.")
     form = forms.PeriodicReviewForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            token = None
-            if data["outcome"] == "no_change":
-                token = signatures.authenticate(user, data["password"], subject=document)
-            result = services.record_periodic_review(
-                document,
-                actor=user,
-                outcome=data["outcome"],
-                comment=data["comment"],
-                signature=token,
-            )
-        except QualitasError as exc:
-            if exc.status == 404:
-                raise
-            _form_errors(form, exc)
-        else:
-            if result.new_revision is not None:
-                messages.success(request, f"{result.new_revision.number} started for revision.")
-                return redirect("documents:edit_revision", pk=result.new_revision.pk)
-            messages.success(request, f"Review recorded; next review {result.next_review_on}.")
-            return redirect("documents:detail", pk=document.pk)
-    status = 422 if request.method == "POST" else 200
-    context = {
-        "form": form,
-        "title": f"Periodic review: {document.number}",
-        "cancel": document,
-        "intro": f"Due {document.next_review_on}. Is {document.title} still right as it is?",
-    }
-    return render(request, "documents/form.html", context, status=status)
+
+    def save(data: dict[str, Any]) -> str:
+        token = None
+        if data["outcome"] == "no_change":
+            token = signatures.authenticate(user, data["password"], subject=document)
+        result = services.record_periodic_review(
+            document, actor=user, outcome=data["outcome"], comment=data["comment"], signature=token
+        )
+        if result.new_revision is not None:
+            messages.success(request, f"{result.new_revision.number} started for revision.")
+            return reverse("documents:edit_revision", args=[result.new_revision.pk])
+        messages.success(request, f"Review recorded; next review {result.next_review_on}.")
+        return reverse("documents:detail", args=[document.pk])
+
+    return _form_page(
+        request,
+        form,
+        save,
+        title=f"Periodic review: {document.number}",
+        cancel=document,
+        intro=f"Due {document.next_review_on}. Is {document.title} still right as it is?",
+    )
 
 
 # --- Controlled copies -------------------------------------------------------------------------
@@ -764,30 +613,25 @@ def edit_document_type(request: HttpRequest, pk: int) -> HttpResponse:
     initial["default_reviewers"] = list(document_type.default_reviewers.all())
     initial["default_approvers"] = list(document_type.default_approvers.all())
     form = forms.DocumentTypeForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
-        try:
-            services.update_document_type(
-                document_type,
-                actor=user,
-                reason=data.pop("reason"),
-                default_reviewers=data.pop("default_reviewers"),
-                default_approvers=data.pop("default_approvers"),
-                **data,
-            )
-        except QualitasError as exc:
-            if exc.status in (403, 404):
-                raise
-            _form_errors(form, exc)
-        else:
-            messages.success(request, f"{document_type.name} saved.")
-            return redirect("documents:types")
-    status = 422 if request.method == "POST" else 200
-    context = {
-        "form": form,
-        "title": f"Document type: {document_type.name}",
-        "intro": f"Numbers start with {document_type.prefix}. Existing documents keep their "
+
+    def save(data: dict[str, Any]) -> str:
+        services.update_document_type(
+            document_type,
+            actor=user,
+            reason=data.pop("reason"),
+            default_reviewers=data.pop("default_reviewers"),
+            default_approvers=data.pop("default_approvers"),
+            **data,
+        )
+        messages.success(request, f"{document_type.name} saved.")
+        return reverse("documents:types")
+
+    return _form_page(
+        request,
+        form,
+        save,
+        title=f"Document type: {document_type.name}",
+        intro=f"Numbers start with {document_type.prefix}. Existing documents keep their "
         "numbers and revision labels; changes apply to what is created from now on.",
-        "cancel_url": reverse("documents:types"),
-    }
-    return render(request, "documents/form.html", context, status=status)
+        cancel_url=reverse("documents:types"),
+    )
