@@ -11,7 +11,8 @@ from qualitas.core import services as core_services
 from qualitas.core.models import User
 from qualitas.core.workflow import holders_of
 from qualitas.documents import services, workflows
-from qualitas.documents.models import Acknowledgement
+from qualitas.documents.models import Acknowledgement, DocumentRevision
+from qualitas.documents.workflows import State
 
 # Days before the periodic review is due that the owner hears about it.
 REVIEW_NOTICE_DAYS = 30
@@ -74,3 +75,13 @@ def remind_unread_revisions() -> str:
             )
             sent += 1
     return f"{sent} reading reminders sent"
+
+
+@jobs.periodic(
+    "documents-reading-audience",
+    "Ask newcomers to a role or department to read the effective revisions that concern them.",
+)
+def assign_new_readers() -> str:
+    concerned = DocumentRevision.objects.filter(state=State.EFFECTIVE, training_impact=True)
+    asked = sum(len(services.assign_acknowledgements(revision)) for revision in concerned)
+    return f"{asked} newly asked to read"

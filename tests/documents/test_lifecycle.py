@@ -535,3 +535,24 @@ def test_reminders_of_periodic_reviews_and_unread_revisions_go_out_once(
         jobs.run_all(["documents-review-due"])
         assert titled(author, "overdue since") == 1
         assert titled(controller, "overdue since") == 1
+
+
+def test_someone_joining_the_department_later_is_asked_to_read_it(
+    new_document, author, viewer, release
+):
+    department = DepartmentFactory(code="ASM", name="Assembly")
+    document = new_document(training_impact=True)
+    draft = document.revisions.get()
+    services.edit_revision(
+        draft, actor=author, expected_version=draft.version, training_departments=[department]
+    )
+    revision = release(draft)
+    assert not revision.acknowledgements.exists()
+    with audit.context(actor=author):
+        viewer.department = department
+        viewer.save()
+    assert jobs.run_all(["documents-reading-audience"])["documents-reading-audience"] == (
+        "1 newly asked to read"
+    )
+    jobs.run_all(["documents-reading-audience"])
+    assert list(revision.acknowledgements.values_list("person__username", flat=True)) == ["viewer"]
