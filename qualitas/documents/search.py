@@ -27,7 +27,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from django.core.exceptions import EmptyResultSet
+from django.core.exceptions import EmptyResultSet, ImproperlyConfigured
 from django.db import connection
 
 from qualitas.documents import queries
@@ -117,7 +117,8 @@ def search_revisions(
         return SearchPage(hits=[], total=0, text=text)
     engine = _ENGINES.get(connection.vendor)
     if engine is None:
-        raise NotImplementedError(f"Document search does not support {connection.vendor}.")
+        # Qualitas runs on PostgreSQL or SQLite; anything else is a configuration error.
+        raise ImproperlyConfigured(f"Document search does not support {connection.vendor}.")
     revisions = DocumentRevision.objects.all()
     if states is not None:
         revisions = revisions.filter(state__in=list(states))
