@@ -19,7 +19,7 @@ def remind_effectiveness_checks() -> str:
         state=State.EFFECTIVENESS, effectiveness_due_on__lte=soon
     ).select_related("owner")
     for capa in due:
-        if notifications._once(
+        if notifications.once(
             f"capa:{capa.pk}:effectiveness:{capa.effectiveness_due_on}:{capa.version}"
         ):
             notifications.notify(

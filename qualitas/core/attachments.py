@@ -186,6 +186,28 @@ def add(
 
 
 @audit.service
+def copy(attachment: Attachment, *, to: Any, actor: User) -> Attachment:
+    """Carry a file over to another record (a new revision starts from the last one's files):
+    a new attachment on `to`, sharing the stored bytes, which are kept by their hash."""
+    _refuse_if_locked(to, "added")
+    if not _may_change(actor, to):
+        raise PermissionDenied("You may not add files here.")
+    copied = Attachment(
+        object_type=ContentType.objects.get_for_model(type(to)),
+        object_id=to.pk,
+        original_name=attachment.original_name,
+        media_type=attachment.media_type,
+        size=attachment.size,
+        sha256=attachment.sha256,
+        description=attachment.description,
+        uploaded_by=actor,
+    )
+    copied.file.name = attachment.file.name
+    copied.save()
+    return copied
+
+
+@audit.service
 def remove(attachment: Attachment, *, actor: User, reason: str) -> Attachment:
     """Withdraw a file from a record (it stays stored, and the withdrawal is recorded)."""
     subject = attachment.object_type.get_object_for_this_type(pk=attachment.object_id)

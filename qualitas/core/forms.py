@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
+from qualitas.core.errors import InvalidInput, QualitasError
 from qualitas.core.models import Department, Role, Site, User
 
 
@@ -19,6 +20,16 @@ def style_fields(form: forms.BaseForm, *, small: bool = False) -> forms.BaseForm
         else:
             widget.attrs.setdefault("class", "form-control" + size)
     return form
+
+
+def put_errors(form: forms.BaseForm, exc: QualitasError) -> None:
+    """A service's refusal on the form: invalid fields on their fields (or above the form
+    when it has no such field); a conflict or a refusal, which explains itself, above it."""
+    if not isinstance(exc, InvalidInput):
+        form.add_error(None, exc.detail)
+        return
+    for error in exc.errors:
+        form.add_error(error.field if error.field in form.fields else None, error.message)
 
 
 class StyledForm(forms.Form):

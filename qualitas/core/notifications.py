@@ -38,7 +38,7 @@ def notify(
     return notification
 
 
-def _once(key: str) -> bool:
+def once(key: str) -> bool:
     """Claim a reminder key; False when it was already sent (so a rerun sends nothing)."""
     try:
         with transaction.atomic():
@@ -75,7 +75,7 @@ def remind_actions() -> str:
         else:
             key = f"action:{action.pk}:due-soon"
             title = f"Due on {action.due_on:%Y-%m-%d}: {action.title}"
-        if _once(key):
+        if once(key):
             notify(action.assignee, title=title, url=action_url(action), email=True)
             sent += 1
     return f"{sent} reminders sent"

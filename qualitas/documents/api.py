@@ -16,7 +16,7 @@ from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
 from qualitas.core import attachments, permissions, records, signatures
-from qualitas.core.errors import InvalidInput, NotFound, PermissionDenied
+from qualitas.core.errors import InvalidInput, NotFound
 from qualitas.core.models import Department, Role, Site, User
 from qualitas.core.pagination import Mapped, PageNumber
 from qualitas.core.schemas import ErrorOut
@@ -131,6 +131,7 @@ class DocumentPatch(Schema):
     clause_references: str | None = None
     review_interval_months: int | None = None
     confidentiality: str | None = None
+    next_review_on: date | None = None
 
 
 class SignOffOut(Schema):
@@ -392,10 +393,7 @@ def _acknowledgement_out(row: Acknowledgement) -> dict[str, Any]:
 
 
 def _document(request: HttpRequest, document_id: int) -> Document:
-    found = queries.visible_documents(_actor(request)).filter(pk=document_id).first()
-    if found is None:
-        raise NotFound(f"No document with id {document_id}.")
-    return found
+    return queries.get_document(_actor(request), document_id)
 
 
 def _revision(request: HttpRequest, revision_id: int) -> DocumentRevision:
@@ -414,6 +412,14 @@ def _by_ids(model: Any, ids: list[int] | None, field: str) -> list[Any] | None:
         raise InvalidInput.for_field(field, f"Unknown id(s): {', '.join(map(str, missing))}.")
     by_pk = {obj.pk: obj for obj in found}
     return [by_pk[pk] for pk in ids]
+
+
+def _refuse_nulls(data: dict[str, Any], *names: str) -> None:
+    """A PATCH sends only what changes; an explicit null for a field that needs a value is
+    refused, naming the field."""
+    for name in names:
+        if name in data and data[name] is None:
+            raise InvalidInput.for_field(name, "This field cannot be empty.")
 
 
 def _one(model: Any, pk: int | None, field: str) -> Any:
@@ -463,9 +469,7 @@ def update_type(request: HttpRequest, type_id: int, payload: DocumentTypePatch) 
     reason = data.pop("reason", "")
     reviewers = _by_ids(User, data.pop("default_reviewers", None), "default_reviewers")
     approvers = _by_ids(User, data.pop("default_approvers", None), "default_approvers")
-    for name, value in data.items():
-        if value is None:
-            raise InvalidInput.for_field(name, "This field cannot be empty.")
+    _refuse_nulls(data, *data)
     updated = services.update_document_type(
         document_type,
         actor=_actor(request),
@@ -550,12 +554,9 @@ def get_document(request: HttpRequest, document_id: int) -> Any:
 )
 def update_document(request: HttpRequest, document_id: int, payload: DocumentPatch) -> Any:
     data = payload.dict(exclude_unset=True)
-    changes: dict[str, Any] = {}
-    for name in ("clause_references", "review_interval_months", "confidentiality"):
-        if name in data:
-            if data[name] is None:
-                raise InvalidInput.for_field(name, "This field cannot be empty.")
-            changes[name] = data[name]
+    plain = ("clause_references", "review_interval_months", "confidentiality", "next_review_on")
+    _refuse_nulls(data, *plain)
+    changes: dict[str, Any] = {name: data[name] for name in plain if name in data}
     if "owner" in data:
         changes["owner"] = _one(User, data["owner"], "owner")
         if changes["owner"] is None:
@@ -611,8 +612,7 @@ def periodic_review(request: HttpRequest, document_id: int, payload: PeriodicRev
     document = _document(request, document_id)
     token = None
     if payload.outcome == "no_change":
-        if not queries.may_control(actor, document):
-            permissions.require(actor, w.CONTROL)
+        queries.require_control(actor, document)  # before asking for the password
         token = signatures.authenticate(actor, payload.password, subject=document)
     done = services.record_periodic_review(
         document, actor=actor, outcome=payload.outcome, comment=payload.comment, signature=token
@@ -678,9 +678,9 @@ def update_revision(request: HttpRequest, revision_id: int, payload: RevisionPat
     departments = _by_ids(
         Department, data.pop("training_departments", None), "training_departments"
     )
-    for name in ("title", "content_text", "change_summary", "change_reason", "training_impact"):
-        if name in data and data[name] is None:
-            raise InvalidInput.for_field(name, "This field cannot be empty.")
+    _refuse_nulls(
+        data, "title", "content_text", "change_summary", "change_reason", "training_impact"
+    )
     updated = services.edit_revision(
         _revision(request, revision_id),
         actor=_actor(request),
@@ -723,10 +723,8 @@ def add_file(
 def download_file(
     request: HttpRequest, revision_id: int, attachment_id: int, *, original: bool = False
 ) -> HttpResponse:
-    from qualitas.documents import views
-
     revision = _revision(request, revision_id)
-    return views.serve_file(revision, attachment_id, _actor(request), original=original)
+    return copies.file_response(revision, attachment_id, _actor(request), original=original)
 
 
 @router.get(
@@ -735,15 +733,7 @@ def download_file(
     summary="The written content as a controlled-copy PDF",
 )
 def content_pdf(request: HttpRequest, revision_id: int) -> HttpResponse:
-    revision = _revision(request, revision_id)
-    if not revision.content_text.strip():
-        raise NotFound(f"{revision.number} has no written content.")
-    data = copies.content_pdf(revision, _actor(request))
-    response = HttpResponse(data, content_type="application/pdf")
-    response["Content-Disposition"] = (
-        f'attachment; filename="{revision.number.replace(" ", "-")}.pdf"'
-    )
-    return response
+    return copies.content_response(_revision(request, revision_id), _actor(request))
 
 
 @router.put(
@@ -780,8 +770,7 @@ def review(request: HttpRequest, revision_id: int, payload: ReviewIn) -> Any:
 def approve(request: HttpRequest, revision_id: int, payload: SignIn) -> Any:
     actor = _actor(request)
     revision = _revision(request, revision_id)
-    if reasons := services.approval_refusals(revision, actor):
-        raise PermissionDenied(" ".join(reasons))
+    services.check_approval(revision, actor)  # before asking for the password
     token = signatures.authenticate(actor, payload.password, subject=revision)
     done = services.approve(revision, actor=actor, signature=token, comment=payload.comment)
     return _revision_out(done)

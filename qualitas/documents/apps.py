@@ -13,7 +13,7 @@ class DocumentsConfig(AppConfig):
     def ready(self) -> None:
         from qualitas.core import audit, events, permissions, records
         from qualitas.core.registry import HomePanel, MenuItem, SearchSource, registry
-        from qualitas.documents import api, demo, jobs, panels, queries, search, views  # noqa: F401
+        from qualitas.documents import api, copies, demo, jobs, panels, queries, search  # noqa: F401
         from qualitas.documents import workflows as w
         from qualitas.documents.models import (
             Acknowledgement,
@@ -88,7 +88,7 @@ class DocumentsConfig(AppConfig):
                 visibility=queries.visible_revisions,
                 detail_panel=panels.revision_panel,
                 # Files leave as controlled copies, from the record page and its API too.
-                serve_file=views.serve_attachment,
+                serve_file=copies.serve_attachment,
             )
         )
         events.subscribe(events.RecordChanged, panels.reindex_on_change)

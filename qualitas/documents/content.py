@@ -258,7 +258,8 @@ def _footer_box(footer: str, placement: str) -> str:
     return f"@bottom-center {{ content: {content}; {_FOOTER_CSS} {placement} }}"
 
 
-def _weasyprint(document: str) -> bytes:
+def html_to_pdf(document: str) -> bytes:
+    """A PDF of an HTML page of ours, fetching nothing from outside it."""
     from weasyprint import HTML  # loads Pango, so only when a PDF is made
     from weasyprint.urls import URLFetcher
 
@@ -281,7 +282,7 @@ def _markdown_pdf(markdown_text: str, *, footer: str, title: str) -> bytes:
         f"<title>{html.escape(title)}</title><style>{css}</style></head>"
         f"<body>{heading}{render_markdown(markdown_text)}</body></html>"
     )
-    return _weasyprint(document)
+    return html_to_pdf(document)
 
 
 def _open_pdf(data: bytes) -> PdfReader:
@@ -317,7 +318,7 @@ def _overlay_pdf(sizes: list[tuple[float, float]], footer: str) -> bytes:
         + "".join(rules)
     )
     pages = "".join(f'<div style="page: {names[size]}"></div>' for size in sizes)
-    return _weasyprint(
+    return html_to_pdf(
         f'<!DOCTYPE html><html><head><meta charset="utf-8"><style>{css}</style></head>'
         f"<body>{pages}</body></html>"
     )

@@ -11,10 +11,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from django.http import HttpResponse
 from django.utils import timezone
 
-from qualitas.core import attachments
-from qualitas.documents import content
+from qualitas.core import attachments, recordapi
+from qualitas.core.errors import NotFound, PermissionDenied
+from qualitas.documents import content, queries
 from qualitas.documents.workflows import State
 
 if TYPE_CHECKING:
@@ -34,7 +36,7 @@ def footer(revision: DocumentRevision, reader: User, at: datetime | None = None)
     return f"{status}: not for use — {revision.number} — {when}"
 
 
-def content_pdf(revision: DocumentRevision, reader: User) -> bytes:
+def _content_pdf(revision: DocumentRevision, reader: User) -> bytes:
     """The revision's Markdown content as a controlled-copy PDF."""
     return content.controlled_copy_pdf(
         footer=footer(revision, reader),
@@ -43,7 +45,7 @@ def content_pdf(revision: DocumentRevision, reader: User) -> bytes:
     )
 
 
-def file_pdf(revision: DocumentRevision, attached: Attachment, reader: User) -> bytes:
+def _file_pdf(revision: DocumentRevision, attached: Attachment, reader: User) -> bytes:
     """An uploaded PDF or Markdown file as a controlled-copy PDF."""
     data = attachments.read_verified(attached)
     if attached.media_type == "application/pdf":
@@ -53,3 +55,51 @@ def file_pdf(revision: DocumentRevision, attached: Attachment, reader: User) -> 
         markdown_text=data.decode("utf-8", "replace"),
         title=f"{revision.number} {revision.title}",
     )
+
+
+# --- What the pages and the API send -----------------------------------------------------------
+
+
+def _pdf_response(data: bytes, name: str) -> HttpResponse:
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _stem(revision: DocumentRevision) -> str:
+    return revision.number.replace(" ", "-")
+
+
+def content_response(revision: DocumentRevision, reader: User) -> HttpResponse:
+    """The written content as a controlled-copy PDF download."""
+    if not revision.content_text.strip():
+        raise NotFound(f"{revision.number} has no written content; download its files.")
+    return _pdf_response(_content_pdf(revision, reader), f"{_stem(revision)}.pdf")
+
+
+def file_response(
+    revision: DocumentRevision, attachment_id: int, reader: User, *, original: bool = False
+) -> HttpResponse:
+    """One of the revision's files, as `serve_attachment` sends it."""
+    attached = attachments.attachments_of(revision).filter(pk=attachment_id).first()
+    if attached is None:
+        raise NotFound("No such file on this revision.")
+    return serve_attachment(revision, attached, reader, original=original)
+
+
+def serve_attachment(
+    revision: DocumentRevision, attached: Attachment, reader: User, *, original: bool = False
+) -> HttpResponse:
+    """PDF and Markdown as stamped controlled copies, other formats as uploaded; the
+    unstamped original of a PDF or Markdown file only for document control. This is the
+    revision record type's `serve_file`, so the generic record page and API send the same."""
+    if attached.media_type in STAMPABLE:
+        if not original:
+            stem = attached.original_name.rsplit(".", 1)[0]
+            data = _file_pdf(revision, attached, reader)
+            return _pdf_response(data, f"{_stem(revision)}-{stem}.pdf")
+        if not queries.may_control(reader, revision.document):
+            raise PermissionDenied("Only document control downloads originals without the footer.")
+    return recordapi.file_response(attached)

@@ -24,7 +24,7 @@ from datetime import date, timedelta
 
 from django.utils import timezone
 
-from qualitas.core import audit, signatures, workflow
+from qualitas.core import signatures, workflow
 from qualitas.core.models import Department, Site, User
 from qualitas.documents import services
 from qualitas.documents.models import Document, DocumentRevision, DocumentType
@@ -2081,12 +2081,13 @@ class _Loader:
     def legacy_review_date(self, key: str, days_ago: int) -> None:
         """The next periodic review as carried over from the old paper register."""
         document = Document.objects.get(pk=self.docs[key].pk)
-        controller = self.p("pnair")
-        with audit.context(actor=controller, reason=LEGACY_REVIEW_REASON):
-            document.next_review_on = self.today - timedelta(days=days_ago)
-            document.version += 1
-            document.updated_by = controller
-            document.save()
+        services.update_document(
+            document,
+            actor=self.p("pnair"),
+            expected_version=document.version,
+            reason=LEGACY_REVIEW_REASON,
+            next_review_on=self.today - timedelta(days=days_ago),
+        )
 
     # -- the story ------------------------------------------------------------------------------
 

@@ -36,7 +36,7 @@ def remind_periodic_reviews() -> str:
         key = f"document:{document.pk}:review:{document.next_review_on}:" + (
             f"overdue:{today.isocalendar()[1]}" if overdue else "soon"
         )
-        if not notifications._once(key):
+        if not notifications.once(key):
             continue
         word = "overdue since" if overdue else "due on"
         people = {document.owner}
@@ -64,7 +64,7 @@ def remind_unread_revisions() -> str:
     ).select_related("person", "revision", "revision__document")
     sent = 0
     for acknowledgement in overdue:
-        if notifications._once(f"acknowledgement:{acknowledgement.pk}:{today.isocalendar()[1]}"):
+        if notifications.once(f"acknowledgement:{acknowledgement.pk}:{today.isocalendar()[1]}"):
             revision = acknowledgement.revision
             notifications.notify(
                 acknowledgement.person,

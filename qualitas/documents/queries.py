@@ -9,6 +9,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from qualitas.core import permissions
+from qualitas.core.errors import NotFound, PermissionDenied
 from qualitas.documents import workflows
 from qualitas.documents.models import (
     Acknowledgement,
@@ -64,6 +65,22 @@ def may_control(user: User, document: Document) -> bool:
     if document.owner_id == user.pk:
         return True
     return documents_at_sites(user, workflows.CONTROL).filter(pk=document.pk).exists()
+
+
+def require_control(user: User, document: Document) -> None:
+    """Refuse unless the user is the document's owner or controls documents where it applies."""
+    if not may_control(user, document):
+        raise PermissionDenied(
+            f"Only the owner of {document.number} or document control may do this."
+        )
+
+
+def get_document(user: User, pk: int) -> Document:
+    """The document, if the user may see at least one of its revisions."""
+    found = visible_documents(user).filter(pk=pk).first()
+    if found is None:
+        raise NotFound(f"No document with id {pk}.")
+    return found
 
 
 def current_signoffs(revision: DocumentRevision) -> list[SignOff]:

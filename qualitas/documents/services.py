@@ -48,6 +48,8 @@ DOCUMENT_FIELDS = (
     "clause_references",
     "review_interval_months",
     "confidentiality",
+    # Rescheduling a periodic review (a date carried over from a paper register) needs a reason.
+    "next_review_on",
 )
 # Days a person has to read and acknowledge a revision that concerns them.
 ACKNOWLEDGE_WITHIN_DAYS = 14
@@ -173,8 +175,7 @@ def update_document(
 ) -> Document:
     """Change a document's identity data (owner, where it applies, review interval …)."""
     current: Document = Document.objects.select_for_update().get(pk=document.pk)
-    if not queries.may_control(actor, current):
-        permissions.require(actor, workflows.CONTROL)
+    queries.require_control(actor, current)
     if expected_version is not None and current.version != expected_version:
         raise Conflict(
             f"{current.number} was changed by someone else (now version {current.version}). "
@@ -186,9 +187,17 @@ def update_document(
     unknown = sorted(set(changes) - set(DOCUMENT_FIELDS))
     if unknown:
         raise InvalidInput([FieldError(name, "This field cannot be changed.") for name in unknown])
+    if "next_review_on" in changes:
+        if current.status != DocumentStatus.EFFECTIVE:
+            raise InvalidInput.for_field(
+                "next_review_on", "Only an effective document has a periodic review."
+            )
+        if not reason.strip():
+            raise InvalidInput.for_field("reason", "Say why the review date changes.")
     for name, value in changes.items():
         setattr(current, name, value)
-    if "review_interval_months" in changes and current.current_revision is not None:
+    recompute = "review_interval_months" in changes and "next_review_on" not in changes
+    if recompute and current.status == DocumentStatus.EFFECTIVE:
         current.next_review_on = add_months(_last_reviewed(current), current.review_interval_months)
     current.version += 1
     current.updated_by = actor
@@ -284,13 +293,9 @@ def new_revision(
     )
     audit.set_many(revision, "training_roles", latest.training_roles.all())
     audit.set_many(revision, "training_departments", latest.training_departments.all())
-    # The files carry over as the starting point; the stored bytes are shared (by hash).
+    # The files carry over as the starting point.
     for source in attachments.attachments_of(latest):
-        source.pk = None
-        source.object_id = revision.pk
-        source.uploaded_by = actor
-        source.uploaded_at = timezone.now()
-        source.save()
+        attachments.copy(source, to=revision, actor=actor)
     index(revision)
     return revision
 
@@ -542,6 +547,15 @@ def approval_refusals(revision: DocumentRevision, actor: User) -> list[str]:
     return reasons
 
 
+def check_approval(revision: DocumentRevision, actor: User) -> None:
+    """Raise why the actor cannot sign the approval now: called again before asking for
+    the password, so nobody types it for a signature that could not be applied."""
+    if revision.state != State.IN_REVIEW:
+        raise Conflict(f"{revision.number} is {revision.get_state_display()}, not in review.")
+    if reasons := approval_refusals(revision, actor):
+        raise PermissionDenied(" ".join(reasons))
+
+
 @audit.service
 def approve(
     revision: DocumentRevision, *, actor: User, signature: SignatureToken, comment: str = ""
@@ -549,10 +563,7 @@ def approve(
     """An approver signs (meaning "approved"); the last signature approves the revision, and
     it becomes effective at once when its effective date has come."""
     revision = records._lock(revision)
-    if reasons := approval_refusals(revision, actor):
-        if any("not in review" in r for r in reasons):
-            raise Conflict(" ".join(reasons))
-        raise PermissionDenied(" ".join(reasons))
+    check_approval(revision, actor)
     step = _my_step(revision, actor, SignOffKind.APPROVAL)
     signed = sign(
         revision,
@@ -772,8 +783,7 @@ def record_periodic_review(
     """The periodic review: "no change needed" is signed and sets the next due date;
     "revise" starts a new draft revision."""
     document = Document.objects.select_for_update().get(pk=document.pk)
-    if not queries.may_control(actor, document):
-        permissions.require(actor, workflows.CONTROL)
+    queries.require_control(actor, document)
     revision = queries.effective_revision(document)
     if revision is None:
         raise Conflict(f"{document.number} has no effective revision to review.")

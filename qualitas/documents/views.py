@@ -15,8 +15,8 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from qualitas.core import attachments, permissions, records, signatures
-from qualitas.core.errors import NotFound, PermissionDenied, QualitasError
-from qualitas.core.models import Attachment, User
+from qualitas.core.errors import NotFound, QualitasError
+from qualitas.core.forms import put_errors
 from qualitas.core.views import signed_in_user
 from qualitas.documents import compare, content, copies, forms, queries, search, services
 from qualitas.documents import workflows as w
@@ -33,10 +33,7 @@ from qualitas.documents.workflows import State
 
 
 def _document(request: HttpRequest, pk: int) -> Document:
-    found = queries.visible_documents(signed_in_user(request)).filter(pk=pk).first()
-    if found is None:
-        raise NotFound(f"No document with id {pk}.")
-    return found
+    return queries.get_document(signed_in_user(request), pk)
 
 
 def _revision(request: HttpRequest, pk: int) -> DocumentRevision:
@@ -154,7 +151,7 @@ def _form_page(
         except QualitasError as exc:
             if exc.status in (403, 404):
                 raise
-            _form_errors(form, exc)
+            put_errors(form, exc)
         else:
             return redirect(url)
     status = 422 if request.method == "POST" else 200
@@ -169,22 +166,11 @@ def _form_page(
     return render(request, "documents/form.html", context, status=status)
 
 
-def _form_errors(form: Any, exc: QualitasError) -> None:
-    placed = False
-    for error in getattr(exc, "errors", []) or []:
-        if error.field in form.fields:
-            form.add_error(error.field, error.message)
-            placed = True
-    if not placed:
-        form.add_error(None, exc.detail)
-
-
 @login_required
 def edit_document(request: HttpRequest, pk: int) -> HttpResponse:
     user = signed_in_user(request)
     document = _document(request, pk)
-    if not queries.may_control(user, document):
-        raise PermissionDenied("Only the document's owner or document control may change it.")
+    queries.require_control(user, document)
     initial = {
         "owner": document.owner,
         "department": document.department,
@@ -341,8 +327,7 @@ def approve(request: HttpRequest, pk: int) -> HttpResponse:
         return _back(revision)
 
     def sign() -> None:
-        if reasons := services.approval_refusals(revision, user):
-            raise PermissionDenied(" ".join(reasons))
+        services.check_approval(revision, user)
         token = signatures.authenticate(user, form.cleaned_data["password"], subject=revision)
         services.approve(
             revision, actor=user, signature=token, comment=form.cleaned_data["comment"]
@@ -398,8 +383,7 @@ def start_revision(request: HttpRequest, pk: int) -> HttpResponse:
 def periodic_review(request: HttpRequest, pk: int) -> HttpResponse:
     user = signed_in_user(request)
     document = _document(request, pk)
-    if not queries.may_control(user, document):
-        raise PermissionDenied("Only the document's owner or document control review it.")
+    queries.require_control(user, document)
     form = forms.PeriodicReviewForm(request.POST or None)
 
     def save(data: dict[str, Any]) -> str:
@@ -428,61 +412,18 @@ def periodic_review(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Controlled copies -------------------------------------------------------------------------
 
 
-def _pdf_response(data: bytes, name: str) -> HttpResponse:
-    response = HttpResponse(data, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    response["Cache-Control"] = "private, no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
-
-
-def _file_stem(revision: DocumentRevision) -> str:
-    return revision.number.replace(" ", "-")
-
-
 @login_required
 def content_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     """The Markdown content as a controlled-copy PDF."""
-    revision = _revision(request, pk)
-    if not revision.content_text.strip():
-        raise NotFound(f"{revision.number} has no written content; download its files.")
-    data = copies.content_pdf(revision, signed_in_user(request))
-    return _pdf_response(data, f"{_file_stem(revision)}.pdf")
+    return copies.content_response(_revision(request, pk), signed_in_user(request))
 
 
 @login_required
 def download_file(request: HttpRequest, pk: int, attachment_id: int) -> HttpResponse:
-    revision = _revision(request, pk)
     original = request.GET.get("original") == "1"
-    return serve_file(revision, attachment_id, signed_in_user(request), original=original)
-
-
-def serve_file(
-    revision: DocumentRevision, attachment_id: int, reader: User, *, original: bool
-) -> HttpResponse:
-    """A content file: PDF and Markdown as stamped controlled copies, others as uploaded;
-    the unstamped original of a PDF only for document control."""
-    attached: Attachment | None = (
-        attachments.attachments_of(revision).filter(pk=attachment_id).first()
+    return copies.file_response(
+        _revision(request, pk), attachment_id, signed_in_user(request), original=original
     )
-    if attached is None:
-        raise NotFound("No such file on this revision.")
-    return serve_attachment(revision, attached, reader, original=original)
-
-
-def serve_attachment(
-    revision: DocumentRevision, attached: Attachment, reader: User, *, original: bool = False
-) -> HttpResponse:
-    if attached.media_type in copies.STAMPABLE:
-        if not original:
-            data = copies.file_pdf(revision, attached, reader)
-            stem = attached.original_name.rsplit(".", 1)[0]
-            return _pdf_response(data, f"{_file_stem(revision)}-{stem}.pdf")
-        if not queries.may_control(reader, revision.document):
-            raise PermissionDenied("Only document control downloads originals without the footer.")
-    from qualitas.core.recordapi import file_response
-
-    return file_response(attached)
 
 
 # --- Compare -----------------------------------------------------------------------------------

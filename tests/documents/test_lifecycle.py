@@ -22,7 +22,7 @@ from qualitas.documents.models import (
     SignOff,
 )
 from tests.documents.conftest import sign_token
-from tests.factories import DepartmentFactory
+from tests.factories import DepartmentFactory, UserFactory, with_role
 
 pytestmark = pytest.mark.django_db
 
@@ -556,3 +556,63 @@ def test_someone_joining_the_department_later_is_asked_to_read_it(
     )
     jobs.run_all(["documents-reading-audience"])
     assert list(revision.acknowledgements.values_list("person__username", flat=True)) == ["viewer"]
+
+
+def test_a_new_revision_starts_from_the_files_of_the_last_one(new_document, author, release):
+    document = new_document()
+    first = document.revisions.get()
+    services.add_file(first, actor=author, file=io.BytesIO(b"# Sheet\n\nv1"), name="sheet.md")
+    release(first)
+    draft = services.new_revision(document, actor=author)
+    carried = draft.attachments.get()
+    original = first.attachments.get()
+    assert (carried.sha256, carried.file.name) == (original.sha256, original.file.name)
+    assert AuditEvent.objects.filter(
+        object_type__model="attachment", object_id=carried.pk, action="create"
+    ).exists()
+    assert signatures.is_valid(Signature.objects.get(object_id=first.pk, meaning="approved"))
+
+
+def test_a_document_controller_of_one_site_controls_only_documents_there(
+    new_document, author, site, other_site
+):
+    local = with_role(UserFactory(username="local"), "document-controller", site=site)
+    there = new_document(sites=[other_site])
+    here = new_document(sites=[site])
+    with pytest.raises(PermissionDenied):
+        services.update_document(
+            there, actor=local, expected_version=there.version, clause_references="x"
+        )
+    services.update_document(
+        here, actor=local, expected_version=here.version, clause_references="x"
+    )
+
+
+def test_the_review_date_is_rescheduled_only_with_a_reason_and_once_effective(
+    new_document, controller, release
+):
+    document = new_document()
+    later = timezone.localdate() + timedelta(days=30)
+    with pytest.raises(InvalidInput, match="Only an effective document"):
+        services.update_document(
+            document,
+            actor=controller,
+            expected_version=document.version,
+            reason="x",
+            next_review_on=later,
+        )
+    release(document.revisions.get())
+    document.refresh_from_db()
+    with pytest.raises(InvalidInput, match="Say why"):
+        services.update_document(
+            document, actor=controller, expected_version=document.version, next_review_on=later
+        )
+    services.update_document(
+        document,
+        actor=controller,
+        expected_version=document.version,
+        reason="From the paper register",
+        next_review_on=later,
+    )
+    document.refresh_from_db()
+    assert document.next_review_on == later

@@ -13,7 +13,6 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from pypdf import PdfReader
 
-from qualitas.core import audit
 from qualitas.core.models import AuditEvent
 from qualitas.documents import services
 from qualitas.documents.models import Document
@@ -272,9 +271,13 @@ def test_the_register_page_query_count_does_not_grow_with_documents(
 def test_overdue_periodic_reviews_show_on_the_quality_managers_home(
     client_for, quality_manager, viewer, effective
 ):
-    with audit.context(actor=quality_manager, reason="test"):
-        effective.next_review_on = timezone.localdate() - timedelta(days=3)
-        effective.save()
+    services.update_document(
+        effective,
+        actor=quality_manager,
+        expected_version=effective.version,
+        reason="Carried over from the paper register",
+        next_review_on=timezone.localdate() - timedelta(days=3),
+    )
     assert b"overdue-review" in client_for(quality_manager).get("/").content
     assert b"overdue-review" not in client_for(viewer).get("/").content
 

@@ -19,7 +19,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from qualitas.core import exports, permissions
 from qualitas.core.errors import Conflict, InvalidInput
-from qualitas.core.forms import style_fields
+from qualitas.core.forms import put_errors, style_fields
 from qualitas.core.models import User
 from qualitas.core.views import signed_in_user
 
@@ -37,6 +37,8 @@ class ObjectListView(LoginRequiredMixin, View, ABC):
     create_permission: str | None = None
     template_name = "core/object_list.html"
     per_page = 25
+    # A list may offer more formats (the document register as PDF) by extending `export`.
+    export_formats: tuple[str, ...] = exports.FORMATS
 
     @abstractmethod
     def get_queryset(self) -> QuerySet[Any]:
@@ -52,7 +54,7 @@ class ObjectListView(LoginRequiredMixin, View, ABC):
             queryset = filterset.qs
         table = self.table_class(queryset, request=request)
         export_format = request.GET.get("export")
-        if export_format in exports.FORMATS:
+        if export_format in self.export_formats:
             return self.export(table, export_format)
         table.paginate(page=request.GET.get("page", 1), per_page=self._per_page(request))
         context = {
@@ -134,12 +136,8 @@ class ServiceFormView(LoginRequiredMixin, View, ABC):
         if form.is_valid():
             try:
                 saved = self.perform(form)
-            except InvalidInput as exc:
-                for error in exc.errors:
-                    field = error.field if error.field in form.fields else None
-                    form.add_error(field, error.message)
-            except Conflict as exc:
-                form.add_error(None, exc.detail)
+            except (InvalidInput, Conflict) as exc:
+                put_errors(form, exc)
             else:
                 messages.success(request, self.success_message)
                 url = self.success_url(saved)

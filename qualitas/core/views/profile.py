@@ -25,10 +25,7 @@ def profile(request: HttpRequest) -> HttpResponse:
             try:
                 token, new_token = services.create_token(actor=user, **form.cleaned_data)
             except InvalidInput as exc:
-                for error in exc.errors:
-                    form.add_error(
-                        error.field if error.field in form.fields else None, error.message
-                    )
+                forms.put_errors(form, exc)
                 status = 422
             else:
                 messages.success(

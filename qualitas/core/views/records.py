@@ -20,6 +20,7 @@ from django.utils.safestring import mark_safe
 
 from qualitas.core import actions, attachments, links, permissions, recordapi, records, workflow
 from qualitas.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from qualitas.core.forms import put_errors
 from qualitas.core.forms_records import (
     ActionForm,
     AttachmentForm,
@@ -195,7 +196,7 @@ def record_create(request: HttpRequest, resource: str) -> HttpResponse:
         try:
             created = records.create(record_type, actor=actor, **data)
         except (InvalidInput, PermissionDenied) as exc:
-            _errors_to_form(form, exc)
+            put_errors(form, exc)
         else:
             messages.success(request, f"{created.number} raised.")
             return redirect(detail_url(created))
@@ -227,24 +228,13 @@ def record_edit(request: HttpRequest, resource: str, pk: int) -> HttpResponse:
             )
         except (InvalidInput, PermissionDenied, Conflict) as exc:
             record.refresh_from_db()
-            _errors_to_form(form, exc)
+            put_errors(form, exc)
         else:
             messages.success(request, f"{record.number} saved.")
             return redirect(detail_url(record))
     status = 422 if request.method == "POST" else 200
     context = {"form": form, "title": f"Edit {record.number}", "cancel_url": detail_url(record)}
     return render(request, "core/object_form.html", context, status=status)
-
-
-def _errors_to_form(form: Any, exc: Any) -> None:
-    errors = getattr(exc, "errors", [])
-    placed = False
-    for error in errors:
-        if error.field in form.fields:
-            form.add_error(error.field, error.message)
-            placed = True
-    if not placed:
-        form.add_error(None, exc.detail)
 
 
 @login_required
@@ -271,7 +261,7 @@ def record_transition(request: HttpRequest, resource: str, pk: int, name: str) -
                 version=form.cleaned_data["version"],
             )
         except (InvalidInput, PermissionDenied, Conflict) as exc:
-            _errors_to_form(form, exc)
+            put_errors(form, exc)
         else:
             messages.success(request, f"{record.number}: {transition.title} done.")
             return redirect(detail_url(record))
