@@ -15,44 +15,33 @@ from qualitas.documents.models import Document, DocumentRevision, DocumentType
 from tests.factories import PASSWORD, UserFactory, with_role
 
 
+def _person(username: str, first: str, last: str, role: str) -> User:
+    return with_role(UserFactory(username=username, first_name=first, last_name=last), role)
+
+
 @pytest.fixture
 def author(db: None) -> User:
-    return with_role(
-        UserFactory(username="author", first_name="Ana", last_name="Author"),
-        permissions.CONTRIBUTOR,
-    )
+    return _person("author", "Ana", "Author", permissions.CONTRIBUTOR)
 
 
 @pytest.fixture
 def controller(db: None) -> User:
-    return with_role(
-        UserFactory(username="controller", first_name="Dora", last_name="Control"),
-        permissions.DOCUMENT_CONTROLLER,
-    )
+    return _person("controller", "Dora", "Control", permissions.DOCUMENT_CONTROLLER)
 
 
 @pytest.fixture
 def approver(db: None) -> User:
-    return with_role(
-        UserFactory(username="approver", first_name="Abe", last_name="Approver"),
-        permissions.APPROVER,
-    )
+    return _person("approver", "Abe", "Approver", permissions.APPROVER)
 
 
 @pytest.fixture
 def second_approver(db: None) -> User:
-    return with_role(
-        UserFactory(username="approver2", first_name="Bea", last_name="Second"),
-        permissions.APPROVER,
-    )
+    return _person("approver2", "Bea", "Second", permissions.APPROVER)
 
 
 @pytest.fixture
 def reviewer(db: None) -> User:
-    return with_role(
-        UserFactory(username="reviewer", first_name="Rita", last_name="Reviewer"),
-        permissions.CONTRIBUTOR,
-    )
+    return _person("reviewer", "Rita", "Reviewer", permissions.CONTRIBUTOR)
 
 
 @pytest.fixture
