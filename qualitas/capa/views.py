@@ -8,7 +8,6 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
-from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from qualitas.capa import diagram, services
@@ -43,7 +42,7 @@ def capa_panel(capa: Capa, request: HttpRequest) -> str:
         "capa": capa,
         "team": list(capa.team.select_related("member", "member__department")),
         "whys": list(capa.whys.all()),
-        "fishbone": mark_safe(diagram.fishbone_svg(capa.title, causes)),
+        "fishbone": diagram.fishbone_svg(capa.title, causes),
         "may_edit": records.may_edit(actor, capa),
         "team_form": TeamForm(),
         "why_form": WhyForm(),

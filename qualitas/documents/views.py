@@ -11,7 +11,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from qualitas.core import attachments, permissions, records, signatures
@@ -86,7 +85,7 @@ def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "revision": revision,
         "revisions": revisions,
         "effective": next((r for r in revisions if r.state == State.EFFECTIVE), None),
-        "html": mark_safe(content.render_markdown(revision.content_text)),
+        "html": content.render_markdown(revision.content_text),
         "files": files,
         "stampable": copies.STAMPABLE,
         "steps": steps,
@@ -523,7 +522,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
         "results": results,
         "page": page_number,
         "has_next": results is not None and results.total > page_number * size,
-        "snippets": {h.revision_id: mark_safe(h.snippet) for h in results.hits} if results else {},
+        "snippets": {h.revision_id: h.snippet for h in results.hits} if results else {},
     }
     return render(request, "documents/search.html", context)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -243,7 +242,7 @@ def analysis(request: HttpRequest) -> HttpResponse:
         "title": "Nonconformances: Pareto and trends",
         "form": form,
         "bars": bars,
-        "chart_json": json.dumps(chart),
+        "chart_data": chart,
         "dimension": queries.DIMENSIONS[data["by"]],
         "query": request.GET.urlencode(),
         "total": sum(b.weight for b in bars),

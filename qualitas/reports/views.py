@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.utils.safestring import mark_safe
 
 from qualitas.core import records
 from qualitas.core.views import signed_in_user
@@ -18,7 +17,7 @@ def capa_8d(request: HttpRequest, pk: int) -> HttpResponse:
     actor = signed_in_user(request)
     capa = records.get_visible(actor, records.RECORD_TYPES["capa"], pk)
     report = eight_d.build(capa, viewer=actor)
-    context = {"r": report, "fishbone": mark_safe(report.fishbone_svg)}
+    context = {"r": report, "fishbone": report.fishbone_svg}
     pdf = render.pdf("reports/eight_d.html", context, printed_by=actor.printed_name)
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{capa.number}-8D.pdf"'

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.contrib import messages
@@ -110,7 +109,7 @@ def study_panel(study: SpcStudy, request: HttpRequest) -> str:
     context = {
         "study": study,
         "results": results,
-        "chart_json": json.dumps(chart_data),
+        "chart_data": chart_data,
         "capability": results.get("capability"),
         "report_url": reverse("studies:study_report", args=[study.pk]),
     }

@@ -8,7 +8,6 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from qualitas.core import services
@@ -26,7 +25,7 @@ def home(request: HttpRequest) -> HttpResponse:
     for panel in sorted(registry.home_panels, key=lambda p: p.order):
         html = panel.render(request)
         if html:
-            panels.append(mark_safe(html))
+            panels.append(html)
     return render(request, "core/home.html", {"panels": panels, "title": "My work"})
 
 
@@ -59,7 +58,7 @@ def _hit(described: tuple[str, ...]) -> dict[str, Any]:
     """A source describes a hit as (title, subtitle, url) or (title, subtitle, url, snippet);
     the snippet is HTML the source has escaped."""
     title, subtitle, url, *rest = described
-    snippet = mark_safe(rest[0]) if rest and rest[0] else ""
+    snippet = rest[0] if rest and rest[0] else ""
     return {"title": title, "subtitle": subtitle, "url": url, "snippet": snippet}
 
 

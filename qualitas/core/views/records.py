@@ -16,7 +16,6 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.safestring import mark_safe
 
 from qualitas.core import actions, attachments, links, permissions, recordapi, records, workflow
 from qualitas.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -171,9 +170,7 @@ def record_detail(request: HttpRequest, resource: str, pk: int) -> HttpResponse:
             for d in registry.record_documents
             if d.record_type == record_type.key
         ],
-        "panel": mark_safe(record_type.detail_panel(record, request))
-        if record_type.detail_panel
-        else "",
+        "panel": record_type.detail_panel(record, request) if record_type.detail_panel else "",
     }
     return render(request, "core/record_detail.html", context)
 
