@@ -20,6 +20,8 @@ def main(argv: list[str] | None = None) -> int:
         os.environ.setdefault("QUALITAS_HTTPS", "false")
         os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
         os.environ.setdefault("QUALITAS_CURRENCY", "GBP")  # the demo company is in England
+        # A newcomer tries the demo without an authenticator app: MFA is offered, not forced.
+        os.environ.setdefault("QUALITAS_MFA_ENFORCE", "false")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "qualitas.settings")
     from django.core.management import execute_from_command_line
 

@@ -143,6 +143,9 @@ INSTALLED_APPS = [
     "django_filters",
     "csp",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "ninja",  # serves the API docs' Swagger UI from local static files, no CDN
     "qualitas.core",
     "qualitas.studies",
@@ -160,12 +163,17 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    # Makes each person's sessions listable and endable (the session management page).
+    "qualitas.core.usersessions.SessionRecordMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
     "qualitas.core.views.errors.QualitasErrorMiddleware",
+    # A session is not signed in until its second factor is given (before anything else).
+    "qualitas.core.views.mfa.MfaMiddleware",
     "qualitas.core.middleware.PasswordExpiryMiddleware",
 ]
 
@@ -221,9 +229,21 @@ AUTH_PASSWORD_VALIDATORS = [
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
         "OPTIONS": {"min_length": env_int("QUALITAS_PASSWORD_MIN_LENGTH", default=12)},
     },
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Repeats, sequences, keyboard walks, dates, the person's own name (qualitas.core.passwords).
+    {"NAME": "qualitas.core.passwords.PredictablePasswordValidator"},
+    # Breached passwords from zxcvbn's and Django's local lists (replaces CommonPassword...).
+    {"NAME": "qualitas.core.passwords.BreachedPasswordValidator"},
+    {
+        "NAME": "qualitas.core.passwords.PasswordHistoryValidator",
+        "OPTIONS": {"count": env_int("QUALITAS_PASSWORD_HISTORY", default=5)},
+    },
 ]
+# Password reset by e-mail: the link works once, for this many minutes; requests are limited
+# per e-mail address and per client address, each per hour (counted in Django's cache).
+PASSWORD_RESET_TIMEOUT = env_int("QUALITAS_PASSWORD_RESET_MINUTES", default=30) * 60
+PASSWORD_RESET_PER_ADDRESS = env_int("QUALITAS_PASSWORD_RESET_PER_ADDRESS", default=3)
+PASSWORD_RESET_PER_CLIENT = env_int("QUALITAS_PASSWORD_RESET_PER_CLIENT", default=10)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -241,6 +261,98 @@ else:
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+
+
+# --- Single sign-on (docs/admin-guide.md "Single sign-on") -----------------------------------
+# OpenID Connect and LDAP/Active Directory are each on only when configured. Their groups map
+# to roles at sites: "group=role@SITE;group=role@*" (* = every site; role codes as in
+# qualitas.core.permissions, site codes as in Sites). Mapped assignments follow the groups at
+# each sign-in; assignments made by hand are left alone.
+def _sso_role_map(name: str) -> list[tuple[str, str, str]]:
+    rules = []
+    for rule in env_str(name).split(";"):
+        if not rule.strip():
+            continue
+        group, _, targets = rule.partition("=")
+        for target in targets.split(","):
+            role, at, site = target.strip().partition("@")
+            if not (group.strip() and role and at and site):
+                raise ImproperlyConfigured(
+                    f"{name}: {rule.strip()!r} is not group=role@SITE (or role@* for all sites)"
+                )
+            rules.append((group.strip(), role, site))
+    return rules
+
+
+SSO_ROLE_MAP = _sso_role_map("QUALITAS_SSO_ROLE_MAP")
+# Turn local password sign-in off except for named break-glass administrators.
+SSO_LOCAL_LOGIN = env_bool("QUALITAS_SSO_LOCAL_LOGIN", default=True)
+SSO_BREAK_GLASS_USERS = env_list("QUALITAS_SSO_BREAK_GLASS_USERS")
+if not SSO_LOCAL_LOGIN:
+    AUTHENTICATION_BACKENDS = [
+        "qualitas.core.sso.BreakGlassBackend"
+        if backend == "django.contrib.auth.backends.ModelBackend"
+        else backend
+        for backend in AUTHENTICATION_BACKENDS
+    ]
+# OpenID Connect (mozilla-django-oidc): endpoints not given are read from the issuer's
+# /.well-known/openid-configuration.
+OIDC_ENABLED = bool(env_str("QUALITAS_OIDC_CLIENT_ID"))
+OIDC_PROVIDER_NAME = env_str("QUALITAS_OIDC_PROVIDER_NAME", "single sign-on")
+OIDC_ISSUER = env_str("QUALITAS_OIDC_ISSUER")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env_str("QUALITAS_OIDC_AUTHORIZATION_ENDPOINT")
+OIDC_OP_TOKEN_ENDPOINT = env_str("QUALITAS_OIDC_TOKEN_ENDPOINT")
+OIDC_OP_USER_ENDPOINT = env_str("QUALITAS_OIDC_USERINFO_ENDPOINT")
+OIDC_OP_JWKS_ENDPOINT = env_str("QUALITAS_OIDC_JWKS_URI")
+OIDC_RP_CLIENT_ID = env_str("QUALITAS_OIDC_CLIENT_ID")
+OIDC_RP_CLIENT_SECRET = env_str("QUALITAS_OIDC_CLIENT_SECRET")
+OIDC_RP_SCOPES = env_str("QUALITAS_OIDC_SCOPES", "openid email profile")
+OIDC_RP_SIGN_ALGO = env_str("QUALITAS_OIDC_SIGN_ALGO", "RS256")
+OIDC_USERNAME_CLAIM = env_str("QUALITAS_OIDC_USERNAME_CLAIM", "preferred_username")
+OIDC_GROUPS_CLAIM = env_str("QUALITAS_OIDC_GROUPS_CLAIM", "groups")
+# Signing: the IdP must have asked for the password again within this many seconds.
+OIDC_REAUTH_MAX_AGE = env_int("QUALITAS_OIDC_REAUTH_MAX_AGE", default=120)
+OIDC_TIMEOUT = env_int("QUALITAS_OIDC_TIMEOUT", default=10)
+OIDC_USE_PKCE = True
+OIDC_USE_NONCE = True
+if OIDC_ENABLED:
+    if not (OIDC_ISSUER and OIDC_RP_CLIENT_SECRET):
+        raise ImproperlyConfigured(
+            "QUALITAS_OIDC_CLIENT_ID needs QUALITAS_OIDC_ISSUER and QUALITAS_OIDC_CLIENT_SECRET"
+        )
+    AUTHENTICATION_BACKENDS = [*AUTHENTICATION_BACKENDS, "qualitas.core.sso.OIDCBackend"]
+# LDAP / Active Directory (ldap3): find the person with a service account, bind as them.
+LDAP_ENABLED = bool(env_str("QUALITAS_LDAP_SERVER_URI"))
+LDAP_PROVIDER_NAME = env_str("QUALITAS_LDAP_PROVIDER_NAME", "LDAP directory")
+LDAP_SERVER_URI = env_str("QUALITAS_LDAP_SERVER_URI")
+LDAP_START_TLS = env_bool("QUALITAS_LDAP_START_TLS", default=False)
+LDAP_CA_FILE = env_str("QUALITAS_LDAP_CA_FILE")
+LDAP_BIND_DN = env_str("QUALITAS_LDAP_BIND_DN")
+LDAP_BIND_PASSWORD = env_str("QUALITAS_LDAP_BIND_PASSWORD")
+LDAP_USER_SEARCH_BASE = env_str("QUALITAS_LDAP_USER_SEARCH_BASE")
+LDAP_USER_FILTER = env_str("QUALITAS_LDAP_USER_FILTER", "(uid={username})")
+LDAP_USERNAME_ATTR = env_str("QUALITAS_LDAP_USERNAME_ATTR", "uid")
+LDAP_ID_ATTR = env_str("QUALITAS_LDAP_ID_ATTR", "entryUUID")
+LDAP_FIRST_NAME_ATTR = env_str("QUALITAS_LDAP_FIRST_NAME_ATTR", "givenName")
+LDAP_LAST_NAME_ATTR = env_str("QUALITAS_LDAP_LAST_NAME_ATTR", "sn")
+LDAP_EMAIL_ATTR = env_str("QUALITAS_LDAP_EMAIL_ATTR", "mail")
+LDAP_GROUP_SEARCH_BASE = env_str("QUALITAS_LDAP_GROUP_SEARCH_BASE")
+LDAP_GROUP_FILTER = env_str("QUALITAS_LDAP_GROUP_FILTER", "(member={dn})")
+LDAP_GROUP_NAME_ATTR = env_str("QUALITAS_LDAP_GROUP_NAME_ATTR", "cn")
+LDAP_TIMEOUT = env_int("QUALITAS_LDAP_TIMEOUT", default=10)
+if LDAP_ENABLED:
+    if not LDAP_USER_SEARCH_BASE:
+        raise ImproperlyConfigured("QUALITAS_LDAP_SERVER_URI needs QUALITAS_LDAP_USER_SEARCH_BASE")
+    AUTHENTICATION_BACKENDS = [*AUTHENTICATION_BACKENDS, "qualitas.core.directory.LDAPBackend"]
+
+# MFA (qualitas.core.mfa): the name authenticator apps show; wrong codes back off
+# exponentially (django-otp) and count towards the sign-in lockout above.
+OTP_TOTP_ISSUER = env_str("QUALITAS_MFA_ISSUER", "Qualitas")
+# Send holders of a role that requires MFA to enrol before anything else (off only for demos).
+MFA_ENFORCE_ROLES = env_bool("QUALITAS_MFA_ENFORCE", default=True)
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "otp_code"]
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
 
 # Audit trail checkpoints: the chain head signed with a key kept outside the database.
 AUDIT_CHECKPOINT_DIR = Path(
@@ -265,6 +377,11 @@ DEMO_NONCONFORMANCES = env_int("QUALITAS_DEMO_NONCONFORMANCES", default=300)
 
 # Attachments.
 MAX_ATTACHMENT_MB = env_int("QUALITAS_MAX_ATTACHMENT_MB", default=25)
+# Office files are zip archives: refuse one that would unpack to more than this (zip bombs).
+MAX_UNPACKED_MB = env_int("QUALITAS_MAX_UNPACKED_MB", default=200)
+# Text is read from uploaded PDF/Word/Excel files in a separate process held to these limits.
+TEXT_EXTRACTION_SECONDS = env_int("QUALITAS_TEXT_EXTRACTION_SECONDS", default=60)
+TEXT_EXTRACTION_MEMORY_MB = env_int("QUALITAS_TEXT_EXTRACTION_MEMORY_MB", default=1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
@@ -386,6 +503,16 @@ CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL)
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL  # embedded mode runs tasks in-process
 CELERY_TASK_ACKS_LATE = True
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
+# Django's cache holds short-lived counters (password reset limits): shared through Redis
+# when there is one, else in each process's memory (limits then count per process).
+CACHES: dict[str, Any] = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+}
+if REDIS_URL:
+    CACHES["default"] = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+    }
 
 # --- Logging ------------------------------------------------------------------------------
 LOGGING = {

@@ -5,13 +5,17 @@ from django.urls import include, path
 
 from qualitas.api.urls import api
 from qualitas.core.registry import registry
-from qualitas.core.views import health, home
+from qualitas.core.views import health, home, passwords, sso
 from qualitas.core.views.auth import LoginView, PasswordChangeView
 
 urlpatterns = [
     path("", home.home, name="home"),
     path("login/", LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Single sign-on (OpenID Connect); answers 404 unless configured.
+    path("oidc/authenticate/", sso.OIDCLoginView.as_view(), name="oidc_authentication_init"),
+    path("oidc/callback/", sso.OIDCCallbackView.as_view(), name="oidc_authentication_callback"),
+    path("oidc/confirm/", sso.confirm, name="oidc_confirm"),
     path(
         "password/",
         PasswordChangeView.as_view(),
@@ -21,6 +25,23 @@ urlpatterns = [
         "password/done/",
         auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
+    ),
+    # Password reset by e-mail (qualitas.core.views.passwords).
+    path("password/reset/", passwords.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "password/reset/sent/",
+        passwords.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "password/reset/<uidb64>/<token>/",
+        passwords.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "password/reset/complete/",
+        passwords.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
     ),
     path("healthz", health.healthz, name="healthz"),
     path("api/v1/", api.urls),

@@ -52,6 +52,8 @@ class UserFactory(DjangoModelFactory):
     last_name = factory.Faker("last_name")
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.test")
     job_title = "Engineer"
+    # Everyone works somewhere: records they raise without naming a site belong to theirs.
+    site = factory.SubFactory(SiteFactory, code="MAIN", name="Main plant")
     password = factory.PostGenerationMethodCall("set_password", PASSWORD)
 
     @factory.post_generation

@@ -31,5 +31,9 @@ CELERY_TASK_ALWAYS_EAGER = True
 # A record type that exists only in the tests (its migration lives beside it).
 INSTALLED_APPS = [*PRODUCTION_APPS, "tests.recordtypes"]
 
+# The fixtures' administrators would have to enrol an authenticator before every page;
+# tests/core/test_mfa.py turns enforcement on where it is tested.
+MFA_ENFORCE_ROLES = False
+
 # The demo's 18 months of nonconformances are many; tests load a sample.
 DEMO_NONCONFORMANCES = 25

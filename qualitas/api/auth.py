@@ -5,18 +5,31 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from ninja.errors import AuthenticationError
 from ninja.security import HttpBearer, SessionAuth
 
 from qualitas.core import tokens
+from qualitas.core.views import mfa as mfa_views
+
+
+class BearerRefused(AuthenticationError):
+    """401 naming why the bearer token was refused ("token revoked", "token expired" …)."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(401, detail)
+        self.detail = detail
 
 
 class TokenAuth(HttpBearer):
     """`Authorization: Bearer qlt_…` — a personal access token."""
 
     def authenticate(self, request: HttpRequest, token: str) -> Any:
-        found = tokens.authenticate(token)
-        if found is None:
-            return None
+        # A request that sends a bearer token is judged by it alone: falling back to the
+        # session would answer a revoked token with a CSRF error, or act as someone else.
+        try:
+            found = tokens.check(token)
+        except tokens.TokenRefused as refused:
+            raise BearerRefused(refused.reason) from None
         request.user = found.user
         request.api_token = found  # type: ignore[attr-defined]
         return found.user
@@ -27,7 +40,7 @@ class SessionWithCsrf(SessionAuth):
 
     def authenticate(self, request: HttpRequest, key: str | None) -> Any:
         user = request.user
-        if user.is_authenticated and user.is_active:
+        if user.is_authenticated and user.is_active and not mfa_views.session_incomplete(request):
             return user
         return None
 

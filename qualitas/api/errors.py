@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import IntegrityError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -27,6 +29,32 @@ def _location(loc: list[Any] | tuple[Any, ...]) -> str:
     return ".".join(parts) or "__all__"
 
 
+# Where SQLite and PostgreSQL name the column a constraint refused.
+_COLUMN = (
+    re.compile(r"constraint failed: \w+\.(\w+)"),  # SQLite: NOT NULL / UNIQUE … failed: t.col
+    re.compile(r'null value in column "(\w+)"'),  # PostgreSQL NOT NULL
+    re.compile(r"Key \((\w+)(?:,[^)]*)?\)="),  # PostgreSQL UNIQUE / FOREIGN KEY detail
+)
+
+
+def integrity_error_of(exc: IntegrityError) -> dict[str, str]:
+    """The field a database constraint refused (when the message names it) and why."""
+    text = str(exc)
+    field = "__all__"
+    for pattern in _COLUMN:
+        found = pattern.search(text)
+        if found:
+            field = found.group(1).removesuffix("_id")
+            break
+    if "NOT NULL" in text or "null value" in text:
+        message = "This field cannot be null."
+    elif "UNIQUE" in text or "unique" in text:
+        message = "This value is already taken."
+    else:
+        message = "This value is not allowed here."
+    return {"field": field, "message": message}
+
+
 def install(api: NinjaAPI) -> None:
     """Register the handlers that turn every error into the common format."""
 
@@ -45,13 +73,26 @@ def install(api: NinjaAPI) -> None:
             request, error_body("The request has invalid fields.", errors), status=422
         )
 
+    @api.exception_handler(IntegrityError)
+    def integrity_error(request: HttpRequest, exc: IntegrityError) -> HttpResponse:
+        # A service should have refused this first; the database is the last line, not a 500.
+        error = integrity_error_of(exc)
+        detail = f"{error['field']}: {error['message']}"
+        return api.create_response(request, error_body(detail, [error]), status=422)
+
+    @api.exception_handler(OverflowError)
+    def overflow_error(request: HttpRequest, exc: OverflowError) -> HttpResponse:
+        # The last line behind qualitas.api.integers: SQLite refusing a number beyond 64 bits.
+        detail = "A number in the request is too large to be an id or a count."
+        return api.create_response(request, error_body(detail), status=422)
+
     @api.exception_handler(AuthenticationError)
     def authentication_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-        response = api.create_response(
-            request,
-            error_body("Authentication required: sign in, or send a valid bearer token."),
-            status=401,
+        # A refused bearer token says why (qualitas.api.auth.BearerRefused).
+        detail = getattr(exc, "detail", None) or (
+            "Authentication required: sign in, or send a valid bearer token."
         )
+        response = api.create_response(request, error_body(detail), status=401)
         response["WWW-Authenticate"] = 'Bearer realm="qualitas"'
         return response
 

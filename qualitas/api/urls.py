@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ninja import NinjaAPI
 
-from qualitas.api import errors
+from qualitas.api import errors, integers
 from qualitas.api.auth import api_auth
 from qualitas.core import recordapi, records
 from qualitas.core.api import router as core_router
@@ -26,6 +26,8 @@ api = NinjaAPI(
     openapi_url="/openapi.json",
 )
 errors.install(api)
+# Before any query: an id or filter beyond 64 bits is a 422 naming it, not an overflow.
+api.add_decorator(integers.within_database_range)
 api.add_router("", core_router)
 # Every declared record type gets its endpoints: /api/v1/<resource>/…
 for record_type in records.RECORD_TYPES.values():

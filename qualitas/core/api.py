@@ -6,13 +6,24 @@ No `from __future__ import annotations` here: django-ninja reads the annotations
 from datetime import datetime
 from typing import Any
 
+from django.contrib.auth import logout
 from django.http import HttpRequest
 from ninja import File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
-from qualitas.core import actions, attachments, permissions, queries, recordapi, records, services
-from qualitas.core.errors import InvalidInput, NotFound
+from qualitas.core import (
+    actions,
+    attachments,
+    mfa,
+    permissions,
+    queries,
+    recordapi,
+    records,
+    services,
+    usersessions,
+)
+from qualitas.core.errors import InvalidInput, NotFound, PermissionDenied
 from qualitas.core.models import ApiToken, Department, Role, RoleAssignment, Site, User
 from qualitas.core.pagination import Mapped, PageNumber
 from qualitas.core.schemas import (
@@ -21,10 +32,13 @@ from qualitas.core.schemas import (
     DepartmentPatch,
     ErrorOut,
     MeOut,
+    MfaResetIn,
     PermissionOut,
     RoleAssignmentOut,
     RoleGrantIn,
     RoleOut,
+    RolePatchIn,
+    SessionOut,
     SiteIn,
     SiteOut,
     SitePatch,
@@ -79,7 +93,7 @@ def _with_refs(data: dict[str, Any]) -> dict[str, Any]:
 def me(request: HttpRequest) -> dict[str, Any]:
     actor = _actor(request)
     return {
-        **UserOut.from_orm(actor).dict(),
+        **UserOut.from_orm(actor, context={"request": request}).dict(),
         "roles": list(queries.role_assignments_of(actor)),
         "permissions": sorted(permissions.permissions_of(actor)),
     }
@@ -100,7 +114,8 @@ class UserFilters(Schema):
 @paginate(PageNumber)
 def list_users(request: HttpRequest, filters: Query[UserFilters]) -> Any:
     _may_see_directory(request)
-    users = queries.search_people(filters.q) if filters.q else queries.people()
+    actor = _actor(request)
+    users = queries.search_people(filters.q, viewer=actor) if filters.q else queries.people()
     if filters.department is not None:
         users = users.filter(department_id=filters.department)
     if filters.site is not None:
@@ -131,7 +146,8 @@ def update_user(request: HttpRequest, user_id: int, payload: UserPatch) -> User:
     changes = _with_refs(payload.dict(exclude_unset=True))
     if "email" in changes:
         changes["email"] = changes["email"] or ""
-    return services.update_user(user, actor=_actor(request), **changes)
+    reason = changes.pop("reason", "")
+    return services.update_user(user, actor=_actor(request), reason=reason, **changes)
 
 
 @router.post("/users/{user_id}/deactivate", response={200: UserOut, **ERRORS}, tags=["users"])
@@ -144,6 +160,18 @@ def deactivate_user(request: HttpRequest, user_id: int) -> User:
 def reactivate_user(request: HttpRequest, user_id: int) -> User:
     user = queries.get_or_404(queries.people(), pk=user_id)
     return services.reactivate_user(user, actor=_actor(request))
+
+
+@router.post(
+    "/users/{user_id}/mfa/reset",
+    response={200: UserOut, **ERRORS},
+    tags=["users"],
+    summary="Remove a person's authenticator (lost phone), with a reason",
+)
+def reset_user_mfa(request: HttpRequest, user_id: int, payload: MfaResetIn) -> User:
+    user = queries.get_or_404(queries.people(), pk=user_id)
+    mfa.reset_for(user, actor=_actor(request), reason=payload.reason)
+    return user  # type: ignore[no-any-return]
 
 
 @router.get(
@@ -260,6 +288,7 @@ def _role_out(role: Role) -> dict[str, Any]:
         "name": role.name,
         "description": role.description,
         "is_system": role.is_system,
+        "requires_mfa": role.requires_mfa,
         "permissions": sorted(g.permission for g in role.grants.all()),
     }
 
@@ -274,6 +303,15 @@ def list_roles(request: HttpRequest) -> list[dict[str, Any]]:
 def get_role(request: HttpRequest, code: str) -> dict[str, Any]:
     _may_see_directory(request)
     return _role_out(queries.get_or_404(queries.roles_with_grants(), code=code))
+
+
+@router.patch("/roles/{code}", response={200: RoleOut, **ERRORS}, tags=["roles"])
+def update_role(request: HttpRequest, code: str, payload: RolePatchIn) -> dict[str, Any]:
+    """Whether the role requires MFA (administrators only)."""
+    _may_see_directory(request)
+    role = queries.get_or_404(queries.roles_with_grants(), code=code)
+    mfa.set_required_for_role(role, actor=_actor(request), required=payload.requires_mfa)
+    return _role_out(role)
 
 
 @router.get("/permissions", response={200: list[PermissionOut], **ERRORS}, tags=["roles"])
@@ -294,6 +332,12 @@ def list_tokens(request: HttpRequest, user: int | None = None) -> Any:
 
 @router.post("/tokens", response={201: TokenCreatedOut, **ERRORS}, tags=["tokens"])
 def create_token(request: HttpRequest, payload: TokenIn) -> Status[Any]:
+    if getattr(request, "api_token", None) is not None:
+        # A stolen token must not outlive its revocation by minting others.
+        raise PermissionDenied(
+            "An API token cannot create tokens: create one on your profile page while "
+            "signed in, or with `qualitas token create`."
+        )
     token, plain = services.create_token(
         actor=_actor(request), name=payload.name, expires_in_days=payload.expires_in_days
     )
@@ -304,6 +348,39 @@ def create_token(request: HttpRequest, payload: TokenIn) -> Status[Any]:
 def revoke_token(request: HttpRequest, token_id: int) -> ApiToken:
     token = queries.get_or_404(queries.tokens_visible_to(_actor(request)), pk=token_id)
     return services.revoke_token(token, actor=_actor(request))
+
+
+# --- My sessions ------------------------------------------------------------------------------
+
+
+def _session_out(request: HttpRequest, row: Any) -> dict[str, Any]:
+    # A bearer-token call has no session of its own, whatever cookie it carries.
+    own = None if getattr(request, "api_token", None) else request.session.session_key
+    return {
+        "id": row.pk,
+        "started_at": row.started_at,
+        "last_seen_at": row.last_seen_at,
+        "client_address": row.client_address,
+        "browser": usersessions.browser_of(row.user_agent),
+        "current": row.session_key == own,
+    }
+
+
+@router.get("/me/sessions", response={200: list[SessionOut], **ERRORS}, tags=["me"])
+def my_sessions(request: HttpRequest) -> list[dict[str, Any]]:
+    """The signed-in user's active browser sessions."""
+    return [_session_out(request, row) for row in usersessions.active_sessions(_actor(request))]
+
+
+@router.post("/me/sessions/{session_id}/end", response={200: SessionOut, **ERRORS}, tags=["me"])
+def end_my_session(request: HttpRequest, session_id: int) -> dict[str, Any]:
+    """Sign one of my sessions out."""
+    actor = _actor(request)
+    row = queries.get_or_404(usersessions.sessions_of(actor), pk=session_id)
+    out = _session_out(request, services.end_session(row, actor=actor))
+    if out["current"]:
+        logout(request)  # the session making this call is gone: sign it out cleanly
+    return out
 
 
 # --- Actions, audit trail, record types ----------------------------------------------------

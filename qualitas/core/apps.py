@@ -38,6 +38,10 @@ class CoreConfig(AppConfig):
         audit.register(ActionItem)
         audit.register(Attachment)
         audit.register(RecordLink)
+        from qualitas.core.models import ExternalIdentity
+
+        # Which identity provider vouches for whom, and the groups it said they are in.
+        audit.register(ExternalIdentity, exclude=("last_sign_in",))
         # Periodic jobs register themselves on import.
         from qualitas.core import notifications  # noqa: F401 - registers its periodic job
 
@@ -54,4 +58,10 @@ class CoreConfig(AppConfig):
         user_locked_out.connect(lockouts.on_user_locked_out, dispatch_uid="qualitas-lockout")
         # System roles are code: their permissions are brought up to date after every migrate.
         post_migrate.connect(setup.after_migrate, sender=self)
+        # SQLite's append-only triggers consult a function each connection must have.
+        from django.db.backends.signals import connection_created
+
+        from qualitas.core import appendonly, checks  # noqa: F401 - checks register themselves
+
+        connection_created.connect(appendonly.on_connection_created, dispatch_uid="qualitas-ao")
         navigation.register()

@@ -24,7 +24,7 @@ from django.core.files.storage import default_storage
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from qualitas.core import actions, audit, records
+from qualitas.core import actions, archives, audit, records
 from qualitas.core.errors import Conflict, InvalidInput, PermissionDenied
 from qualitas.core.models import ActionItem, Attachment
 
@@ -98,7 +98,9 @@ def _sniff_zip(data: bytes) -> Sniffed:
     if "[Content_Types].xml" in names:
         for folder, (media_type, _) in OFFICE_TYPES.items():
             if any(n.startswith(folder) for n in names):
-                return Sniffed(media_type)
+                # Kept, and later parsed for its text: refuse it now if it is a zip bomb.
+                bomb = archives.problem(data, max_unpacked=archives.max_unpacked())
+                return Sniffed(None, bomb) if bomb else Sniffed(media_type)
     return Sniffed(None, "archives other than Office documents are not accepted")
 
 

@@ -93,8 +93,10 @@ PEOPLE = [
         "Head of Engineering",
         "ENG",
         "SHF",
+        # Approves the company-wide procedures: approval authority must cover every site
+        # a document applies at.
         permissions.APPROVER,
-        "SHF",
+        None,
         "Granite-Willow-93",
     ),
     (

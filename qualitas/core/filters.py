@@ -50,7 +50,9 @@ class UserFilterSet(django_filters.FilterSet):
         fields = ["q", "department", "site", "role", "is_active"]
 
     def search(self, queryset: QuerySet[User], name: str, value: str) -> QuerySet[User]:
-        return queryset & queries.search_people(value) if value else queryset
+        if not value:
+            return queryset
+        return queryset & queries.search_people(value, viewer=self.request.user)
 
 
 class DepartmentFilterSet(django_filters.FilterSet):

@@ -74,6 +74,12 @@ class UserForm(StyledForm):
 
 
 class UserEditForm(UserForm):
+    reason = forms.CharField(
+        max_length=500,
+        required=False,
+        help_text="Needed when the name or e-mail changes: signatures show who signed by them.",
+    )
+
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         del self.fields["username"]

@@ -9,6 +9,7 @@ from django.db import models
 
 from qualitas.core import records
 from qualitas.core.forms import StyledForm, style_fields
+from qualitas.core.forms_signing import add_otp_code
 from qualitas.core.models import Department, LinkKind, User
 
 
@@ -53,13 +54,19 @@ class TransitionForm(StyledForm):
     version = forms.IntegerField(widget=forms.HiddenInput)
 
     def __init__(
-        self, *args: Any, needs_signature: bool, comment_required: bool, **kwargs: Any
+        self,
+        *args: Any,
+        needs_signature: bool,
+        comment_required: bool,
+        signer: User | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         if not needs_signature:
             del self.fields["password"]
         else:
             self.fields["password"].required = True
+            add_otp_code(self, signer)
         if comment_required:
             self.fields["comment"].required = True
             self.fields["comment"].label = "Reason"

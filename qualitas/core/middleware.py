@@ -74,6 +74,8 @@ def password_expired(user: object) -> bool:
 
     if not getattr(user, "is_authenticated", False) or not settings.PASSWORD_MAX_AGE_DAYS:
         return False
+    if not user.has_usable_password():  # type: ignore[attr-defined]
+        return False  # no local password to age (single sign-on users: the IdP's policy)
     changed = getattr(user, "password_changed_at", None)
     limit = timezone.now() - timedelta(days=settings.PASSWORD_MAX_AGE_DAYS)
     return changed is None or changed < limit

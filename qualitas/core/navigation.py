@@ -17,7 +17,7 @@ from qualitas.core.registry import HomePanel, MenuGroup, MenuItem, SearchSource,
 def _search_people(user: User, text: str) -> QuerySet[Any]:
     if not permissions.has_perm(user, permissions.VIEW_DIRECTORY):
         return queries.people().none()
-    return queries.search_people(text)
+    return queries.search_people(text, viewer=user)
 
 
 def _describe_person(person: User) -> tuple[str, str, str]:

@@ -96,6 +96,8 @@ ADMINISTRATOR = _role(
     "Runs the system: users, roles, sites and departments, API tokens. Carries every permission.",
 )
 DEFAULT_GRANTS[ADMINISTRATOR].add(ALL)
+# System roles that require MFA when first created (administrators may change it later).
+MFA_BY_DEFAULT = frozenset({ADMINISTRATOR, QUALITY_MANAGER, APPROVER})
 
 EVERYONE = tuple(SYSTEM_ROLES)
 
@@ -166,6 +168,20 @@ def require(user: User | AnonymousUser | None, code: str, *, site: Site | None =
         raise PermissionDenied(f"You may not do this{where}: it needs '{spec.description}'")
 
 
+def holds_everywhere(user: User | AnonymousUser | None, code: str) -> bool:
+    """Does the user hold `code` at every site (not just at some)?"""
+    return sites_with_perm(user, code) is None
+
+
+def require_everywhere(user: User | AnonymousUser | None, code: str) -> None:
+    """Raise PermissionDenied unless the user holds `code` at every site."""
+    if not holds_everywhere(user, code):
+        spec = PERMISSIONS[code]
+        raise PermissionDenied(
+            f"You may not do this for every site: it needs '{spec.description}' at all sites."
+        )
+
+
 def sites_with_perm(user: User | AnonymousUser | None, code: str) -> set[int] | None:
     """The site ids where the user holds `code`; None means every site; empty means nowhere."""
     if code not in PERMISSIONS:
@@ -201,6 +217,12 @@ def sync_system_roles() -> None:
         role, _ = Role.objects.update_or_create(
             code=spec.code,
             defaults={"name": spec.name, "description": spec.description, "is_system": True},
+            create_defaults={
+                "name": spec.name,
+                "description": spec.description,
+                "is_system": True,
+                "requires_mfa": spec.code in MFA_BY_DEFAULT,
+            },
         )
         wanted = DEFAULT_GRANTS[spec.code]
         # One row at a time so each grant and withdrawal is in the audit trail.

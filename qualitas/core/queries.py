@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django.db.models import Q, QuerySet
 
@@ -24,17 +25,25 @@ def people() -> QuerySet[User]:
     return User.objects.exclude(username=SYSTEM_USERNAME).select_related("department", "site")
 
 
-def search_people(text: str) -> QuerySet[User]:
-    words = text.split()
+def may_see_email(viewer: Any, person: Any) -> bool:
+    """Everyone may look people up, but only administrators (and the person) see e-mails."""
+    if viewer is None or not getattr(viewer, "is_authenticated", False):
+        return False
+    return bool(viewer.pk == person.pk or permissions.has_perm(viewer, permissions.MANAGE_USERS))
+
+
+def search_people(text: str, *, viewer: User) -> QuerySet[User]:
+    """People whose name, username or job title (and, for administrators, e-mail) match."""
+    with_email = permissions.has_perm(viewer, permissions.MANAGE_USERS)
     query = people()
-    for word in words:
-        query = query.filter(
+    for word in text.split():
+        match = (
             Q(username__icontains=word)
             | Q(first_name__icontains=word)
             | Q(last_name__icontains=word)
-            | Q(email__icontains=word)
             | Q(job_title__icontains=word)
         )
+        query = query.filter(match | Q(email__icontains=word) if with_email else match)
     return query
 
 

@@ -42,7 +42,11 @@ class TransitionOut(Schema):
 
 class TransitionIn(Schema):
     comment: str = ""
-    password: str | None = None
+    password: str | None = Field(None, description="Your password, when the step is signed")
+    otp_code: str | None = Field(
+        None,
+        description="A current authenticator code, when the step is signed and you have MFA",
+    )
     version: int | None = None
 
 
@@ -231,16 +235,24 @@ def transition_rows(record: Any, actor: User) -> list[dict[str, Any]]:
 
 
 def fire_with_signature(
-    record: Any, name: str, *, actor: User, comment: str, password: str | None, version: int | None
+    record: Any,
+    name: str,
+    *,
+    actor: User,
+    comment: str,
+    version: int | None,
+    request: HttpRequest | None,
+    credentials: Any,
 ) -> Any:
-    """Verify the signer first (outside the signing transaction), then fire."""
+    """Verify the signer first (outside the signing transaction), then fire. `credentials`
+    carries `password` / `otp_code` (a form's cleaned_data or an API payload)."""
     transition = records.type_of(record).workflow.transition(name)
     token = None
     if transition.signature is not None:
         refusals = workflow.evaluate(record, transition, actor)
         if refusals:  # say why before asking for a password that could not help
             workflow._raise(refusals)
-        token = signatures.authenticate(actor, password, subject=record)
+        token = signatures.authenticate_from(request, actor, credentials, subject=record)
     return workflow.fire(
         record, name, actor=actor, comment=comment, signature=token, expected_version=version
     )
@@ -357,8 +369,9 @@ def build_router(record_type: records.RecordType) -> Router:
             name,
             actor=_actor(request),
             comment=payload.comment,
-            password=payload.password,
             version=payload.version,
+            request=request,
+            credentials=payload,
         )
         return to_out(fired)
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import Q, QuerySet
 
 from qualitas.core import audit, events, numbering, permissions
-from qualitas.core.errors import Conflict, FieldError, InvalidInput, NotFound
+from qualitas.core.errors import Conflict, FieldError, InvalidInput, NotFound, PermissionDenied
 from qualitas.core.validation import clean_or_raise
 
 if TYPE_CHECKING:
@@ -86,6 +86,15 @@ class RecordType:
     # How a file of this record type is served (controlled copies of documents):
     # (record, attachment, reader) -> HttpResponse. Default: the verified original.
     serve_file: Callable[[Any, Any, Any], Any] | None = None
+    # Records belong to a site, which decides who sees and handles them; a record type whose
+    # records concern the whole organisation (a document revision: its document says where it
+    # applies) declares itself site-less.
+    site_required: bool = True
+    # For a site-less type, where a record applies, for permission checks (a revision: where
+    # its document applies): record -> sites; none means the whole organisation.
+    sites_of: Callable[[Any], Iterable[Any]] | None = None
+    # The permission a person needs (at the record's site) to be made its owner.
+    owner_permission: str | None = None
 
     @property
     def label_plural(self) -> str:
@@ -180,11 +189,16 @@ def create(
     `fields` are what a person may set; `computed` are fields the module's own service
     derives (results of an analysis), saved in the same creation event.
     """
-    site = fields.get("site")
-    permissions.require(actor, record_type.permissions.create, site=site)
     unknown = sorted(set(fields) - set(record_type.editable_fields) - {"owner"})
     if unknown:
         raise InvalidInput([FieldError(name, "This field cannot be set here.") for name in unknown])
+    permissions.require(actor, record_type.permissions.create)  # somewhere, before asking where
+    if "site" in record_type.editable_fields or fields.get("site") is not None:
+        fields["site"] = _site_for_new(record_type, actor, fields.get("site"))
+    site = fields.get("site")
+    permissions.require(actor, record_type.permissions.create, site=site)
+    if fields.get("owner") is not None:
+        check_owner(record_type, fields["owner"], site)
     record = record_type.model(
         **fields,
         **(computed or {}),
@@ -206,6 +220,40 @@ def create(
     return record
 
 
+def _site_for_new(record_type: RecordType, actor: User, site: Any) -> Any:
+    """The site a new record belongs to. A record without one would be seen only by people
+    who hold their role at every site, so one is required unless the type is site-less: the
+    person's own site, or the only site where they may raise this type, serves as default."""
+    if site is not None or not record_type.site_required:
+        return site
+    code = record_type.permissions.create
+    if actor.site is not None and permissions.has_perm(actor, code, site=actor.site):
+        return actor.site
+    sites = permissions.sites_with_perm(actor, code)
+    if sites is not None and len(sites) == 1:
+        from qualitas.core.models import Site
+
+        return Site.objects.get(pk=next(iter(sites)))
+    raise InvalidInput.for_field(
+        "site", f"Choose the site this {record_type.label.lower()} belongs to."
+    )
+
+
+def check_owner(record_type: RecordType, owner: User, site: Any) -> None:
+    """Only an active person who may handle records of this type at this site can own one."""
+    needed = record_type.owner_permission or record_type.permissions.edit
+    if not owner.is_active or not (
+        permissions.has_perm(owner, needed, site=site)
+        or permissions.has_perm(owner, record_type.permissions.create, site=site)
+    ):
+        raise InvalidInput.for_field(
+            "owner",
+            f"{owner.printed_name} cannot own a {record_type.label.lower()}"
+            + (f" at {site}" if site is not None else "")
+            + ": they do not handle these records there.",
+        )
+
+
 def _lock(record: QualityRecord) -> Any:
     """Reload the record with a row lock for the rest of the transaction."""
     return type(record).objects.select_for_update().select_related("updated_by").get(pk=record.pk)
@@ -222,22 +270,45 @@ def check_version(current: QualityRecord, expected_version: int | None) -> None:
         )
 
 
+def sites_of(record: QualityRecord) -> list[Any] | None:
+    """Where a record belongs, for permission checks: its site; for a site-less type, where
+    its module says it applies; None: the whole organisation."""
+    if record.site_id is not None:
+        return [record.site]
+    record_type = type_of(record)
+    if record_type.sites_of is not None:
+        return list(record_type.sites_of(record)) or None
+    return None
+
+
+def has_perm_for(user: User, code: str, record: QualityRecord) -> bool:
+    """May the user do `code` on this record: at its site, at every site it applies to, or
+    at every site for a record of the whole organisation (never just "somewhere")."""
+    sites = sites_of(record)
+    if sites is None:
+        return permissions.holds_everywhere(user, code)
+    return all(permissions.has_perm(user, code, site=site) for site in sites)
+
+
+def require_for(user: User, code: str, record: QualityRecord) -> None:
+    if not has_perm_for(user, code, record):
+        where = ", ".join(str(s.name) for s in sites_of(record) or []) or "every site"
+        spec = permissions.PERMISSIONS[code]
+        raise PermissionDenied(f"You may not do this at {where}: it needs '{spec.description}'")
+
+
 def may_edit(user: User, record: QualityRecord) -> bool:
     record_type = type_of(record)
     if record.state in record_type.workflow.locked_states:
         return False
-    return record.owner.pk == user.pk or permissions.has_perm(
-        user, record_type.permissions.edit, site=record.site
-    )
+    return record.owner.pk == user.pk or has_perm_for(user, record_type.permissions.edit, record)
 
 
 def may_link(user: User, record: QualityRecord) -> bool:
     """Links are traceability, not content: a closed record may still gain one (an NC closed
     last month escalated to a CAPA today), by its owner or an editor of its type."""
     record_type = type_of(record)
-    return record.owner.pk == user.pk or permissions.has_perm(
-        user, record_type.permissions.edit, site=record.site
-    )
+    return record.owner.pk == user.pk or has_perm_for(user, record_type.permissions.edit, record)
 
 
 @audit.service
@@ -258,13 +329,21 @@ def update(
             f"{current.number} is {current.get_state_display()} and can no longer be changed."
         )
     if not may_edit(actor, current):
-        permissions.require(actor, record_type.permissions.edit, site=current.site)
+        require_for(actor, record_type.permissions.edit, current)
     unknown = sorted(set(changes) - set(record_type.editable_fields))
     if unknown:
         raise InvalidInput([FieldError(name, "This field cannot be changed.") for name in unknown])
     changed = [name for name, value in changes.items() if getattr(current, name) != value]
     if not changed:
         return current
+    if "site" in changed:
+        # Moving a record hands it to another site's people: the mover must be able to raise
+        # such records there, and a site-bound type cannot be moved to no site at all.
+        if changes["site"] is None and record_type.site_required:
+            raise InvalidInput.for_field("site", "A record of this type must belong to a site.")
+        permissions.require(actor, record_type.permissions.create, site=changes["site"])
+    if "owner" in changed:
+        check_owner(record_type, changes["owner"], changes.get("site", current.site))
     for name in changed:
         setattr(current, name, changes[name])
     current.version += 1

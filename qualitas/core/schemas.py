@@ -1,8 +1,11 @@
 """API schemas of the core: In (what a client sends) and Out (what it gets)."""
 
 from datetime import datetime
+from typing import Any
 
 from ninja import Field, Schema
+
+from qualitas.core.queries import may_see_email
 
 
 class SiteRef(Schema):
@@ -87,6 +90,13 @@ class UserOut(Schema):
     last_login: datetime | None
     date_joined: datetime
 
+    @staticmethod
+    def resolve_email(obj: Any, context: dict[str, Any] | None) -> str:
+        """Only administrators see other people's e-mail addresses (the directory is wide)."""
+        request = (context or {}).get("request")
+        viewer = getattr(request, "user", None)
+        return obj.email if may_see_email(viewer, obj) else ""
+
 
 class UserIn(Schema):
     username: str = Field(..., min_length=1, max_length=150)
@@ -105,14 +115,28 @@ class UserPatch(Schema):
     first_name: str | None = Field(None, max_length=150)
     last_name: str | None = Field(None, max_length=150)
     email: str | None = Field(None, max_length=254)
+    reason: str = Field(
+        "",
+        max_length=500,
+        description="Why the name or e-mail changes; required for those (administrators only)",
+    )
     job_title: str | None = Field(None, max_length=120)
     department: int | None = None
     site: int | None = None
 
 
+class MfaResetIn(Schema):
+    reason: str = Field(..., min_length=1, max_length=500, description="Why, e.g. phone lost")
+
+
 class MeOut(UserOut):
     roles: list[RoleAssignmentOut]
     permissions: list[str]
+
+    @staticmethod
+    def resolve_email(obj: Any, context: dict[str, Any] | None = None) -> str:
+        """The signed-in person's own address."""
+        return str(obj["email"])
 
 
 class RoleGrantIn(Schema):
@@ -126,7 +150,14 @@ class RoleOut(Schema):
     name: str
     description: str
     is_system: bool
+    requires_mfa: bool
     permissions: list[str]
+
+
+class RolePatchIn(Schema):
+    requires_mfa: bool = Field(
+        ..., description="Holders must sign in and sign with an authenticator code"
+    )
 
 
 class PermissionOut(Schema):
@@ -153,6 +184,15 @@ class TokenIn(Schema):
 
 class TokenCreatedOut(TokenOut):
     token: str = Field(..., description="The token itself. Shown once; store it now.")
+
+
+class SessionOut(Schema):
+    id: int
+    started_at: datetime
+    last_seen_at: datetime
+    client_address: str | None
+    browser: str = Field(..., description="Browser and system, from the User-Agent")
+    current: bool = Field(..., description="The session making this request")
 
 
 class ErrorItem(Schema):

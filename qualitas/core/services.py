@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from qualitas.core import audit, permissions, tokens
-from qualitas.core.errors import Conflict, FieldError, InvalidInput
+from qualitas.core.errors import Conflict, FieldError, InvalidInput, PermissionDenied
 from qualitas.core.models import (
     ApiToken,
     Department,
@@ -25,6 +25,7 @@ from qualitas.core.models import (
     RoleAssignment,
     Site,
     User,
+    UserSession,
 )
 from qualitas.core.validation import clean_or_raise
 
@@ -56,6 +57,27 @@ def _require(actor: User, code: str, *, site: Site | None = None) -> None:
     if actor.username == SYSTEM_USERNAME and not actor.is_active:
         return
     permissions.require(actor, code, site=site)
+
+
+def _require_at(actor: User, code: str, site: Site | None) -> None:
+    """`code` at this site; None (every site) needs it at every site, not just somewhere."""
+    if actor.username == SYSTEM_USERNAME and not actor.is_active:
+        return
+    if site is not None:
+        permissions.require(actor, code, site=site)
+    else:
+        permissions.require_everywhere(actor, code)
+
+
+def require_over(actor: User, code: str, person: User) -> None:
+    """Managing a person needs `code` wherever they work or hold a role: an administrator of
+    one site cannot reset, rename or close the account of someone whose roles reach further,
+    and so cannot take over their rights."""
+    sites = {a.site for a in person.role_assignments.select_related("site")} | {person.site}
+    if None in sites:
+        _require_at(actor, code, None)
+    for site in sites - {None}:
+        _require_at(actor, code, site)
 
 
 def _apply(instance: Any, changes: dict[str, Any], allowed: set[str]) -> list[str]:
@@ -153,7 +175,7 @@ def create_user(
     site: Site | None = None,
 ) -> User:
     """Open an account. Usernames are never reused, so a taken one is refused (409)."""
-    _require(actor, permissions.MANAGE_USERS)
+    _require_at(actor, permissions.MANAGE_USERS, site)
     if User.objects.filter(username__iexact=username).exists():
         raise Conflict(
             f"The username '{username}' is or was in use; usernames are never reused.",
@@ -181,30 +203,135 @@ def create_user(
 
 
 USER_FIELDS = {"first_name", "last_name", "email", "job_title", "department", "site"}
+# Who a person is on their signatures and in the audit trail (Part 11 §11.50, §11.100).
+IDENTITY_FIELDS = {"first_name", "last_name", "email"}
+# What people may change about themselves.
+SELF_SERVICE_FIELDS = {"job_title"}
 
 
 @audit.service
-def update_user(user: User, *, actor: User, **changes: Any) -> User:
-    """Change a person's profile (name, e-mail, job title, department, site)."""
-    if actor.pk != user.pk or set(changes) & {"department", "site"}:
-        # People may correct their own name and e-mail; their place in the organisation
-        # is the administrator's to change.
-        _require(actor, permissions.MANAGE_USERS)
-    if _apply(user, changes, USER_FIELDS):
-        clean_or_raise(user, exclude=["password"])
-        user.save()
+def update_user(user: User, *, actor: User, reason: str = "", **changes: Any) -> User:
+    """Change a person's profile (name, e-mail, job title, department, site).
+
+    A person's legal name and e-mail identify them on every signature they make: only an
+    administrator changes them, and says why. Signatures already made keep the printed name
+    they were made with.
+    """
+    if actor.pk != user.pk or set(changes) - SELF_SERVICE_FIELDS:
+        require_over(actor, permissions.MANAGE_USERS, user)
+        if changes.get("site") is not None:
+            _require_at(actor, permissions.MANAGE_USERS, changes["site"])
+    identity_changes = {
+        name for name in IDENTITY_FIELDS & set(changes) if getattr(user, name) != changes[name]
+    }
+    if identity_changes and not reason.strip():
+        raise InvalidInput.for_field(
+            "reason", "Say why the name or e-mail changes: it is who signs as this person."
+        )
+    with audit.context(actor=actor, reason=reason.strip()):
+        if _apply(user, changes, USER_FIELDS):
+            clean_or_raise(user, exclude=["password"])
+            user.save()
     return user
 
 
 @audit.service
-def set_password(user: User, *, actor: User, password: str) -> User:
-    """Set a new password for someone else (an administrator's reset)."""
-    _require(actor, permissions.MANAGE_USERS)
+def set_password(user: User, *, actor: User, password: str, revoke_tokens: bool = False) -> User:
+    """Set a new password for someone else (an administrator's reset).
+
+    The person's sessions end (whoever knew the old password is signed out); with
+    `revoke_tokens` their API tokens are revoked too.
+    """
+    require_over(actor, permissions.MANAGE_USERS, user)
     _validate_password(password, user)
     user.set_password(password)
     user.must_change_password = user.pk != actor.pk
     user.save(update_fields=["password", "password_changed_at", "must_change_password"])
+    _after_password_change(user, actor=actor, revoke_tokens=revoke_tokens)
     return user
+
+
+@audit.service
+def change_own_password(
+    *,
+    actor: User,
+    password: str,
+    revoke_tokens: bool = True,
+    current_session_key: str | None = None,
+) -> User:
+    """A person replaces their own password (the caller has checked the old one).
+
+    Their other sessions end; the one they are using stays. With `revoke_tokens` (the
+    form's checkbox, on by default) their API tokens are revoked too.
+    """
+    _validate_password(password, actor)
+    with audit.context(actor=actor, reason="Password changed by its owner"):
+        actor.set_password(password)
+        actor.save(update_fields=["password", "password_changed_at", "must_change_password"])
+        _after_password_change(
+            actor, actor=actor, revoke_tokens=revoke_tokens, keep_session_key=current_session_key
+        )
+    return actor
+
+
+@audit.service
+def reset_password(user: User, *, actor: User, password: str, revoke_tokens: bool = True) -> User:
+    """Set the password chosen through an e-mailed reset link (the actor is the person).
+
+    Every session ends: whoever knew the old password is signed out.
+    """
+    if actor.pk != user.pk or not user.is_active or not user.has_usable_password():
+        raise InvalidInput.for_field("password", "This reset link cannot be used.")
+    _validate_password(password, user)
+    with audit.context(actor=actor, reason="Password reset through an e-mailed link"):
+        user.set_password(password)
+        user.save(update_fields=["password", "password_changed_at", "must_change_password"])
+        _after_password_change(user, actor=actor, revoke_tokens=revoke_tokens)
+    return user
+
+
+def _after_password_change(
+    user: User, *, actor: User, revoke_tokens: bool, keep_session_key: str | None = None
+) -> None:
+    _end_sessions(user, reason="Password changed", keep_session_key=keep_session_key)
+    if revoke_tokens:
+        _revoke_tokens(user, actor=actor)
+
+
+def _end_sessions(
+    user: User, *, reason: str, keep_session_key: str | None = None, only: Any = None
+) -> int:
+    """End the person's sessions (all, all but one, or the rows given), audited on them."""
+    from qualitas.core import usersessions
+
+    rows = (
+        list(only)
+        if only is not None
+        else usersessions.sessions_of(user).filter(ended_at__isnull=True)
+    )
+    ended = [
+        row
+        for row in rows
+        if row.session_key != keep_session_key and usersessions.end(row, reason=reason)
+    ]
+    if ended:
+        audit.record(
+            user,
+            "sessions_ended",
+            {"sessions": [row.pk for row in ended], "why": reason},
+        )
+    return len(ended)
+
+
+def _revoke_tokens(user: User, *, actor: User) -> int:
+    now = timezone.now()
+    count = 0
+    for token in ApiToken.objects.filter(user=user, revoked_at__isnull=True):
+        token.revoked_at = now
+        token.revoked_by = actor
+        token.save(update_fields=["revoked_at", "revoked_by"])
+        count += 1
+    return count
 
 
 def _active_administrators() -> int:
@@ -218,7 +345,7 @@ def _active_administrators() -> int:
 @audit.service
 def deactivate_user(user: User, *, actor: User, reason: str = "") -> User:
     """Close an account: the person can no longer sign in; their records and signatures stay."""
-    _require(actor, permissions.MANAGE_USERS)
+    require_over(actor, permissions.MANAGE_USERS, user)
     if user.pk == actor.pk:
         raise InvalidInput.for_field("user", "You cannot deactivate your own account.")
     if not user.is_active:
@@ -228,17 +355,15 @@ def deactivate_user(user: User, *, actor: User, reason: str = "") -> User:
         raise Conflict("This is the last active administrator; appoint another one first.")
     user.is_active = False
     user.save(update_fields=["is_active"])
-    for token in ApiToken.objects.filter(user=user, revoked_at__isnull=True):
-        token.revoked_at = timezone.now()
-        token.revoked_by = actor
-        token.save(update_fields=["revoked_at", "revoked_by"])
+    _revoke_tokens(user, actor=actor)
+    _end_sessions(user, reason="Account deactivated")
     return user
 
 
 @audit.service
 def reactivate_user(user: User, *, actor: User) -> User:
     """Reopen a deactivated account."""
-    _require(actor, permissions.MANAGE_USERS)
+    require_over(actor, permissions.MANAGE_USERS, user)
     if user.username == SYSTEM_USERNAME:
         raise InvalidInput.for_field("user", "The system account cannot sign in.")
     user.is_active = True
@@ -251,8 +376,8 @@ def reactivate_user(user: User, *, actor: User) -> User:
 
 @audit.service
 def grant_role(user: User, *, actor: User, role: Role, site: Site | None = None) -> RoleAssignment:
-    """Give a person a role, at one site or everywhere."""
-    _require(actor, permissions.MANAGE_ROLES)
+    """Give a person a role, at one site or everywhere (which needs the right everywhere)."""
+    _require_at(actor, permissions.MANAGE_ROLES, site)
     if user.username == SYSTEM_USERNAME:
         raise InvalidInput.for_field("user", "The system account holds no roles.")
     duplicate = RoleAssignment.objects.filter(user=user, role=role, site=site).exists()
@@ -273,7 +398,7 @@ def grant_role(user: User, *, actor: User, role: Role, site: Site | None = None)
 @audit.service
 def revoke_role(assignment: RoleAssignment, *, actor: User) -> None:
     """Take a role away from a person."""
-    _require(actor, permissions.MANAGE_ROLES)
+    _require_at(actor, permissions.MANAGE_ROLES, assignment.site)
     user = assignment.user
     if (
         assignment.role.code == permissions.ADMINISTRATOR
@@ -298,8 +423,14 @@ def create_token(
 ) -> tuple[ApiToken, str]:
     """Issue a personal access token; the plain token is returned once and never stored."""
     owner = user or actor
-    if owner.pk != actor.pk:
-        _require(actor, permissions.MANAGE_ALL_TOKENS)
+    if owner.pk != actor.pk and actor.username != SYSTEM_USERNAME:
+        # A token acts as its owner: a token made by someone else would let them act, and be
+        # recorded, as that person (Part 11 §11.200(a)(2)). Integrations get their own account
+        # (the `qualitas token create --user` command acts as the system for its operator).
+        raise PermissionDenied(
+            "A token acts as its owner: only they can create it. Give the integration an "
+            "account of its own."
+        )
     if not owner.is_active:
         raise InvalidInput.for_field("user", f"{owner.username} is deactivated.")
     days = settings.API_TOKEN_DEFAULT_DAYS if expires_in_days is None else expires_in_days
@@ -332,6 +463,35 @@ def revoke_token(token: ApiToken, *, actor: User) -> ApiToken:
         token.revoked_by = actor
         token.save(update_fields=["revoked_at", "revoked_by"])
     return token
+
+
+@audit.service
+def revoke_all_tokens(user: User, *, actor: User) -> int:
+    """Revoke every active token of a person (their own decision, or an administrator's)."""
+    if user.pk != actor.pk:
+        _require(actor, permissions.MANAGE_ALL_TOKENS)
+    return _revoke_tokens(user, actor=actor)
+
+
+# --- Sessions -------------------------------------------------------------------------------
+
+
+@audit.service
+def end_session(session: UserSession, *, actor: User) -> UserSession:
+    """End one of a person's sessions (their own, or anyone's for a user administrator)."""
+    if session.user_id != actor.pk:
+        require_over(actor, permissions.MANAGE_USERS, session.user)
+    if session.ended_at is not None:
+        raise Conflict("This session has already ended.")
+    who = "its owner" if session.user_id == actor.pk else actor.username
+    _end_sessions(session.user, reason=f"Ended by {who}", only=[session])
+    return session
+
+
+@audit.service
+def end_other_sessions(*, actor: User, current_session_key: str | None) -> int:
+    """End all the actor's sessions but the one they are using."""
+    return _end_sessions(actor, reason="Ended by its owner", keep_session_key=current_session_key)
 
 
 # --- Notifications --------------------------------------------------------------------------

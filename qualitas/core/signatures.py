@@ -4,9 +4,11 @@ Part 11 asks that a signature (§11.50) shows the printed name, date and time an
 (§11.70) cannot be copied to another record; (§11.200) is executed with both components
 (ID and password) by its owner only. So:
 
-1. `authenticate(user, password)` re-checks the password at the moment of signing, even
-   inside a session, and returns a short-lived, single-use `SignatureToken` for that user.
-   A wrong password is refused and audited; repeated failures lock signing for a while and
+1. `authenticate(user, password, otp=…)` re-checks the password (and, for people with
+   MFA, a current authenticator code) at the moment of signing, even inside a session, and
+   returns a short-lived, single-use `SignatureToken` for that user. Views and the API call
+   it through `authenticate_from(request, user, data, subject=…)`, the one seam.
+   A wrong password or code is refused and audited; repeated failures lock signing for a while and
    notify the quality managers (§11.300(d)). Call it before opening the transaction that
    signs, so a refusal stays recorded.
 2. `sign(record, signer=…, token=…)` stores signer, printed name, UTC time, meaning and the
@@ -20,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
@@ -34,6 +37,8 @@ from qualitas.core.errors import InvalidInput, PermissionDenied
 from qualitas.core.models import AuditEvent, Signature
 
 if TYPE_CHECKING:
+    from django.http import HttpRequest
+
     from qualitas.core.models import QualityRecord, User
 
 TOKEN_LIFETIME = timedelta(minutes=5)
@@ -70,11 +75,67 @@ def locked_until(user: User) -> datetime | None:
     return failures[-1].occurred_at + timedelta(minutes=settings.SIGNATURE_LOCK_MINUTES)
 
 
-def authenticate(user: User, password: str | None, *, subject: Any = None) -> SignatureToken:
-    """Re-verify the signer; return a token, or record the refusal (on the record being
+def _given(data: Any, name: str) -> str | None:
+    """A field from a form's cleaned_data / request.POST (mappings) or an API payload."""
+    value = data.get(name) if isinstance(data, Mapping) else getattr(data, name, None)
+    return str(value) if value not in (None, "") else None
+
+
+def authenticate_from(
+    request: HttpRequest | None, user: User, data: Any, *, subject: Any = None
+) -> SignatureToken:
+    """The one seam every signing view and API endpoint uses: read the signer's components
+    (`password`, and `otp_code` for people with MFA) from `data` and verify them.
+
+    `data` is a form's cleaned_data, request.POST or an API payload. `request` is for
+    ways of re-authenticating that need it (e.g. single sign-on)."""
+    from qualitas.core import sso
+
+    if sso.signs_with_fresh_login(user):
+        # No password here: a fresh login at the identity provider, checked and kept as a
+        # single-use proof in the session (views/sso.py), stands for it.
+        return sso.consume_fresh_login(request, user)
+    return authenticate(
+        user, _given(data, "password"), otp=_given(data, "otp_code"), subject=subject
+    )
+
+
+def needs_otp(user: User) -> bool:
+    """Does signing as this user need a current authenticator code (MFA enrolled)?"""
+    from qualitas.core import mfa
+
+    return mfa.has_confirmed_device(user)
+
+
+def _refuse(user: User, subject: Any, reason: str, changes: dict[str, Any]) -> tuple[int, bool]:
+    """Record one failed signing attempt; returns (recent failures, now locked)."""
+    failures = len(_recent_failures(user)) + 1
+    locked = failures >= settings.SIGNATURE_FAILURE_LIMIT
+    with audit.context(actor=user, reason=reason), transaction.atomic():
+        audit.record(
+            subject if subject is not None else user,
+            "signature_refused",
+            {"signer": user.username, **changes, "failures": failures, "locked": locked},
+        )
+    events.publish(events.SignatureRefused(user.pk, failures, locked))
+    if locked:
+        _alert_quality_managers(user, failures)
+    return failures, locked
+
+
+def authenticate(
+    user: User, password: str | None, *, otp: str | None = None, subject: Any = None
+) -> SignatureToken:
+    """Re-verify the signer (password, plus a current TOTP code when they have MFA: Part 11
+    §11.200 two components); return a token, or record the refusal (on the record being
     signed, when given) and raise."""
     if not password:
         raise InvalidInput.for_field("password", "Re-enter your password to sign.")
+    with_otp = needs_otp(user)
+    if with_otp and not otp:
+        raise InvalidInput.for_field(
+            "otp_code", "Enter the current code from your authenticator app to sign."
+        )
     from qualitas.core.middleware import must_replace_password
 
     if must_replace_password(user):
@@ -93,19 +154,35 @@ def authenticate(user: User, password: str | None, *, subject: Any = None) -> Si
         raise SignatureRefused(
             f"Signing is locked after repeated wrong passwords until {until:%H:%M} UTC."
         )
-    if user.check_password(password) and user.is_active:
-        return SignatureToken(user.pk, timezone.now())
-    failures = len(_recent_failures(user)) + 1
-    locked = failures >= settings.SIGNATURE_FAILURE_LIMIT
-    with audit.context(actor=user, reason="Wrong password entered to sign"), transaction.atomic():
-        audit.record(
-            subject if subject is not None else user,
-            "signature_refused",
-            {"signer": user.username, "failures": failures, "locked": locked},
+    from qualitas.core import sso
+
+    # Directory users' passwords are the directory's: checked by the LDAP backend.
+    if sso.password_matches(user, password) and user.is_active:
+        if not with_otp:
+            return SignatureToken(user.pk, timezone.now())
+        from qualitas.core import mfa
+
+        if wait := mfa.throttled_for(user):  # django-otp's back-off after a wrong code
+            raise InvalidInput.for_field(
+                "otp_code", f"Too many wrong codes: wait {wait} seconds and try again."
+            )
+        # A used code is refused (django-otp keeps the last time step), so it cannot replay.
+        if mfa.verify_totp(user, otp or ""):
+            return SignatureToken(user.pk, timezone.now())
+        _, locked = _refuse(
+            user, subject, "Wrong authenticator code entered to sign", {"component": "otp_code"}
         )
-    events.publish(events.SignatureRefused(user.pk, failures, locked))
+        if locked:
+            raise SignatureRefused(
+                "Wrong authenticator code. Signing is now locked for "
+                f"{settings.SIGNATURE_LOCK_MINUTES} minutes and the quality managers have been "
+                "told."
+            )
+        raise InvalidInput.for_field(
+            "otp_code", "Wrong or already used authenticator code: the signature was not applied."
+        )
+    _, locked = _refuse(user, subject, "Wrong password entered to sign", {})
     if locked:
-        _alert_quality_managers(user, failures)
         raise SignatureRefused(
             f"Wrong password. Signing is now locked for {settings.SIGNATURE_LOCK_MINUTES} "
             "minutes and the quality managers have been told."

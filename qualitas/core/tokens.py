@@ -28,16 +28,39 @@ def digest(plain: str) -> str:
     return hashlib.sha256(plain.encode()).hexdigest()
 
 
+class TokenRefused(Exception):
+    """A bearer token that cannot be used, and why: "token revoked", "token expired",
+    "token invalid". Only a holder of the real token learns it was revoked or expired."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 def authenticate(plain: str) -> ApiToken | None:
     """The active token matching `plain`, with its user, or None; records last use."""
-    if not plain.startswith(TOKEN_PREFIX):
+    try:
+        return check(plain)
+    except TokenRefused:
         return None
+
+
+def check(plain: str) -> ApiToken:
+    """The active token matching `plain`, with its user; records last use.
+
+    Raises TokenRefused saying why it cannot be used.
+    """
+    if not plain.startswith(TOKEN_PREFIX):
+        raise TokenRefused("token invalid")
     prefix = plain[len(TOKEN_PREFIX) :].split("_", 1)[0]
     token: ApiToken | None = ApiToken.objects.select_related("user").filter(prefix=prefix).first()
     if token is None or not hmac.compare_digest(token.token_hash, digest(plain)):
-        return None
-    if not token.is_active or not token.user.is_active:
-        return None
+        raise TokenRefused("token invalid")
+    # A deactivated person's tokens are revoked with the account.
+    if token.revoked_at is not None or not token.user.is_active:
+        raise TokenRefused("token revoked")
+    if not token.is_active:
+        raise TokenRefused("token expired")
     now = timezone.now()
     # Write last use at most once a minute: tokens on busy CI pipelines would otherwise
     # turn every read into a write.

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from qualitas.core.views import audit, home, org, profile, record_parts, records
+from qualitas.core.views import audit, home, mfa, org, profile, record_parts, records, sessions
 
 app_name = "core"
 
@@ -10,12 +10,31 @@ urlpatterns = [
     path("notifications/read/", home.notifications_read, name="notifications_read"),
     path("me/", profile.profile, name="profile"),
     path("me/tokens/<int:pk>/revoke/", profile.revoke_token, name="token_revoke"),
+    path("me/sessions/", sessions.my_sessions, name="sessions"),
+    path("me/sessions/<int:pk>/end/", sessions.end_session, name="session_end"),
+    path("me/sessions/end-others/", sessions.end_other_sessions, name="sessions_end_others"),
+    path(
+        "me/sessions/tokens/<int:pk>/revoke/",
+        sessions.revoke_token,
+        name="sessions_token_revoke",
+    ),
+    path(
+        "me/sessions/tokens/revoke-all/", sessions.revoke_all_tokens, name="sessions_revoke_tokens"
+    ),
+    path("me/mfa/", mfa.overview, name="mfa"),
+    path("me/mfa/qr.svg", mfa.qr_code, name="mfa_qr"),
+    path("me/mfa/start/", mfa.start, name="mfa_start"),
+    path("me/mfa/confirm/", mfa.confirm, name="mfa_confirm"),
+    path("me/mfa/recovery-codes/", mfa.regenerate, name="mfa_regenerate"),
+    path("me/mfa/remove/", mfa.remove, name="mfa_remove"),
+    path("login/mfa/", mfa.second_step, name="mfa_second_step"),
     path("people/", org.UserListView.as_view(), name="user_list"),
     path("people/new/", org.UserCreateView.as_view(), name="user_create"),
     path("people/<int:pk>/", org.user_detail, name="user_detail"),
     path("people/<int:pk>/edit/", org.UserEditView.as_view(), name="user_edit"),
     path("people/<int:pk>/deactivate/", org.user_deactivate, name="user_deactivate"),
     path("people/<int:pk>/reactivate/", org.user_reactivate, name="user_reactivate"),
+    path("people/<int:pk>/mfa/reset/", org.user_mfa_reset, name="user_mfa_reset"),
     path("people/<int:pk>/roles/", org.user_grant_role, name="user_grant_role"),
     path(
         "people/<int:pk>/roles/<int:assignment_pk>/revoke/",
@@ -29,6 +48,7 @@ urlpatterns = [
     path("sites/new/", org.SiteFormView.as_view(), name="site_create"),
     path("sites/<int:pk>/edit/", org.SiteFormView.as_view(), name="site_edit"),
     path("roles/", org.role_list, name="role_list"),
+    path("roles/<slug:code>/mfa/", org.role_requires_mfa, name="role_requires_mfa"),
     path("audit-trail/", audit.AuditTrailView.as_view(), name="audit_trail"),
     path("actions/<int:action_pk>/complete/", record_parts.complete, name="action_complete"),
     path("actions/<int:action_pk>/files/", record_parts.attach_evidence, name="action_attach"),

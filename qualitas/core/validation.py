@@ -7,6 +7,15 @@ from django.db import models
 
 from qualitas.core.errors import FieldError, InvalidInput
 
+# A signed 64-bit integer (PostgreSQL's bigint, SQLite's INTEGER): ids and numbers beyond it
+# are refused at the edge, before a query overflows.
+SMALLEST_INTEGER = -(2**63)
+LARGEST_INTEGER = 2**63 - 1
+
+
+def fits_database_integer(value: int) -> bool:
+    return SMALLEST_INTEGER <= value <= LARGEST_INTEGER
+
 
 def errors_from(exc: ValidationError, *, default_field: str = "__all__") -> list[FieldError]:
     if hasattr(exc, "error_dict"):
@@ -19,7 +28,22 @@ def errors_from(exc: ValidationError, *, default_field: str = "__all__") -> list
 
 def clean_or_raise(instance: models.Model, *, exclude: list[str] | None = None) -> None:
     """Run model validation (types, lengths, choices, uniqueness) or raise InvalidInput."""
+    # full_clean skips empty values of blank=True fields, so a null (JSON `null` in a PATCH)
+    # for a NOT NULL text column would reach the database as an IntegrityError: refuse it here.
+    nulls = [
+        FieldError(field.name, "This field cannot be null.")
+        for field in instance._meta.concrete_fields
+        if field.blank
+        and not field.null
+        and field.name not in (exclude or ())
+        and getattr(instance, field.attname) is None
+        and not getattr(field, "auto_now", False)
+        and not getattr(field, "auto_now_add", False)
+        and not field.primary_key
+    ]
     try:
         instance.full_clean(exclude=exclude)
     except ValidationError as exc:
-        raise InvalidInput(errors_from(exc)) from None
+        raise InvalidInput(nulls + errors_from(exc)) from None
+    if nulls:
+        raise InvalidInput(nulls)

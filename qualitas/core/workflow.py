@@ -130,8 +130,8 @@ def _may_fire(record: QualityRecord, transition: Transition, actor: User) -> boo
         actor.pk in records.relation_members(record, r) for r in transition.relations
     ):
         return True
-    return transition.permission is not None and permissions.has_perm(
-        actor, transition.permission, site=record.site
+    return transition.permission is not None and records.has_perm_for(
+        actor, transition.permission, record
     )
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
-from ninja import File, Form, Query, Router, Schema, Status
+from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
@@ -199,6 +199,9 @@ class ReviewIn(Schema):
 
 class SignIn(Schema):
     password: str
+    otp_code: str | None = Field(
+        None, description="A current authenticator code; required when you have MFA"
+    )
     comment: str = ""
 
 
@@ -210,6 +213,9 @@ class PeriodicReviewIn(Schema):
     outcome: str
     comment: str = ""
     password: str | None = None
+    otp_code: str | None = Field(
+        None, description="A current authenticator code, to sign no_change when you have MFA"
+    )
 
 
 class PeriodicReviewOut(Schema):
@@ -613,7 +619,7 @@ def periodic_review(request: HttpRequest, document_id: int, payload: PeriodicRev
     token = None
     if payload.outcome == "no_change":
         queries.require_control(actor, document)  # before asking for the password
-        token = signatures.authenticate(actor, payload.password, subject=document)
+        token = signatures.authenticate_from(request, actor, payload, subject=document)
     done = services.record_periodic_review(
         document, actor=actor, outcome=payload.outcome, comment=payload.comment, signature=token
     )
@@ -771,7 +777,7 @@ def approve(request: HttpRequest, revision_id: int, payload: SignIn) -> Any:
     actor = _actor(request)
     revision = _revision(request, revision_id)
     services.check_approval(revision, actor)  # before asking for the password
-    token = signatures.authenticate(actor, payload.password, subject=revision)
+    token = signatures.authenticate_from(request, actor, payload, subject=revision)
     done = services.approve(revision, actor=actor, signature=token, comment=payload.comment)
     return _revision_out(done)
 
@@ -801,6 +807,6 @@ def acknowledge(request: HttpRequest, revision_id: int, payload: SignIn) -> Any:
     pending = Acknowledgement.objects.filter(revision=revision, person=actor).first()
     if pending is None:
         raise NotFound(f"You were not asked to acknowledge {revision.number}.")
-    token = signatures.authenticate(actor, payload.password, subject=revision)
+    token = signatures.authenticate_from(request, actor, payload, subject=revision)
     done = services.acknowledge(pending, actor=actor, signature=token)
     return _acknowledgement_out(done)

@@ -85,6 +85,8 @@ class DocumentsConfig(AppConfig):
                 menu_group=None,
                 create_url_name="documents:create",
                 generic_create=False,
+                site_required=False,
+                sites_of=lambda revision: revision.document.sites.all(),
                 visibility=queries.visible_revisions,
                 detail_panel=panels.revision_panel,
                 # Files leave as controlled copies, from the record page and its API too.

@@ -20,20 +20,26 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import hashlib
 import html
 import logging
 import re
-from collections.abc import Callable
+import subprocess
+import sys
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
 from io import BytesIO
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import openpyxl
-from docx import Document
-from docx.table import Table, _Cell
+import pypdf
 from django.utils.safestring import SafeString, mark_safe
-from docx.text.paragraph import Paragraph
 from markdown_it import MarkdownIt
 from pypdf import PasswordType, PdfReader, PdfWriter, Transformation
+
+from qualitas.core import archives
+
+if TYPE_CHECKING:  # python-docx and openpyxl are imported where used: the worker needs one
+    from docx.table import Table, _Cell
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +52,10 @@ MAX_TEXT = 2_000_000
 """The most characters ``extract_text`` returns; enough for any procedure, bounded for search."""
 
 
+DEFAULT_MAX_UNPACKED = 200 * 1024 * 1024
+"""What an Office file may unpack to if the caller gives no limit (settings.MAX_UNPACKED_MB)."""
+
+
 class ContentError(ValueError):
     """A file cannot be used as it is (damaged, encrypted); the message says so to the user."""
 
@@ -53,25 +63,132 @@ class ContentError(ValueError):
 # --- Text ------------------------------------------------------------------------------------
 
 
-def extract_text(data: bytes, media_type: str) -> str:
+def extract_text(data: bytes, media_type: str, *, max_unpacked: int = DEFAULT_MAX_UNPACKED) -> str:
     """The plain text of a file, for search and compare; "" for images and unreadable files.
 
-    Never raises on a damaged file. Trailing spaces are stripped from every line, runs of more
-    than two blank lines are shortened to two, NUL characters are dropped (PostgreSQL cannot
-    store them) and the result is capped at ``MAX_TEXT`` characters.
+    Parses in this process: for files people upload, use ``read_text``, which parses in a
+    worker held to memory and time limits. Never raises on a damaged file. Trailing spaces are
+    stripped from every line, runs of more than two blank lines are shortened to two, NUL
+    characters are dropped (PostgreSQL cannot store them) and the result is capped at
+    ``MAX_TEXT`` characters.
     """
-    kind = media_type.split(";", 1)[0].strip().lower()
+    try:
+        return _extract(data, media_type, max_unpacked=max_unpacked)
+    except Exception:  # parsers raise anything on malformed input; never block the upload
+        log.warning(
+            "Could not extract the text of a %s file (%d bytes)",
+            _kind(media_type),
+            len(data),
+            exc_info=True,
+        )
+        return ""
+
+
+def _kind(media_type: str) -> str:
+    return media_type.split(";", 1)[0].strip().lower()
+
+
+def _extract(data: bytes, media_type: str, *, max_unpacked: int) -> str:
+    """``extract_text`` that raises when the file cannot be read (the worker runs this)."""
+    kind = _kind(media_type)
     extractor = _EXTRACTORS.get(kind)
     if extractor is None:  # images, archives: nothing to read
         return ""
+    if kind in (DOCX, XLSX):  # zips: refuse a bomb before a parser unpacks it
+        problem = archives.problem(data, max_unpacked=max_unpacked)
+        if problem:
+            raise ContentError(f"The file is not read: {problem}.")
+    with _pdf_limits(max_unpacked):
+        return _normalise(extractor(data, media_type))
+
+
+@contextlib.contextmanager
+def _pdf_limits(max_unpacked: int) -> Iterator[None]:
+    """pypdf's caps on what one stream may decompress to, no higher than ``max_unpacked``.
+
+    pypdf 7 already stops each FlateDecode/LZW/RunLength/JBIG2/Brotli stream at 75 MB; this
+    lowers the caps with the installation's limit. (The worker's memory limit bounds the sum.)
+    """
+    cap = min(max_unpacked, 75_000_000)
+    with pypdf.apply_configuration(
+        maximum_declared_stream_length=cap,
+        zlib_maximum_output_length=cap,
+        lzw_maximum_output_length=cap,
+        run_length_maximum_output_length=cap,
+        jbig2_maximum_output_length=cap,
+        brotli_maximum_output_length=cap,
+        array_based_stream_maximum_output_length=cap,
+        image_maximum_buffer_size=cap,
+    ):
+        yield
+
+
+# --- Text in a worker ------------------------------------------------------------------------
+
+ISOLATED = frozenset({PDF, DOCX, XLSX})
+"""Formats whose parsers a crafted file can make eat memory or time: parsed in a worker."""
+
+_UNREADABLE: OrderedDict[str, None] = OrderedDict()
+"""Files (by SHA-256) the worker recently gave up on: not tried again at every re-index."""
+_UNREADABLE_SIZE = 256
+
+
+def read_text(
+    data: bytes,
+    media_type: str,
+    *,
+    seconds: int = 60,
+    memory_mb: int = 1024,
+    max_unpacked: int = DEFAULT_MAX_UNPACKED,
+) -> str | None:
+    """The text of an uploaded file, as ``extract_text``, or None if it could not be read.
+
+    PDF, Word and Excel files are parsed by a separate process (``textworker``) whose address
+    space is capped at ``memory_mb`` and which is killed after ``seconds``: a decompression
+    bomb or a pathological file can only end that process. None means the file should have had
+    text but it was damaged or exceeded those limits: the caller keeps the file and says its
+    text was not extracted. Costs one process start per file (about 0.2 s).
+    """
+    kind = _kind(media_type)
+    if kind not in ISOLATED:
+        return extract_text(data, media_type, max_unpacked=max_unpacked)
+    digest = hashlib.sha256(data).hexdigest()
+    if digest in _UNREADABLE:
+        return None
+    command = [
+        sys.executable,
+        "-m",
+        "qualitas.documents.textworker",
+        kind,
+        str(memory_mb),
+        str(seconds),
+        str(max_unpacked),
+    ]
     try:
-        text = extractor(data, media_type)
-    except Exception:  # parsers raise anything on malformed input; never block the upload
-        log.warning(
-            "Could not extract the text of a %s file (%d bytes)", kind, len(data), exc_info=True
+        done = subprocess.run(  # noqa: S603 - our own interpreter and module, fixed arguments
+            command, input=data, capture_output=True, timeout=seconds, check=False
         )
-        return ""
-    return _normalise(text)
+    except subprocess.TimeoutExpired:  # run() has killed it
+        log.warning("Gave up reading the text of a %s file after %d s", kind, seconds)
+        _unreadable(digest)
+        return None
+    if done.returncode != 0:
+        log.warning(
+            "Could not read the text of a %s file (%d bytes; worker exit %d): %s",
+            kind,
+            len(data),
+            done.returncode,
+            done.stderr.decode("utf-8", "replace")[-2000:].strip(),
+        )
+        _unreadable(digest)
+        return None
+    return done.stdout.decode("utf-8", "replace")
+
+
+def _unreadable(digest: str) -> None:
+    _UNREADABLE[digest] = None
+    while len(_UNREADABLE) > _UNREADABLE_SIZE:
+        _UNREADABLE.popitem(last=False)
 
 
 def _normalise(text: str) -> str:
@@ -97,6 +214,8 @@ def _pdf_text(data: bytes, media_type: str) -> str:
 
 
 def _cell_text(cell: _Cell) -> str:
+    from docx.text.paragraph import Paragraph
+
     parts = [
         block.text if isinstance(block, Paragraph) else " ".join(_table_lines(block))
         for block in cell.iter_inner_content()
@@ -118,6 +237,9 @@ def _table_lines(table: Table) -> list[str]:
 
 
 def _docx_text(data: bytes, media_type: str) -> str:
+    from docx import Document
+    from docx.text.paragraph import Paragraph
+
     lines: list[str] = []
     for block in Document(BytesIO(data)).iter_inner_content():
         if isinstance(block, Paragraph):
@@ -132,6 +254,8 @@ def _cell_value(value: Any) -> str:
 
 
 def _xlsx_text(data: bytes, media_type: str) -> str:
+    import openpyxl
+
     workbook = openpyxl.load_workbook(BytesIO(data), read_only=True, data_only=True)
     sheets: list[str] = []
     size = 0
@@ -186,7 +310,8 @@ _MARKDOWN = (
 def render_markdown(text: str) -> SafeString:
     """Markdown written in the app as HTML. Raw HTML is off in the parser, so whatever the
     author typed comes out escaped, and the result may go into a page as it is."""
-    return mark_safe(_MARKDOWN.render(text))  # noqa: S308
+    rendered: str = _MARKDOWN.render(text)
+    return mark_safe(rendered)  # noqa: S308
 
 
 # --- Controlled copies -----------------------------------------------------------------------
@@ -340,6 +465,11 @@ def _placement(rotation: int, width: float, height: float, x0: float, y0: float)
 
 
 def _stamped_pdf(source: bytes, *, footer: str) -> bytes:
+    with _pdf_limits(DEFAULT_MAX_UNPACKED):  # stamping decompresses each page's content
+        return _stamped_pdf_within_limits(source, footer=footer)
+
+
+def _stamped_pdf_within_limits(source: bytes, *, footer: str) -> bytes:
     reader = _open_pdf(source)
     geometry = []
     for page in reader.pages:

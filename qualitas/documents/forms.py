@@ -144,6 +144,8 @@ class SignForm(StyledForm):
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
         help_text="Re-enter your password to sign.",
     )
+    # Shown only to people with MFA; signatures.authenticate_from insists on it for them.
+    otp_code = forms.CharField(max_length=12, required=False)
     comment = forms.CharField(max_length=500, required=False)
 
 

@@ -310,6 +310,10 @@ class SearchEntry(models.Model):
     number = models.CharField(max_length=40)
     title = models.CharField(max_length=200)
     body = models.TextField(blank=True)
+    # Ids of the revision's files whose text could not be read (damaged, or beyond the text
+    # worker's limits): the page says search and compare do not see them. Nullable so that
+    # SQLite adds the column in place and keeps the full-text triggers on this table.
+    unread_files = models.JSONField(null=True, blank=True)
 
     class Meta:
         ordering = ["revision"]

@@ -67,6 +67,19 @@ def may_control(user: User, document: Document) -> bool:
     return documents_at_sites(user, workflows.CONTROL).filter(pk=document.pk).exists()
 
 
+def may_approve(user: User, document: Document) -> bool:
+    """Approval authority over this document: the approve permission at every site where it
+    applies, and at every site for a company-wide document (an approver at one plant does not
+    approve another plant's procedures)."""
+    if not user.is_active:
+        return False
+    sites = permissions.sites_with_perm(user, workflows.APPROVE)
+    if sites is None:
+        return True
+    applies = {site.pk for site in document.sites.all()}
+    return bool(applies) and applies <= sites
+
+
 def require_control(user: User, document: Document) -> None:
     """Refuse unless the user is the document's owner or controls documents where it applies."""
     if not may_control(user, document):

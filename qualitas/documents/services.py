@@ -248,7 +248,7 @@ def _default_signoffs(revision: DocumentRevision) -> None:
     approvers = [
         u
         for u in doc_type.default_approvers.filter(is_active=True)
-        if u.pk != author and permissions.has_perm(u, workflows.APPROVE)
+        if u.pk != author and queries.may_approve(u, revision.document)
     ]
     _create_signoffs(revision, reviewers, approvers, round_=1)
 
@@ -346,25 +346,52 @@ def add_file(
 
 
 def index(revision: DocumentRevision) -> SearchEntry:
-    """Rebuild the revision's search text from its Markdown and the text of its files."""
+    """Rebuild the revision's search text from its Markdown and the text of its files.
+
+    A file whose text cannot be read (damaged, or a crafted file the text worker gave up on)
+    is kept: it is the controlled content as its author uploaded it, and refusing it would
+    block the revision for a search convenience. The revision page says which files search
+    and compare do not see, so document control can replace them. (Zip bombs never get here:
+    the upload refuses them.)
+    """
+    from django.conf import settings
+
     from qualitas.documents import content
 
     parts = [revision.content_text]
+    unread = []
     for attached in attachments.attachments_of(revision):
         try:
             data = attachments.read_verified(attached)
         except (attachments.AttachmentCorrupted, OSError):
             continue
-        parts.append(content.extract_text(data, attached.media_type))
+        text = content.read_text(
+            data,
+            attached.media_type,
+            seconds=settings.TEXT_EXTRACTION_SECONDS,
+            memory_mb=settings.TEXT_EXTRACTION_MEMORY_MB,
+            max_unpacked=settings.MAX_UNPACKED_MB * 1024 * 1024,
+        )
+        if text is None:
+            unread.append(attached.pk)
+        else:
+            parts.append(text)
     entry, _ = SearchEntry.objects.update_or_create(
         revision=revision,
         defaults={
             "number": revision.number,
             "title": revision.title,
             "body": "\n\n".join(p for p in parts if p.strip()),
+            "unread_files": unread or None,
         },
     )
     return entry
+
+
+def unread_files(revision: DocumentRevision) -> set[int]:
+    """Ids of the revision's files whose text search and compare do not have."""
+    found = SearchEntry.objects.filter(revision=revision).values_list("unread_files", flat=True)
+    return set(next(iter(found), None) or [])
 
 
 def revision_text(revision: DocumentRevision) -> str:
@@ -406,9 +433,13 @@ def set_signoffs(
                     "approvers", f"{person.printed_name} wrote this revision and cannot approve it."
                 )
             )
-        elif not person.is_active or not permissions.has_perm(person, workflows.APPROVE):
+        elif not queries.may_approve(person, revision.document):
             errors.append(
-                FieldError("approvers", f"{person.printed_name} may not approve documents.")
+                FieldError(
+                    "approvers",
+                    f"{person.printed_name} may not approve documents where "
+                    f"{revision.document.number} applies.",
+                )
             )
     for person in reviewers:
         if not person.is_active:
@@ -526,6 +557,9 @@ def approval_refusals(revision: DocumentRevision, actor: User) -> list[str]:
     if not mine:
         return [f"You are not an approver of {revision.number}."]
     reasons = []
+    if not queries.may_approve(actor, revision.document):
+        # Checked again at signing: the authority may have gone since the list was made.
+        reasons.append(f"You may not approve documents where {revision.document.number} applies.")
     if actor.pk in (revision.owner_id, revision.created_by_id):
         reasons.append("You wrote this revision: someone else must approve it.")
     if mine[0].outcome == SignOffOutcome.SIGNED:

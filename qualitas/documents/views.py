@@ -13,9 +13,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from qualitas.core import attachments, permissions, records, signatures
+from qualitas.core import attachments, permissions, records, signatures, sso
 from qualitas.core.errors import NotFound, QualitasError
 from qualitas.core.forms import put_errors
+from qualitas.core.forms_signing import add_otp_code
+from qualitas.core.forms_sso import confirm_instead_of_password
+from qualitas.core.pagination import requested_page
 from qualitas.core.views import signed_in_user
 from qualitas.documents import compare, content, copies, forms, queries, search, services
 from qualitas.documents import workflows as w
@@ -87,6 +90,7 @@ def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "effective": next((r for r in revisions if r.state == State.EFFECTIVE), None),
         "html": content.render_markdown(revision.content_text),
         "files": files,
+        "unread_files": services.unread_files(revision) if files else set(),
         "stampable": copies.STAMPABLE,
         "steps": steps,
         "may_control": control,
@@ -102,6 +106,9 @@ def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "my_approval": my_approval,
         "approval_refusals": services.approval_refusals(revision, user) if my_approval else [],
         "acknowledgement": acknowledgement,
+        "sign_with_otp": signatures.needs_otp(user),
+        # Single sign-on users confirm with their provider instead of typing a password.
+        "sign_with_provider": sso.oidc_provider_name() if sso.signs_with_fresh_login(user) else "",
         "reading": queries.acknowledgement_summary(revision) if control else None,
         "in_progress": queries.revision_in_progress(document),
         "may_author": permissions.has_perm(user, w.AUTHOR) or control,
@@ -321,13 +328,14 @@ def approve(request: HttpRequest, pk: int) -> HttpResponse:
     user = signed_in_user(request)
     revision = _revision(request, pk)
     form = forms.SignForm(request.POST)
+    confirm_instead_of_password(form, user)
     if not form.is_valid():
         messages.error(request, "Re-enter your password to sign.")
         return _back(revision)
 
     def sign() -> None:
         services.check_approval(revision, user)
-        token = signatures.authenticate(user, form.cleaned_data["password"], subject=revision)
+        token = signatures.authenticate_from(request, user, form.cleaned_data, subject=revision)
         services.approve(
             revision, actor=user, signature=token, comment=form.cleaned_data["comment"]
         )
@@ -341,6 +349,7 @@ def acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
     user = signed_in_user(request)
     revision = _revision(request, pk)
     form = forms.SignForm(request.POST)
+    confirm_instead_of_password(form, user)
     pending = Acknowledgement.objects.filter(revision=revision, person=user).first()
     if pending is None:
         raise NotFound(f"You were not asked to acknowledge {revision.number}.")
@@ -349,7 +358,7 @@ def acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
         return _back(revision)
 
     def sign() -> None:
-        token = signatures.authenticate(user, form.cleaned_data["password"], subject=revision)
+        token = signatures.authenticate_from(request, user, form.cleaned_data, subject=revision)
         services.acknowledge(pending, actor=user, signature=token)
 
     return _run(request, revision, sign, f"You signed {revision.number} as read and understood.")
@@ -384,11 +393,12 @@ def periodic_review(request: HttpRequest, pk: int) -> HttpResponse:
     document = _document(request, pk)
     queries.require_control(user, document)
     form = forms.PeriodicReviewForm(request.POST or None)
+    add_otp_code(form, user)
 
     def save(data: dict[str, Any]) -> str:
         token = None
         if data["outcome"] == "no_change":
-            token = signatures.authenticate(user, data["password"], subject=document)
+            token = signatures.authenticate_from(request, user, data, subject=document)
         result = services.record_periodic_review(
             document, actor=user, outcome=data["outcome"], comment=data["comment"], signature=token
         )
@@ -506,10 +516,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
     user = signed_in_user(request)
     permissions.require(user, w.VIEW)
     text = request.GET.get("q", "").strip()
-    try:
-        page_number = max(1, int(request.GET.get("page", "1")))
-    except ValueError:
-        page_number = 1
+    page_number = requested_page(request.GET.get("page", "1"))
     size = 20
     results = (
         search.search_revisions(user, text, limit=size, offset=(page_number - 1) * size)

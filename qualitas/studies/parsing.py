@@ -7,6 +7,7 @@ import io
 import math
 from dataclasses import dataclass
 
+from qualitas.core import archives
 from qualitas.core.errors import FieldError, InvalidInput
 
 MAX_ROWS = 200_000
@@ -118,6 +119,9 @@ def parse_upload(content: bytes, name: str) -> Table:
 def _parse_xlsx(content: bytes, name: str) -> Table:
     from openpyxl import load_workbook
 
+    # A workbook is a zip: one that would unpack to gigabytes is refused before openpyxl
+    # reads it (its read-only mode still loads shared strings and styles whole).
+    archives.check(content, name=name)
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from django.test import Client
 from openapi_spec_validator import validate
@@ -200,3 +202,22 @@ def test_every_error_response_is_documented_in_the_common_format() -> None:
         for method, operation in operations.items():
             for status in ("401", "403", "422"):
                 assert status in operation["responses"], f"{method.upper()} {path} lacks {status}"
+
+
+def test_nobody_renames_themselves_through_the_api(
+    api_for: Callable[[User], ApiClient], viewer: User, admin: User
+) -> None:
+    """Security review finding 2: PATCH /users/{me} took first_name/last_name/email."""
+    own = api_for(viewer).patch(f"/users/{viewer.pk}", {"first_name": "Helen", "last_name": "X"})
+    no_reason = api_for(admin).patch(f"/users/{viewer.pk}", {"last_name": "Marsh"})
+    renamed = api_for(admin).patch(
+        f"/users/{viewer.pk}", {"last_name": "Marsh", "reason": "Legal name change"}
+    )
+    job = api_for(viewer).patch(f"/users/{viewer.pk}", {"job_title": "Lab technician"})
+
+    assert own.status_code == 403
+    assert no_reason.status_code == 422
+    assert no_reason.json()["errors"][0]["field"] == "reason"
+    assert renamed.status_code == 200
+    assert renamed.json()["printed_name"].endswith("Marsh")
+    assert job.status_code == 200

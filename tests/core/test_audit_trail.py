@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from importlib import import_module
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from django.db import DatabaseError, connection, transaction
 from django.test import override_settings
 
 from qualitas.core import audit, services
-from qualitas.core.models import AuditEvent, Role, Site, User
+from qualitas.core.models import AuditEvent, Role, Signature, Site, User
 from qualitas.core.models.audit import AppendOnlyViolation
 from tests.factories import UserFactory
 
@@ -46,9 +47,24 @@ def _raw(sql: str, params: list[object] | None = None) -> None:
         if connection.vendor == "postgresql":
             # A database superuser can skip ordinary triggers for their session.
             cursor.execute("SET LOCAL session_replication_role = replica")
+        if connection.vendor == "sqlite":
+            # Whoever can write the SQLite file can drop its triggers (put back below).
+            for trigger in SQLITE_TRIGGERS:
+                cursor.execute(f"DROP TRIGGER {trigger}")
         cursor.execute(sql, params or [])
         if connection.vendor == "postgresql":
             cursor.execute("SET LOCAL session_replication_role = origin")
+        if connection.vendor == "sqlite":
+            for statement in SQLITE_APPEND_ONLY.split("END;")[:-1]:
+                cursor.execute(statement + "END;")
+
+
+SQLITE_APPEND_ONLY = import_module("qualitas.core.migrations.0009_security_review").SQLITE_FORWARD
+SQLITE_TRIGGERS = [
+    f"{table}_no_{op}"
+    for table in ("core_auditevent", "core_signature")
+    for op in ("update", "delete")
+]
 
 
 # --- Capture ---------------------------------------------------------------------------------
@@ -80,7 +96,7 @@ def test_a_change_records_old_and_new_values_of_changed_fields_only(admin: User)
 
 def test_related_records_are_named_as_well_as_numbered(admin: User) -> None:
     site = services.create_site(actor=admin, code="SHF", name="Sheffield Works")
-    person = UserFactory(username="pat")
+    person = UserFactory(username="pat", site=None)
 
     services.update_user(person, actor=admin, site=site)
 
@@ -394,3 +410,115 @@ def test_a_sign_in_lockout_is_audited_and_reported(admin: User, quality_manager:
     assert "sign-in locked" in event.changes["locked_out"]["new"]
     told = set(Notification.objects.values_list("recipient__username", flat=True))
     assert {"admin", "qm"} <= told
+
+
+# --- Append-only in the database, on SQLite as on PostgreSQL (issue 10, finding 10) ----------
+
+
+def _signature() -> Signature:
+    """A real signature: a test deviation approved with the approver's password."""
+    from qualitas.core import records, signatures, workflow
+    from tests.factories import PASSWORD, with_role
+
+    author = with_role(UserFactory(username="dev-author"), "contributor")
+    approver = with_role(UserFactory(username="dev-approver"), "approver")
+    deviation = records.create(
+        records.RECORD_TYPES["deviation"],
+        actor=author,
+        title="Use alternate torque wrench",
+        description="Calibrated spare in use",
+        impact="Low",
+    )
+    workflow.fire(deviation, "submit", actor=author)
+    token = signatures.authenticate(approver, PASSWORD)
+    workflow.fire(deviation, "approve", actor=approver, signature=token)
+    return Signature.objects.get()
+
+
+@pytest.mark.parametrize(
+    ("table", "statement"),
+    [
+        ("core_auditevent", "UPDATE core_auditevent SET reason = 'rewritten' WHERE id = %s"),
+        ("core_auditevent", "DELETE FROM core_auditevent WHERE id = %s"),
+        ("core_signature", "UPDATE core_signature SET printed_name = 'Helen Marsh' WHERE id = %s"),
+        ("core_signature", "DELETE FROM core_signature WHERE id = %s"),
+    ],
+)
+def test_the_database_refuses_to_change_or_remove_events_and_signatures(
+    table: str, statement: str
+) -> None:
+    signature = _signature()
+    event = AuditEvent.objects.latest("id")
+    row = signature.pk if table == "core_signature" else event.pk
+
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        connection.cursor().execute(statement, [row])
+
+    assert Signature.objects.get(pk=signature.pk).printed_name == signature.printed_name
+    assert AuditEvent.objects.get(pk=event.pk).reason == event.reason
+
+
+@pytest.mark.django_db(transaction=True)
+def test_only_django_s_flush_empties_the_append_only_tables() -> None:
+    from qualitas.core import appendonly
+
+    _signature()
+    before = set(AuditEvent.objects.values_list("hash", flat=True))
+    assert not appendonly.purging_now()
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        connection.cursor().execute("DELETE FROM core_signature")
+
+    call_command("flush", interactive=False, verbosity=0)  # TRUNCATE, or DELETE on SQLite
+
+    assert not Signature.objects.exists()
+    # (after a flush, re-synchronising the system roles records events of its own)
+    assert not AuditEvent.objects.filter(hash__in=before).exists()
+    assert not appendonly.purging_now()  # the guard ends with the flush
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        connection.cursor().execute("DELETE FROM core_auditevent")
+
+
+# --- Where the checkpoint key is kept (issue 10, finding 10) ---------------------------------
+
+
+def _key_warnings(**overrides: object) -> list[str]:
+    from qualitas.core import checks
+
+    with override_settings(**overrides):
+        return [w.id for w in checks.checkpoint_key_kept_apart()]
+
+
+@pytest.mark.filterwarnings("ignore:Overriding setting DATABASES")  # read, never connected to
+def test_the_deploy_check_warns_when_the_checkpoint_key_lies_with_the_data(tmp_path: Path) -> None:
+    data, database, keys = tmp_path / "data", tmp_path / "db", tmp_path / "keys"
+    sqlite = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": database / "q.sqlite3"}}
+    postgres = {"default": {"ENGINE": "django.db.backends.postgresql", "NAME": "qualitas"}}
+    common = {"DATA_DIR": data, "AUDIT_CHECKPOINT_KEY": ""}
+
+    beside_data = _key_warnings(
+        AUDIT_CHECKPOINT_KEY_FILE=data / "audit-checkpoint.key", DATABASES=postgres, **common
+    )
+    beside_database = _key_warnings(
+        AUDIT_CHECKPOINT_KEY_FILE=database / "keys" / "a.key", DATABASES=sqlite, **common
+    )
+    elsewhere = _key_warnings(AUDIT_CHECKPOINT_KEY_FILE=keys / "a.key", DATABASES=sqlite, **common)
+    from_environment = _key_warnings(
+        AUDIT_CHECKPOINT_KEY_FILE=data / "audit-checkpoint.key",
+        DATABASES=postgres,
+        DATA_DIR=data,
+        AUDIT_CHECKPOINT_KEY="k" * 64,
+    )
+
+    assert beside_data == beside_database == ["qualitas.W001"]
+    assert elsewhere == from_environment == []
+
+
+def test_the_key_check_runs_with_the_deploy_checks_only() -> None:
+    from django.core import checks as django_checks
+
+    from qualitas.core import checks
+
+    assert checks.checkpoint_key_kept_apart in django_checks.registry.registry.get_checks(
+        include_deployment_checks=True
+    )
+    assert checks.checkpoint_key_kept_apart not in django_checks.registry.registry.get_checks()

@@ -54,12 +54,28 @@ def test_csv_export_has_the_table_columns_and_every_filtered_row(
         "Job title",
         "Department",
         "Site",
-        "Email address",
         "Status",
         "Last login",
     ]
     assert sorted(r[0] for r in rows[1:]) == [f"q{n:02d}" for n in range(30)]
     assert {r[3] for r in rows[1:]} == {"Quality"}
+
+
+def test_only_administrators_see_other_peoples_email(
+    client_for: object, api_for: object, viewer: User, admin: User
+) -> None:
+    """Security review finding 10: the directory is open to every role, e-mails are not."""
+    UserFactory(username="helen", email="helen.marsh@example.test")
+
+    for person, sees in ((viewer, False), (admin, True)):
+        page = client_for(person).get("/people/", {"export": "csv"})  # type: ignore[operator]
+        found = client_for(person).get("/people/", {"q": "helen.marsh"})  # type: ignore[operator]
+        api = api_for(person).get("/users?q=helen").json()  # type: ignore[operator]
+        assert (b"helen.marsh@example.test" in page.content) is sees
+        assert (b"helen.marsh@example.test" in found.content) is sees
+        assert (api["results"][0]["email"] == "helen.marsh@example.test") is sees
+    own = api_for(viewer).get("/me").json()  # type: ignore[operator]
+    assert own["email"] == viewer.email
 
 
 def test_xlsx_export_is_a_real_workbook_with_the_same_rows(
@@ -125,4 +141,4 @@ def test_list_queries_do_not_grow_with_rows(client_for: object, viewer: User, pa
         client.get(path)
 
     assert len(many) == len(few)
-    assert len(many) <= 12
+    assert len(many) <= 13  # 12, and one for the second factor (MfaMiddleware)

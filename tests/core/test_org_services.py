@@ -6,7 +6,7 @@ import pytest
 
 from qualitas.core import permissions, services
 from qualitas.core.errors import Conflict, InvalidInput
-from qualitas.core.models import ApiToken, Role, User
+from qualitas.core.models import ApiToken, AuditEvent, Role, User
 from tests.factories import DepartmentFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -65,15 +65,36 @@ def test_a_role_cannot_be_granted_twice_at_the_same_place(admin: User, viewer: U
         services.grant_role(viewer, actor=admin, role=Role.objects.get(code="viewer"))
 
 
-def test_people_may_correct_their_own_name_but_not_move_themselves(viewer: User) -> None:
-    services.update_user(viewer, actor=viewer, first_name="Vera")
+def test_people_may_change_their_job_title_but_not_their_name_nor_their_place(
+    viewer: User,
+) -> None:
+    """Security review finding 2: a user renamed themselves and then "signed" as someone
+    else. Their name and e-mail are who signs: only an administrator changes them."""
+    services.update_user(viewer, actor=viewer, job_title="Metrologist")
     other = DepartmentFactory(code="X", name="Elsewhere")
 
-    with pytest.raises(services.permissions.PermissionDenied):
-        services.update_user(viewer, actor=viewer, department=other)
+    for change in ({"department": other}, {"first_name": "Helen"}, {"email": "h@x.test"}):
+        with pytest.raises(services.permissions.PermissionDenied):
+            services.update_user(viewer, actor=viewer, reason="mine", **change)
 
     viewer.refresh_from_db()
-    assert (viewer.first_name, viewer.department) == ("Vera", None)
+    assert (viewer.job_title, viewer.department) == ("Metrologist", None)
+    assert viewer.first_name != "Helen"
+
+
+def test_an_administrator_renames_a_person_only_with_a_reason_that_is_recorded(
+    admin: User, viewer: User
+) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        services.update_user(viewer, actor=admin, last_name="Okafor-Marsh")
+    assert refused.value.errors[0].field == "reason"
+
+    services.update_user(viewer, actor=admin, last_name="Okafor-Marsh", reason="Marriage")
+
+    event = AuditEvent.objects.filter(action="update", object_id=viewer.pk).last()
+    assert event is not None
+    assert event.reason == "Marriage"
+    assert event.changes["last_name"]["new"] == "Okafor-Marsh"
 
 
 def test_an_unknown_field_is_refused_by_name(admin: User, viewer: User) -> None:

@@ -45,7 +45,7 @@ def _sources() -> list[Path]:
     return [
         p
         for p in sorted(ROOT.rglob("*"))
-        if p.suffix in {".py", ".html", ".txt", ".svg", ".xml"}
+        if p.suffix in {".py", ".html", ".svg", ".xml"}  # .txt: plain-text e-mail, never HTML
         and "migrations" not in p.parts
         and "node_modules" not in p.parts
     ]

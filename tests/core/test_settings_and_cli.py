@@ -36,12 +36,20 @@ def test_the_deploy_check_is_clean_with_production_variables(tmp_path: Path) -> 
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "qms.example.com",
         "DEBUG": "false",
+        # Outside the data directory (tmp_path), as the admin guide asks.
+        "QUALITAS_AUDIT_CHECKPOINT_KEY_FILE": str(tmp_path.parent / "keys" / "checkpoint.key"),
     }
 
     result = _run(["check", "--deploy", "--fail-level", "WARNING"], production, tmp_path)
 
     assert result.returncode == 0, result.stderr
     assert "System check identified no issues" in result.stdout
+
+    del production["QUALITAS_AUDIT_CHECKPOINT_KEY_FILE"]  # the default: beside the data
+    result = _run(["check", "--deploy", "--fail-level", "WARNING"], production, tmp_path)
+
+    assert result.returncode != 0
+    assert "qualitas.W001" in result.stderr + result.stdout
 
 
 def test_debug_in_production_is_flagged_by_the_deploy_check(tmp_path: Path) -> None:

@@ -43,10 +43,7 @@ def test_an_expired_token_is_refused(viewer: object) -> None:
         response = ApiClient(plain).get("/me")
 
     assert response.status_code == 401
-    assert response.json() == {
-        "detail": "Authentication required: sign in, or send a valid bearer token.",
-        "errors": [],
-    }
+    assert response.json() == {"detail": "token expired", "errors": []}
 
 
 def test_a_revoked_token_is_refused_at_once(viewer: object) -> None:
@@ -112,10 +109,19 @@ def test_an_administrator_may_revoke_anyones_token(admin: object, viewer: object
     assert token.revoked_by == admin
 
 
-def test_the_api_creates_a_token_and_shows_it_once(api_for: object, viewer: object) -> None:
+def test_the_api_creates_a_token_and_shows_it_once(
+    api_for: object, client_for: object, viewer: object
+) -> None:
     api = api_for(viewer)  # type: ignore[operator]
+    browser = client_for(viewer)  # type: ignore[operator]
+    browser.get("/me/")  # tokens are created from a signed-in session, never by a token
 
-    created = api.post("/tokens", {"name": "CI upload", "expires_in_days": 30})
+    created = browser.post(
+        "/api/v1/tokens",
+        '{"name": "CI upload", "expires_in_days": 30}',
+        content_type="application/json",
+        headers={"X-CSRFToken": browser.cookies["csrftoken"].value},
+    )
     listed = api.get("/tokens")
 
     assert created.status_code == 201
@@ -127,7 +133,7 @@ def test_the_api_creates_a_token_and_shows_it_once(api_for: object, viewer: obje
 
 def test_the_api_revokes_a_token(api_for: object, viewer: object) -> None:
     api = api_for(viewer)  # type: ignore[operator]
-    plain = api.post("/tokens", {"name": "temp"}).json()["token"]
+    _token, plain = services.create_token(actor=viewer, name="temp")  # type: ignore[arg-type]
     token_id = ApiToken.objects.get(name="temp").pk
 
     response = api.post(f"/tokens/{token_id}/revoke")
@@ -174,3 +180,65 @@ def test_the_profile_page_creates_a_token_and_shows_it_once(
     assert response["Cache-Control"] == "no-store"
     assert b"my laptop" in client.get("/me/").content
     assert token.token_hash.encode() not in client.get("/me/").content
+
+
+# --- Security review, findings 7 and 10 -----------------------------------------------------
+
+
+def test_a_token_cannot_create_tokens(viewer: object) -> None:
+    _token, plain = services.create_token(actor=viewer, name="stolen")  # type: ignore[arg-type]
+
+    response = ApiClient(plain).post("/tokens", {"name": "persistence"})
+
+    assert response.status_code == 403
+    assert response.json()["detail"].startswith("An API token cannot create tokens")
+    assert list(ApiToken.objects.values_list("name", flat=True)) == ["stolen"]
+
+
+def test_a_signed_in_session_still_creates_tokens(client_for: object, viewer: object) -> None:
+    client = client_for(viewer)  # type: ignore[operator]
+    client.get("/me/")
+    csrf = client.cookies["csrftoken"].value
+
+    response = client.post(
+        "/api/v1/tokens",
+        '{"name": "from the browser"}',
+        content_type="application/json",
+        headers={"X-CSRFToken": csrf},
+    )
+
+    assert response.status_code == 201
+    assert ApiToken.objects.filter(name="from the browser", user=viewer).exists()
+
+
+def test_a_revoked_token_gets_401_token_revoked_not_a_csrf_error(viewer: object) -> None:
+    token, plain = services.create_token(actor=viewer, name="script")  # type: ignore[arg-type]
+    services.revoke_token(token, actor=viewer)  # type: ignore[arg-type]
+    api = ApiClient(plain)
+
+    for response in (api.get("/tokens"), api.post("/tokens", {"name": "x"})):
+        assert response.status_code == 401
+        assert response.json() == {"detail": "token revoked", "errors": []}
+        assert response["WWW-Authenticate"] == 'Bearer realm="qualitas"'
+
+
+def test_an_expired_token_gets_401_token_expired_on_writes_too(viewer: object) -> None:
+    token, plain = services.create_token(actor=viewer, name="short", expires_in_days=1)  # type: ignore[arg-type]
+
+    with time_machine.travel(timezone.now() + timedelta(days=2)):
+        response = ApiClient(plain).post(f"/tokens/{token.pk}/revoke")
+
+    assert response.status_code == 401
+    assert response.json()["detail"] == "token expired"
+
+
+def test_a_bad_token_is_not_rescued_by_a_session_cookie(client_for: object, viewer: object) -> None:
+    token, plain = services.create_token(actor=viewer, name="script")  # type: ignore[arg-type]
+    services.revoke_token(token, actor=viewer)  # type: ignore[arg-type]
+    client = client_for(viewer)  # type: ignore[operator]
+
+    response = client.get("/api/v1/tokens", headers={"Authorization": f"Bearer {plain}"})
+    forged = client.get("/api/v1/tokens", headers={"Authorization": "Bearer qlt_nope_x"})
+
+    assert (response.status_code, response.json()["detail"]) == (401, "token revoked")
+    assert (forged.status_code, forged.json()["detail"]) == (401, "token invalid")

@@ -6,8 +6,11 @@ from qualitas.core.models.audit import AuditAction, AuditChainHead, AuditEvent
 from qualitas.core.models.links import LinkKind, RecordLink
 from qualitas.core.models.notifications import Notification
 from qualitas.core.models.org import Department, Role, RoleAssignment, RolePermission, Site, User
+from qualitas.core.models.passwords import PasswordHistory
 from qualitas.core.models.records import NumberSequence, Priority, QualityRecord
+from qualitas.core.models.sessions import UserSession
 from qualitas.core.models.signatures import Meaning, Signature
+from qualitas.core.models.sso import ExternalIdentity, IdentityProvider
 from qualitas.core.models.tokens import ApiToken
 
 __all__ = [
@@ -19,10 +22,13 @@ __all__ = [
     "AuditChainHead",
     "AuditEvent",
     "Department",
+    "ExternalIdentity",
+    "IdentityProvider",
     "LinkKind",
     "Meaning",
     "Notification",
     "NumberSequence",
+    "PasswordHistory",
     "Priority",
     "QualityRecord",
     "RecordLink",
@@ -33,4 +39,5 @@ __all__ = [
     "Signature",
     "Site",
     "User",
+    "UserSession",
 ]

@@ -120,6 +120,11 @@ class Role(models.Model):
         default=False,
         help_text="System roles ship with Qualitas; their permissions are kept in code.",
     )
+    requires_mfa = models.BooleanField(
+        "requires MFA",
+        default=False,
+        help_text="People holding this role must sign in and sign with an authenticator code.",
+    )
 
     class Meta:
         ordering = ["name"]

@@ -16,11 +16,13 @@ from django.urls import reverse
 from django.views import View
 from django_filters import FilterSet
 from django_htmx.http import HttpResponseClientRedirect
+from django_tables2 import RequestConfig
 
 from qualitas.core import exports, permissions
 from qualitas.core.errors import Conflict, InvalidInput
 from qualitas.core.forms import put_errors, style_fields
 from qualitas.core.models import User
+from qualitas.core.pagination import NearestPagePaginator
 from qualitas.core.views import signed_in_user
 
 
@@ -52,11 +54,15 @@ class ObjectListView(LoginRequiredMixin, View, ABC):
             filterset = self.filterset_class(request.GET, queryset=queryset, request=request)
             style_fields(filterset.form, small=True)
             queryset = filterset.qs
-        table = self.table_class(queryset, request=request)
+        table = self.table_class(queryset, exclude=self.hidden_columns(signed_in_user(request)))
+        # Sorting from the request; paging below, where a bad ?page= cannot raise.
+        RequestConfig(request, paginate=False).configure(table)
         export_format = request.GET.get("export")
         if export_format in self.export_formats:
             return self.export(table, export_format)
-        table.paginate(page=request.GET.get("page", 1), per_page=self._per_page(request))
+        table.paginate(
+            NearestPagePaginator, page=request.GET.get("page", 1), per_page=self._per_page(request)
+        )
         context = {
             "title": self.title,
             "table": table,
@@ -67,6 +73,10 @@ class ObjectListView(LoginRequiredMixin, View, ABC):
         if request.htmx:  # type: ignore[attr-defined]
             return render(request, "core/partials/_table.html", context)
         return render(request, self.template_name, context)
+
+    def hidden_columns(self, user: User) -> tuple[str, ...]:
+        """Columns this user may not see (on the page and in exports)."""
+        return ()
 
     def export(self, table: tables.Table, export_format: str) -> HttpResponse:
         rows = list(table.as_values())

@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from qualitas.core import forms, permissions, queries, services
+from qualitas.core import forms, mfa, permissions, queries, services
 from qualitas.core.errors import QualitasError
 from qualitas.core.filters import DepartmentFilterSet, SiteFilterSet, UserFilterSet
 from qualitas.core.models import Department, RoleAssignment, Site, User
@@ -35,6 +35,9 @@ class UserListView(ObjectListView):
     def get_queryset(self) -> QuerySet[User]:
         return queries.people()
 
+    def hidden_columns(self, user: User) -> tuple[str, ...]:
+        return () if permissions.has_perm(user, permissions.MANAGE_USERS) else ("email",)
+
 
 @login_required
 def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -47,6 +50,7 @@ def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "grant_form": forms.RoleGrantForm(),
         "may_manage_users": permissions.has_perm(actor, permissions.MANAGE_USERS),
         "may_manage_roles": permissions.has_perm(actor, permissions.MANAGE_ROLES),
+        "has_mfa": mfa.has_confirmed_device(person),
     }
     return render(request, "core/user_detail.html", context)
 
@@ -107,6 +111,21 @@ def user_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         f"{person} can no longer sign in.",
         lambda: services.deactivate_user(person, actor=signed_in_user(request)),
+    )
+    return redirect("core:user_detail", pk=pk)
+
+
+@require_POST
+@login_required
+def user_mfa_reset(request: HttpRequest, pk: int) -> HttpResponse:
+    """A lost phone: an administrator removes the authenticator, with a reason."""
+    person = queries.get_or_404(queries.people(), pk=pk)
+    _act(
+        request,
+        f"{person}'s authenticator was removed; they enrol again at their next sign-in.",
+        lambda: mfa.reset_for(
+            person, actor=signed_in_user(request), reason=request.POST.get("reason", "")
+        ),
     )
     return redirect("core:user_detail", pk=pk)
 
@@ -262,4 +281,21 @@ def role_list(request: HttpRequest) -> HttpResponse:
         }
         for role in roles
     ]
-    return render(request, "core/role_list.html", {"rows": rows, "title": "Roles"})
+    may_manage = permissions.has_perm(signed_in_user(request), permissions.MANAGE_ROLES)
+    context = {"rows": rows, "title": "Roles", "may_manage": may_manage}
+    return render(request, "core/role_list.html", context)
+
+
+@require_POST
+@login_required
+def role_requires_mfa(request: HttpRequest, code: str) -> HttpResponse:
+    """An administrator sets whether a role's holders must use MFA."""
+    from qualitas.core import mfa
+    from qualitas.core.models import Role
+
+    role = queries.get_or_404(Role.objects.all(), code=code)
+    required = request.POST.get("requires_mfa") == "on"
+    mfa.set_required_for_role(role, actor=signed_in_user(request), required=required)
+    state = "requires" if required else "no longer requires"
+    messages.success(request, f"{role.name} {state} multi-factor authentication.")
+    return redirect("core:role_list")

@@ -106,7 +106,10 @@ class RecordListView(ObjectListView):
 
     def get_queryset(self) -> QuerySet[Any]:
         found = records.visible_to(signed_in_user(self.request), self.record_type)
-        return found.select_related(*self.record_type.list_select_related)
+        # select_related() with no names would replace the owner/site/department joins
+        # visible_to() made with "every non-null foreign key", and a site is nullable.
+        extra = self.record_type.list_select_related
+        return found.select_related(*extra) if extra else found
 
     def create_url(self, user: Any) -> str | None:
         if not permissions.has_perm(user, self.record_type.permissions.create):
@@ -211,6 +214,13 @@ def record_edit(request: HttpRequest, resource: str, pk: int) -> HttpResponse:
     record_type = records.by_resource(resource)
     actor = signed_in_user(request)
     record = records.get_visible(actor, record_type, pk)
+    # Nobody is shown a form they could never submit (a viewer, a closed record).
+    if record.state in record_type.workflow.locked_states:
+        raise records.RecordLocked(
+            f"{record.number} is {record.get_state_display()} and can no longer be changed."
+        )
+    if not records.may_edit(actor, record):
+        records.require_for(actor, record_type.permissions.edit, record)
     form_class = record_form(record_type, editing=True)
     form = form_class(request.POST or None, instance=record, initial={"version": record.version})
     if request.method == "POST" and form.is_valid():
@@ -242,9 +252,10 @@ def record_transition(request: HttpRequest, resource: str, pk: int, name: str) -
     record = records.get_visible(actor, record_type, pk)
     transition = record_type.workflow.transition(name)
     refusals = workflow.evaluate(record, transition, actor)
-    options = {
+    options: dict[str, Any] = {
         "needs_signature": transition.signature is not None,
         "comment_required": transition.comment_required,
+        "signer": actor,
     }
     form = TransitionForm(request.POST or None, initial={"version": record.version}, **options)
     if request.method == "POST" and not refusals and form.is_valid():
@@ -254,8 +265,9 @@ def record_transition(request: HttpRequest, resource: str, pk: int, name: str) -
                 name,
                 actor=actor,
                 comment=form.cleaned_data["comment"],
-                password=form.cleaned_data.get("password"),
                 version=form.cleaned_data["version"],
+                request=request,
+                credentials=form.cleaned_data,
             )
         except (InvalidInput, PermissionDenied, Conflict) as exc:
             put_errors(form, exc)

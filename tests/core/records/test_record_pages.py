@@ -117,7 +117,13 @@ def test_a_stale_edit_shows_who_changed_the_record(
     client_for: object, author: User, quality_manager: User, raise_deviation: object
 ) -> None:
     record = raise_deviation()  # type: ignore[operator]
-    form = {"title": "Mine", "priority": "medium", "description": "d", "version": 1}
+    form = {
+        "title": "Mine",
+        "priority": "medium",
+        "description": "d",
+        "site": record.site_id,
+        "version": 1,
+    }
     client_for(quality_manager).post(
         f"/records/deviations/{record.pk}/edit/", {**form, "title": "QM's"}
     )  # type: ignore[operator]
@@ -243,3 +249,18 @@ def test_the_history_tab_lists_the_newest_first_in_utc(
     assert history.index("Changed") < history.index("Created")
     utc_time = record.created_at.astimezone(datetime.UTC).strftime("%Y-%m-%d %H:%M")
     assert utc_time in history
+
+
+def test_nobody_is_shown_an_edit_form_they_could_not_submit(
+    client_for: object, viewer: User, author: User, raise_deviation: object
+) -> None:
+    """Security review finding 10: a viewer was shown the edit form of any record they could
+    see. The page now refuses with the reason, as the service would on saving."""
+    record = raise_deviation()  # type: ignore[operator]
+
+    refused = client_for(viewer).get(f"/records/deviations/{record.pk}/edit/")  # type: ignore[operator]
+    allowed = client_for(author).get(f"/records/deviations/{record.pk}/edit/")  # type: ignore[operator]
+
+    assert refused.status_code == 403
+    assert b"<form" not in refused.content.split(b"<main")[1].replace(b'role="search"', b"")
+    assert allowed.status_code == 200

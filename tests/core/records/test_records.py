@@ -114,7 +114,9 @@ def test_people_see_records_of_their_sites_and_their_own(deviations: records.Rec
     raiser = with_role(UserFactory(), "contributor")
     here = records.create(deviations, actor=raiser, title="Here", site=home)
     there = records.create(deviations, actor=raiser, title="There", site=away)
-    mine = records.create(deviations, actor=raiser, title="Mine", site=away, owner=local_qm)
+    mine = records.create(deviations, actor=raiser, title="Mine", site=home, owner=local_qm)
+    mover = with_role(UserFactory(), "quality-manager")
+    mine = records.update(mine, actor=mover, expected_version=1, site=away)  # owner stays
 
     seen = set(records.visible_to(local_qm, deviations).values_list("pk", flat=True))
 

@@ -41,6 +41,11 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"  {login.username:<10} {login.password:<22} {login.name} — {login.role}"
             )
+        if not settings.MFA_ENFORCE_ROLES:
+            self.stdout.write(
+                "Two-factor sign-in is optional here (My profile → Two-factor authentication); "
+                "set QUALITAS_MFA_ENFORCE=true to require it as production does."
+            )
         self.stdout.write("")
         if options["no_server"]:
             return
