@@ -11,6 +11,7 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import dj_database_url
 from csp.constants import NONE, SELF
@@ -146,6 +147,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
     "ninja",  # serves the API docs' Swagger UI from local static files, no CDN
     "qualitas.core",
     "qualitas.studies",
@@ -353,6 +355,15 @@ MFA_ENFORCE_ROLES = env_bool("QUALITAS_MFA_ENFORCE", default=True)
 AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "otp_code"]
 OTP_TOTP_THROTTLE_FACTOR = 1
 OTP_STATIC_THROTTLE_FACTOR = 1
+# Passkeys / security keys (qualitas.core.passkeys): a second factor only, never passwordless.
+# The relying-party ID is the host people reach Qualitas at; changing it voids every passkey.
+_site = urlsplit(env_str("QUALITAS_SITE_URL", "http://localhost:8000"))
+OTP_WEBAUTHN_RP_ID = env_str("QUALITAS_WEBAUTHN_RP_ID", _site.hostname or "localhost")
+OTP_WEBAUTHN_RP_NAME = OTP_TOTP_ISSUER
+OTP_WEBAUTHN_ALLOWED_ORIGINS = env_list(
+    "QUALITAS_WEBAUTHN_ORIGINS", f"{_site.scheme}://{_site.netloc}"
+)
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
 
 # Audit trail checkpoints: the chain head signed with a key kept outside the database.
 AUDIT_CHECKPOINT_DIR = Path(

@@ -20,8 +20,9 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.models import WebAuthnCredential
 
-from qualitas.core import audit, permissions
+from qualitas.core import audit, passkeys, permissions
 from qualitas.core.errors import InvalidInput, PermissionDenied
 
 if TYPE_CHECKING:
@@ -45,10 +46,13 @@ def confirmed_device(user: User) -> TOTPDevice | None:
 
 
 def has_confirmed_device(user: User) -> bool:
-    """Has this person an active authenticator (so sign-in and signing need a code)?"""
+    """Has this person an active second factor, an authenticator app or a passkey (so
+    sign-in needs it)?"""
     if not getattr(user, "is_authenticated", False) or user.pk is None:
         return False
-    return bool(TOTPDevice.objects.filter(user=user, confirmed=True).exists())
+    return bool(TOTPDevice.objects.filter(user=user, confirmed=True).exists()) or (
+        passkeys.has_passkey(user)
+    )
 
 
 def pending_device(user: User) -> TOTPDevice | None:
@@ -73,7 +77,8 @@ def recovery_codes_left(user: User) -> int:
 
 def users_lacking_mfa(permission_code: str) -> QuerySet[User]:
     """Active people who hold `permission_code` (at any site) but have no active
-    authenticator: the compliance check "every approver has MFA" wants this empty."""
+    authenticator app nor passkey: the compliance check "every approver has MFA" wants this
+    empty."""
     from qualitas.core.models import RolePermission, User
 
     if permission_code not in permissions.PERMISSIONS:
@@ -83,9 +88,11 @@ def users_lacking_mfa(permission_code: str) -> QuerySet[User]:
     ).values("role_id")
     holders = Q(role_assignments__role_id__in=grants) | Q(is_superuser=True)
     with_device = TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)
+    with_passkey = WebAuthnCredential.objects.filter(user=OuterRef("pk"), confirmed=True)
     return (
         User.objects.filter(holders, is_active=True)
         .exclude(Exists(with_device))
+        .exclude(Exists(with_passkey))
         .distinct()
         .order_by("username")
     )
@@ -170,7 +177,7 @@ def _require_self(user: User, actor: User) -> None:
 def start_enrolment(user: User, *, actor: User) -> TOTPDevice:
     """A new, inactive authenticator with a fresh secret (replacing an unfinished one)."""
     _require_self(user, actor)
-    if has_confirmed_device(user):
+    if confirmed_device(user) is not None:
         raise PermissionDenied(
             "You already have an authenticator; remove it first to enrol a new one."
         )
@@ -227,7 +234,7 @@ def _check_password_and_code(user: User, password: str | None, code: str | None)
 def remove(user: User, *, actor: User, password: str | None, code: str | None) -> None:
     """Remove the person's authenticator and recovery codes (password and a code needed)."""
     _require_self(user, actor)
-    if required_for(user):  # before a recovery code is spent on it
+    if required_for(user) and not passkeys.has_passkey(user):  # before a code is spent on it
         raise PermissionDenied(
             "One of your roles requires MFA, so your authenticator cannot be removed; "
             "an administrator can reset it if the phone is lost."
@@ -248,7 +255,7 @@ def regenerate_recovery_codes(
 ) -> list[str]:
     """New recovery codes; the old ones stop working (password and a code needed)."""
     _require_self(user, actor)
-    if not has_confirmed_device(user):
+    if confirmed_device(user) is None:
         raise PermissionDenied("Enrol an authenticator first.")
     _check_password_and_code(user, password, code)
     return _regenerate(user, actor=actor)
@@ -270,11 +277,13 @@ def reset_for(user: User, *, actor: User, reason: str) -> None:
     require_over(actor, permissions.MANAGE_USERS, user)
     if not reason.strip():
         raise InvalidInput.for_field("reason", "Say why the authenticator is reset.")
-    if not TOTPDevice.objects.filter(user=user).exists():
+    keys = WebAuthnCredential.objects.filter(user=user)
+    if not TOTPDevice.objects.filter(user=user).exists() and not keys.exists():
         raise InvalidInput.for_field("user", f"{user.printed_name} has no authenticator to reset.")
     with audit.context(actor=actor, reason=reason.strip()):
         TOTPDevice.objects.filter(user=user).delete()
         StaticDevice.objects.filter(user=user).delete()
+        keys.delete()  # passkeys too: the reset is for a person who lost their factors
         audit.record(user, "mfa_removed", {"by": actor.username})
 
 

@@ -4,10 +4,11 @@ Part 11 asks that a signature (§11.50) shows the printed name, date and time an
 (§11.70) cannot be copied to another record; (§11.200) is executed with both components
 (ID and password) by its owner only. So:
 
-1. `authenticate(user, password, otp=…)` re-checks the password (and, for people with
-   MFA, a current authenticator code) at the moment of signing, even inside a session, and
-   returns a short-lived, single-use `SignatureToken` for that user. Views and the API call
-   it through `authenticate_from(request, user, data, subject=…)`, the one seam.
+1. `authenticate(user, password, otp=…)` re-checks the password (and, for people with an
+   authenticator app, a current code; `needs_otp` says who) at the moment of signing, even
+   inside a session, and returns a short-lived, single-use `SignatureToken` for that user.
+   Views and the API call it through `authenticate_from(request, user, data, subject=…)`,
+   the one seam.
    A wrong password or code is refused and audited; repeated failures lock signing for a while and
    notify the quality managers (§11.300(d)). Call it before opening the transaction that
    signs, so a refusal stays recorded.
@@ -101,10 +102,16 @@ def authenticate_from(
 
 
 def needs_otp(user: User) -> bool:
-    """Does signing as this user need a current authenticator code (MFA enrolled)?"""
-    from qualitas.core import mfa
+    """Does signing as this user need a current authenticator-app code? Yes for anyone with an
+    authenticator app, and for anyone whose role requires MFA. A passkey is not a signing
+    component here (signing forms carry typed components only): a person whose role requires
+    MFA and who holds only passkeys is asked to add an authenticator app; one whose role does
+    not signs with the password, like anyone without MFA."""
+    from qualitas.core import mfa, passkeys
 
-    return mfa.has_confirmed_device(user)
+    if mfa.confirmed_device(user) is not None:
+        return True
+    return passkeys.has_passkey(user) and mfa.required_for(user)
 
 
 def _refuse(user: User, subject: Any, reason: str, changes: dict[str, Any]) -> tuple[int, bool]:
@@ -132,6 +139,15 @@ def authenticate(
     if not password:
         raise InvalidInput.for_field("password", "Re-enter your password to sign.")
     with_otp = needs_otp(user)
+    if with_otp:
+        from qualitas.core import mfa
+
+        if mfa.confirmed_device(user) is None:  # passkeys only: cannot give a code
+            raise InvalidInput.for_field(
+                "otp_code",
+                "Your role requires MFA at signing and a passkey cannot be used here: add an "
+                "authenticator app under Multi-factor authentication (/me/mfa/) to sign.",
+            )
     if with_otp and not otp:
         raise InvalidInput.for_field(
             "otp_code", "Enter the current code from your authenticator app to sign."

@@ -1,6 +1,16 @@
 from django.urls import path
 
-from qualitas.core.views import audit, home, mfa, org, profile, record_parts, records, sessions
+from qualitas.core.views import (
+    audit,
+    home,
+    mfa,
+    org,
+    passkeys,
+    profile,
+    record_parts,
+    records,
+    sessions,
+)
 
 app_name = "core"
 
@@ -14,11 +24,6 @@ urlpatterns = [
     path("me/sessions/<int:pk>/end/", sessions.end_session, name="session_end"),
     path("me/sessions/end-others/", sessions.end_other_sessions, name="sessions_end_others"),
     path(
-        "me/sessions/tokens/<int:pk>/revoke/",
-        sessions.revoke_token,
-        name="sessions_token_revoke",
-    ),
-    path(
         "me/sessions/tokens/revoke-all/", sessions.revoke_all_tokens, name="sessions_revoke_tokens"
     ),
     path("me/mfa/", mfa.overview, name="mfa"),
@@ -27,6 +32,12 @@ urlpatterns = [
     path("me/mfa/confirm/", mfa.confirm, name="mfa_confirm"),
     path("me/mfa/recovery-codes/", mfa.regenerate, name="mfa_regenerate"),
     path("me/mfa/remove/", mfa.remove, name="mfa_remove"),
+    path("me/mfa/passkeys/options/", passkeys.registration_options, name="passkey_options"),
+    path("me/mfa/passkeys/add/", passkeys.add, name="passkey_add"),
+    path("me/mfa/passkeys/<int:pk>/rename/", passkeys.rename, name="passkey_rename"),
+    path("me/mfa/passkeys/<int:pk>/remove/", passkeys.remove, name="passkey_remove"),
+    # Under /login/mfa/ so a session still waiting for its second factor may reach it.
+    path("login/mfa/passkey/", passkeys.assertion_options, name="passkey_challenge"),
     path("login/mfa/", mfa.second_step, name="mfa_second_step"),
     path("people/", org.UserListView.as_view(), name="user_list"),
     path("people/new/", org.UserCreateView.as_view(), name="user_create"),

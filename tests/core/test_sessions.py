@@ -139,7 +139,7 @@ def test_tokens_are_revoked_from_the_page(helen: User) -> None:
     one, plain_one = services.create_token(actor=helen, name="one")
     _two, plain_two = services.create_token(actor=helen, name="two")
 
-    here.post(f"/me/sessions/tokens/{one.pk}/revoke/")
+    here.post(f"/me/tokens/{one.pk}/revoke/", {"back": "sessions"})
     assert ApiClient(plain_one).get("/tokens").status_code == 401
     assert ApiClient(plain_two).get("/tokens").status_code == 200
 
@@ -152,7 +152,7 @@ def test_nobody_revokes_someone_elses_token_from_the_page(helen: User) -> None:
     token, plain = services.create_token(actor=helen, name="mine")
     intruder = _sign_in(UserFactory(username="other"))
 
-    assert intruder.post(f"/me/sessions/tokens/{token.pk}/revoke/").status_code == 404
+    assert intruder.post(f"/me/tokens/{token.pk}/revoke/").status_code == 404
     assert ApiClient(plain).get("/tokens").status_code == 200
 
 

@@ -21,7 +21,7 @@ from django.shortcuts import redirect, render, resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from qualitas.core import mfa
+from qualitas.core import mfa, passkeys
 from qualitas.core.errors import InvalidInput, PermissionDenied
 from qualitas.core.forms import StyledForm, put_errors
 from qualitas.core.views import signed_in_user
@@ -148,22 +148,31 @@ def second_step(request: HttpRequest) -> HttpResponse:
     if not pending_second_factor(request):
         return redirect(_safe_next(request))
     user = signed_in_user(request)
-    form = CodeForm(request.POST or None)
+    assertion = request.POST.get("webauthn_assertion", "")
+    form = CodeForm(None if assertion else (request.POST or None))
+    passkey_error = ""
     status = 200
     if request.method == "POST":
         status = 422
         wait = mfa.throttled_for(user)
-        if wait:
+        if wait and assertion:
+            passkey_error = f"Too many wrong codes: wait {wait} seconds and try again."
+        elif wait:
             form.add_error("otp_code", f"Too many wrong codes: wait {wait} seconds and try again.")
-        elif form.is_valid():
-            device = mfa.verify(user, form.cleaned_data["otp_code"], purpose="sign_in")
+        elif assertion or form.is_valid():
+            device: Any = (
+                passkeys.verify_assertion(user, request.session, assertion, purpose="sign_in")
+                if assertion
+                else mfa.verify(user, form.cleaned_data["otp_code"], purpose="sign_in")
+            )
             if device is not None:
                 django_otp.login(request, device)
                 request.session.cycle_key()  # the session is now worth more: new key
                 axes_reset(username=user.get_username())
                 return redirect(_safe_next(request))
             credentials = {"username": user.get_username()}
-            # Wrong codes count towards the same lockout as wrong passwords (django-axes).
+            # Wrong codes (and refused passkey answers) count towards the same lockout as
+            # wrong passwords (django-axes).
             user_login_failed.send(sender=__name__, credentials=credentials, request=request)
             if getattr(request, "axes_locked_out", False) or AxesProxyHandler.is_locked(
                 request, credentials
@@ -171,13 +180,19 @@ def second_step(request: HttpRequest) -> HttpResponse:
                 logout(request)
                 request.axes_locked_out = True  # type: ignore[attr-defined]
                 return render(request, "registration/locked_out.html", status=429)
-            form.add_error("otp_code", "That code is wrong or was already used.")
+            if assertion:
+                passkey_error = "The security key's answer was not accepted."
+            else:
+                form.add_error("otp_code", "That code is wrong or was already used.")
     context = {
         "form": form,
         "next": _safe_next(request),
         "title": "Authenticator code",
         "user": AnonymousUser(),  # not signed in yet: no navigation in the shell
         "person": user,
+        "has_app": mfa.confirmed_device(user) is not None,
+        "has_passkey": passkeys.has_passkey(user),
+        "passkey_error": passkey_error,
     }
     return render(request, "core/mfa/second_step.html", context, status=status)
 
@@ -192,6 +207,13 @@ def _no_store(response: HttpResponse) -> HttpResponse:
 
 @login_required
 def overview(request: HttpRequest) -> HttpResponse:
+    return _overview(request, ConfirmForm(), PasswordAndCodeForm())
+
+
+def _overview(
+    request: HttpRequest, confirm_form: forms.Form, manage_form: forms.Form, *, status: int = 200
+) -> HttpResponse:
+    """The MFA page: the app (being set up or active), recovery codes, passkeys."""
     user = signed_in_user(request)
     device = mfa.confirmed_device(user)
     pending = None if device else mfa.pending_device(user)
@@ -203,10 +225,11 @@ def overview(request: HttpRequest) -> HttpResponse:
         "issuer": mfa.issuer(),
         "required": mfa.required_for(user),
         "codes_left": mfa.recovery_codes_left(user) if device else 0,
-        "confirm_form": ConfirmForm(),
-        "manage_form": PasswordAndCodeForm(),
+        "confirm_form": confirm_form,
+        "manage_form": manage_form,
+        "passkeys": passkeys.passkeys_of(user),
     }
-    return _no_store(render(request, "core/mfa/overview.html", context))
+    return _no_store(render(request, "core/mfa/overview.html", context, status=status))
 
 
 @require_POST
@@ -253,21 +276,9 @@ def confirm(request: HttpRequest) -> HttpResponse:
 
 
 def _management_error(request: HttpRequest, form: forms.Form, *, confirm: bool) -> HttpResponse:
-    user = signed_in_user(request)
-    device = mfa.confirmed_device(user)
-    pending = None if device else mfa.pending_device(user)
-    context = {
-        "title": "Multi-factor authentication",
-        "device": device,
-        "pending": pending,
-        "secret": mfa.secret_text(pending) if pending else "",
-        "issuer": mfa.issuer(),
-        "required": mfa.required_for(user),
-        "codes_left": mfa.recovery_codes_left(user) if device else 0,
-        "confirm_form": form if confirm else ConfirmForm(),
-        "manage_form": PasswordAndCodeForm() if confirm else form,
-    }
-    return _no_store(render(request, "core/mfa/overview.html", context, status=422))
+    if confirm:
+        return _overview(request, form, PasswordAndCodeForm(), status=422)
+    return _overview(request, ConfirmForm(), form, status=422)
 
 
 def _manage(

@@ -55,4 +55,5 @@ def revoke_token(request: HttpRequest, pk: int) -> HttpResponse:
     token = queries.get_or_404(queries.tokens_visible_to(user), pk=pk)
     services.revoke_token(token, actor=user)
     messages.success(request, f"Token '{token.name}' revoked.")
-    return redirect("core:profile")
+    # The same button is on the profile and on the sessions page: back to where it was.
+    return redirect("core:sessions" if request.POST.get("back") == "sessions" else "core:profile")

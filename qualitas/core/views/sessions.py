@@ -61,16 +61,6 @@ def end_other_sessions(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @login_required
-def revoke_token(request: HttpRequest, pk: int) -> HttpResponse:
-    user = signed_in_user(request)
-    token = queries.get_or_404(user.api_tokens.all(), pk=pk)
-    services.revoke_token(token, actor=user)
-    messages.success(request, f"Token '{token.name}' revoked.")
-    return redirect("core:sessions")
-
-
-@require_POST
-@login_required
 def revoke_all_tokens(request: HttpRequest) -> HttpResponse:
     user = signed_in_user(request)
     revoked = services.revoke_all_tokens(user, actor=user)

@@ -43,7 +43,7 @@ class Command(BaseCommand):
             )
         if not settings.MFA_ENFORCE_ROLES:
             self.stdout.write(
-                "Two-factor sign-in is optional here (My profile → Two-factor authentication); "
+                "Two-factor sign-in is optional here (My profile → Multi-factor authentication); "
                 "set QUALITAS_MFA_ENFORCE=true to require it as production does."
             )
         self.stdout.write("")
