@@ -38,7 +38,9 @@ def pattern_for(key: str, default: str) -> str:
 
 def next_number(key: str, *, prefix: str, pattern: str) -> str:
     """Hand out the next number; must run inside the transaction that saves the record."""
-    year = timezone.now().year
+    # The year where the organisation is (QUALITAS_TIME_ZONE), not in UTC: an NC raised on
+    # 31 December evening in Auckland or on 1 January morning in New York keeps its year.
+    year = timezone.localdate().year
     # The scope is everything before {seq}: a new year starts a new count when the
     # pattern contains {year}, and never otherwise.
     head = pattern.split("{seq", 1)[0]

@@ -85,3 +85,25 @@ def test_fifty_concurrent_creates_get_fifty_consecutive_numbers(
         int(n.rsplit("-", 1)[1]) for n in Deviation.objects.values_list("number", flat=True)
     )
     assert sequence == list(range(1, 51))
+
+
+@pytest.mark.parametrize(
+    ("zone", "utc_moment", "year"),
+    [
+        # 31 Dec 23:30 UTC is already 1 January in Auckland (UTC+13 in summer) ...
+        ("Pacific/Auckland", "2026-12-31T23:30:00+00:00", 2027),
+        # ... and 1 Jan 03:00 UTC is still 31 December evening in New York (UTC-5).
+        ("America/New_York", "2027-01-01T03:00:00+00:00", 2026),
+        ("UTC", "2026-12-31T23:30:00+00:00", 2026),
+    ],
+)
+def test_the_year_of_a_number_is_the_organisations_year(
+    raise_deviation: object, settings: object, zone: str, utc_moment: str, year: int
+) -> None:
+    import time_machine
+
+    settings.TIME_ZONE = zone  # type: ignore[attr-defined]
+    with time_machine.travel(utc_moment, tick=False):
+        created = raise_deviation()  # type: ignore[operator]
+
+    assert created.number == f"DEV-{year}-0001"
