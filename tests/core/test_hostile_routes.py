@@ -175,6 +175,11 @@ def _path_value(route: str, name: str, ids: dict[str, Any], resource: str) -> st
         return "bad-token"
     if name == "code":
         return permissions.QUALITY_MANAGER
+    if route.startswith("me/mfa/passkeys/") and name == "pk":
+        from django_otp_webauthn.models import WebAuthnCredential
+
+        key = _record_of(WebAuthnCredential)  # none: a missing key must answer 404, not 500
+        return str(key.pk if key else 1)
     if name == "session_id" or route.startswith(("me/sessions/<", "api/v1/me/sessions/<")):
         from qualitas.core.models.sessions import UserSession
 
