@@ -50,8 +50,15 @@ def has_confirmed_device(user: User) -> bool:
     sign-in needs it)?"""
     if not getattr(user, "is_authenticated", False) or user.pk is None:
         return False
-    return bool(TOTPDevice.objects.filter(user=user, confirmed=True).exists()) or (
-        passkeys.has_passkey(user)
+    from django_otp_webauthn.models import WebAuthnCredential
+
+    from qualitas.core.models import User as UserModel
+
+    # One query: the middleware asks on every request of every signed-in person.
+    app = TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)
+    key = WebAuthnCredential.objects.filter(user=OuterRef("pk"), confirmed=True)
+    return bool(
+        UserModel.objects.filter(pk=user.pk).filter(Q(Exists(app)) | Q(Exists(key))).exists()
     )
 
 
