@@ -9,7 +9,7 @@ from typing import Any
 
 from django.db import models
 
-from qualitas.core import actions
+from qualitas.core import actions, records
 from qualitas.core.models import Meaning
 from qualitas.core.workflow import Transition, Workflow
 
@@ -52,8 +52,7 @@ def effectiveness_failed(capa: Any) -> str | None:
 def _reset_effectiveness(capa: Any, firing: Any) -> None:
     """The next effectiveness check starts afresh; the failed one stays in the history."""
     capa.effectiveness_result = "pending"
-    capa.version += 1
-    capa.save()
+    records.touch(capa, firing.actor)
 
 
 OPEN_STATES = (

@@ -12,11 +12,12 @@ and the CLI.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from django.db.models import Q, QuerySet
+from django.db.models import Model, Q, QuerySet
 
 from qualitas.core import audit, events, numbering, permissions
 from qualitas.core.errors import Conflict, FieldError, InvalidInput, NotFound, PermissionDenied
@@ -25,6 +26,9 @@ from qualitas.core.validation import clean_or_raise
 if TYPE_CHECKING:
     from qualitas.core.models import QualityRecord, User
     from qualitas.core.workflow import Workflow
+
+
+M = TypeVar("M", bound=Model)
 
 
 class RecordLocked(Conflict):
@@ -254,12 +258,30 @@ def check_owner(record_type: RecordType, owner: User, site: Any) -> None:
         )
 
 
-def _lock(record: QualityRecord) -> Any:
-    """Reload the record with a row lock for the rest of the transaction."""
-    return type(record).objects.select_for_update().select_related("updated_by").get(pk=record.pk)
+@contextmanager
+def locked(record: M, expected_version: int | None = None) -> Iterator[M]:
+    """Work on the current copy of a record, its row locked until the transaction ends.
+
+    Refuses a stale `expected_version` (409 naming who changed it and when). Save a change
+    made inside with `touch`, which counts it as one new version. Use it inside the service's
+    transaction (`@audit.service`): the lock lasts as long as that transaction.
+    """
+    # Only the record's own row: the joined updated_by (for the 409's "changed by") stays free.
+    rows = type(record)._default_manager.select_for_update(of=("self",))
+    current = rows.select_related("updated_by").get(pk=record.pk)
+    check_version(current, expected_version)
+    yield current
 
 
-def check_version(current: QualityRecord, expected_version: int | None) -> None:
+def touch(record: Any, actor: User) -> None:
+    """Save a change to a record as one new version, made by the actor: the one place the
+    version rises, so a stale copy can never overwrite the change unnoticed."""
+    record.version += 1
+    record.updated_by = actor
+    record.save()
+
+
+def check_version(current: Any, expected_version: int | None) -> None:
     """Refuse a write based on a stale copy, saying who changed the record since."""
     if expected_version is not None and current.version != expected_version:
         raise Conflict(
@@ -322,34 +344,33 @@ def update(
 ) -> Any:
     """Change a record's fields; refused on a stale version, a locked record or a wrong hand."""
     record_type = type_of(record)
-    current = _lock(record)
-    check_version(current, expected_version)
-    if current.state in record_type.workflow.locked_states:
-        raise RecordLocked(
-            f"{current.number} is {current.get_state_display()} and can no longer be changed."
-        )
-    if not may_edit(actor, current):
-        require_for(actor, record_type.permissions.edit, current)
-    unknown = sorted(set(changes) - set(record_type.editable_fields))
-    if unknown:
-        raise InvalidInput([FieldError(name, "This field cannot be changed.") for name in unknown])
-    changed = [name for name, value in changes.items() if getattr(current, name) != value]
-    if not changed:
-        return current
-    if "site" in changed:
-        # Moving a record hands it to another site's people: the mover must be able to raise
-        # such records there, and a site-bound type cannot be moved to no site at all.
-        if changes["site"] is None and record_type.site_required:
-            raise InvalidInput.for_field("site", "A record of this type must belong to a site.")
-        permissions.require(actor, record_type.permissions.create, site=changes["site"])
-    if "owner" in changed:
-        check_owner(record_type, changes["owner"], changes.get("site", current.site))
-    for name in changed:
-        setattr(current, name, changes[name])
-    current.version += 1
-    current.updated_by = actor
-    clean_or_raise(current)
-    current.save()
+    with locked(record, expected_version) as current:
+        if current.state in record_type.workflow.locked_states:
+            raise RecordLocked(
+                f"{current.number} is {current.get_state_display()} and can no longer be changed."
+            )
+        if not may_edit(actor, current):
+            require_for(actor, record_type.permissions.edit, current)
+        unknown = sorted(set(changes) - set(record_type.editable_fields))
+        if unknown:
+            raise InvalidInput(
+                [FieldError(name, "This field cannot be changed.") for name in unknown]
+            )
+        changed = [name for name, value in changes.items() if getattr(current, name) != value]
+        if not changed:
+            return current
+        if "site" in changed:
+            # Moving a record hands it to another site's people: the mover must be able to
+            # raise such records there, and a site-bound type cannot be moved to no site at all.
+            if changes["site"] is None and record_type.site_required:
+                raise InvalidInput.for_field("site", "A record of this type must belong to a site.")
+            permissions.require(actor, record_type.permissions.create, site=changes["site"])
+        if "owner" in changed:
+            check_owner(record_type, changes["owner"], changes.get("site", current.site))
+        for name in changed:
+            setattr(current, name, changes[name])
+        clean_or_raise(current)
+        touch(current, actor)
     events.publish(events.RecordChanged(record_type.key, current.pk, actor.pk, tuple(changed)))
     return current
 

@@ -233,9 +233,7 @@ def fire(
     with audit.context(actor=actor, reason=comment):
         from django.db import transaction
 
-        with transaction.atomic():
-            current = records._lock(record)
-            records.check_version(current, expected_version)
+        with transaction.atomic(), records.locked(record, expected_version) as current:
             refusals = evaluate(current, transition, actor, by_service=by_service)
             if refusals:
                 _raise(refusals)
@@ -247,11 +245,9 @@ def fire(
                 signatures.check_token(signature, actor)
             from_state = current.state
             current.state = transition.target
-            current.version += 1
-            current.updated_by = actor
-            current._audit_action = "transition"
-            current._audit_extra = {"transition": transition.name}
-            current.save()
+            current._audit_action = "transition"  # type: ignore[attr-defined]
+            current._audit_extra = {"transition": transition.name}  # type: ignore[attr-defined]
+            records.touch(current, actor)
             if transition.signature is not None:
                 signatures.sign(
                     current,

@@ -174,35 +174,35 @@ def update_document(
     **changes: Any,
 ) -> Document:
     """Change a document's identity data (owner, where it applies, review interval …)."""
-    current: Document = Document.objects.select_for_update().get(pk=document.pk)
-    queries.require_control(actor, current)
-    if expected_version is not None and current.version != expected_version:
-        raise Conflict(
-            f"{current.number} was changed by someone else (now version {current.version}). "
-            "Reload it and make your change again.",
-            errors=[FieldError("version", "Stale version.")],
-        )
-    if current.status == DocumentStatus.OBSOLETE:
-        raise records.RecordLocked(f"{current.number} is obsolete and can no longer be changed.")
-    unknown = sorted(set(changes) - set(DOCUMENT_FIELDS))
-    if unknown:
-        raise InvalidInput([FieldError(name, "This field cannot be changed.") for name in unknown])
-    if "next_review_on" in changes:
-        if current.status != DocumentStatus.EFFECTIVE:
-            raise InvalidInput.for_field(
-                "next_review_on", "Only an effective document has a periodic review."
+    # Control first, then the version: the 409 names who changed it.
+    with records.locked(document) as current:
+        queries.require_control(actor, current)
+        records.check_version(current, expected_version)
+        if current.status == DocumentStatus.OBSOLETE:
+            raise records.RecordLocked(
+                f"{current.number} is obsolete and can no longer be changed."
             )
-        if not reason.strip():
-            raise InvalidInput.for_field("reason", "Say why the review date changes.")
-    for name, value in changes.items():
-        setattr(current, name, value)
-    recompute = "review_interval_months" in changes and "next_review_on" not in changes
-    if recompute and current.status == DocumentStatus.EFFECTIVE:
-        current.next_review_on = add_months(_last_reviewed(current), current.review_interval_months)
-    current.version += 1
-    current.updated_by = actor
-    clean_or_raise(current)
-    current.save()
+        unknown = sorted(set(changes) - set(DOCUMENT_FIELDS))
+        if unknown:
+            raise InvalidInput(
+                [FieldError(name, "This field cannot be changed.") for name in unknown]
+            )
+        if "next_review_on" in changes:
+            if current.status != DocumentStatus.EFFECTIVE:
+                raise InvalidInput.for_field(
+                    "next_review_on", "Only an effective document has a periodic review."
+                )
+            if not reason.strip():
+                raise InvalidInput.for_field("reason", "Say why the review date changes.")
+        for name, value in changes.items():
+            setattr(current, name, value)
+        recompute = "review_interval_months" in changes and "next_review_on" not in changes
+        if recompute and current.status == DocumentStatus.EFFECTIVE:
+            current.next_review_on = add_months(
+                _last_reviewed(current), current.review_interval_months
+            )
+        clean_or_raise(current)
+        records.touch(current, actor)
     if sites is not None:
         audit.set_many(current, "sites", sites)
     if related is not None:
@@ -322,9 +322,7 @@ def edit_revision(
         audience_changed |= audit.set_many(updated, "training_departments", training_departments)
     if audience_changed:
         # Who must read it is content too: a stale copy must not overwrite it unnoticed.
-        updated.version += 1
-        updated.updated_by = actor
-        updated.save()
+        records.touch(updated, actor)
     if "title" in changes and updated.document.status == DocumentStatus.NEW:
         _sync_title(updated.document, updated, actor)
     index(updated)
@@ -412,47 +410,48 @@ def set_signoffs(
     approvers: list[User],
 ) -> list[SignOff]:
     """Choose the revision's reviewers and approvers (in order, for sequential approval)."""
-    revision = records._lock(revision)
-    if revision.state != State.DRAFT:
-        raise Conflict(
-            f"{revision.number} is {revision.get_state_display()}: reviewers and approvers are "
-            "chosen while it is a draft."
-        )
-    if not records.may_edit(actor, revision):
-        raise PermissionDenied(f"You may not change {revision.number}.")
-    errors = []
-    if len({u.pk for u in approvers}) != len(approvers):
-        errors.append(FieldError("approvers", "Each approver can sign only once."))
-    if len({u.pk for u in reviewers}) != len(reviewers):
-        errors.append(FieldError("reviewers", "Each reviewer is listed only once."))
-    authors = {revision.owner_id, revision.created_by_id}
-    for person in approvers:
-        if person.pk in authors:
-            errors.append(
-                FieldError(
-                    "approvers", f"{person.printed_name} wrote this revision and cannot approve it."
-                )
+    with records.locked(revision) as revision:
+        if revision.state != State.DRAFT:
+            raise Conflict(
+                f"{revision.number} is {revision.get_state_display()}: reviewers and approvers are "
+                "chosen while it is a draft."
             )
-        elif not queries.may_approve(person, revision.document):
-            errors.append(
-                FieldError(
-                    "approvers",
-                    f"{person.printed_name} may not approve documents where "
-                    f"{revision.document.number} applies.",
+        if not records.may_edit(actor, revision):
+            raise PermissionDenied(f"You may not change {revision.number}.")
+        errors = []
+        if len({u.pk for u in approvers}) != len(approvers):
+            errors.append(FieldError("approvers", "Each approver can sign only once."))
+        if len({u.pk for u in reviewers}) != len(reviewers):
+            errors.append(FieldError("reviewers", "Each reviewer is listed only once."))
+        authors = {revision.owner_id, revision.created_by_id}
+        for person in approvers:
+            if person.pk in authors:
+                errors.append(
+                    FieldError(
+                        "approvers",
+                        f"{person.printed_name} wrote this revision and cannot approve it.",
+                    )
                 )
-            )
-    for person in reviewers:
-        if not person.is_active:
-            errors.append(FieldError("reviewers", f"{person.printed_name} is not active."))
-    if errors:
-        raise InvalidInput(errors)
-    round_ = _current_round(revision)
-    for pending in revision.signoffs.exclude(outcome=SignOffOutcome.VOIDED):
-        pending.outcome = SignOffOutcome.VOIDED
-        pending.voided_reason = "Replaced while drafting"
-        pending.save()
-    _create_signoffs(revision, reviewers, approvers, round_=round_)
-    return queries.current_signoffs(revision)
+            elif not queries.may_approve(person, revision.document):
+                errors.append(
+                    FieldError(
+                        "approvers",
+                        f"{person.printed_name} may not approve documents where "
+                        f"{revision.document.number} applies.",
+                    )
+                )
+        for person in reviewers:
+            if not person.is_active:
+                errors.append(FieldError("reviewers", f"{person.printed_name} is not active."))
+        if errors:
+            raise InvalidInput(errors)
+        round_ = _current_round(revision)
+        for pending in revision.signoffs.exclude(outcome=SignOffOutcome.VOIDED):
+            pending.outcome = SignOffOutcome.VOIDED
+            pending.voided_reason = "Replaced while drafting"
+            pending.save()
+        _create_signoffs(revision, reviewers, approvers, round_=round_)
+        return queries.current_signoffs(revision)
 
 
 def _current_round(revision: DocumentRevision) -> int:
@@ -519,33 +518,33 @@ def _my_step(revision: DocumentRevision, actor: User, kind: str) -> SignOff:
 @audit.service
 def review(revision: DocumentRevision, *, actor: User, accept: bool, comment: str = "") -> SignOff:
     """A reviewer comments, or accepts (with an optional comment)."""
-    revision = records._lock(revision)
-    if revision.state != State.IN_REVIEW:
-        raise Conflict(f"{revision.number} is {revision.get_state_display()}, not in review.")
-    step = _my_step(revision, actor, SignOffKind.REVIEW)
-    if step.outcome == SignOffOutcome.ACCEPTED:
-        raise Conflict("You have already accepted this revision.")
-    if not accept and not comment.strip():
-        raise InvalidInput.for_field("comment", "Write your comment, or accept the revision.")
-    if comment.strip():
-        ReviewComment.objects.create(signoff=step, text=comment.strip())
-    step.outcome = SignOffOutcome.ACCEPTED if accept else SignOffOutcome.COMMENTED
-    step.comment = comment.strip() or step.comment
-    step.decided_at = timezone.now()
-    step.save()
-    steps = queries.current_signoffs(revision)
-    if not accept:
-        notifications.notify(
-            revision.owner,
-            title=f"{actor.printed_name} commented on {revision.number}",
-            body=comment,
-            url=document_url(revision.document, revision),
-            email=True,
-        )
-    elif all(s.outcome == SignOffOutcome.ACCEPTED for s in steps if s.kind == "review"):
-        for person in _approvers_due(revision, steps):
-            _ask(person, revision, "approve")
-    return step
+    with records.locked(revision) as revision:
+        if revision.state != State.IN_REVIEW:
+            raise Conflict(f"{revision.number} is {revision.get_state_display()}, not in review.")
+        step = _my_step(revision, actor, SignOffKind.REVIEW)
+        if step.outcome == SignOffOutcome.ACCEPTED:
+            raise Conflict("You have already accepted this revision.")
+        if not accept and not comment.strip():
+            raise InvalidInput.for_field("comment", "Write your comment, or accept the revision.")
+        if comment.strip():
+            ReviewComment.objects.create(signoff=step, text=comment.strip())
+        step.outcome = SignOffOutcome.ACCEPTED if accept else SignOffOutcome.COMMENTED
+        step.comment = comment.strip() or step.comment
+        step.decided_at = timezone.now()
+        step.save()
+        steps = queries.current_signoffs(revision)
+        if not accept:
+            notifications.notify(
+                revision.owner,
+                title=f"{actor.printed_name} commented on {revision.number}",
+                body=comment,
+                url=document_url(revision.document, revision),
+                email=True,
+            )
+        elif all(s.outcome == SignOffOutcome.ACCEPTED for s in steps if s.kind == "review"):
+            for person in _approvers_due(revision, steps):
+                _ask(person, revision, "approve")
+        return step
 
 
 def approval_refusals(revision: DocumentRevision, actor: User) -> list[str]:
@@ -596,34 +595,34 @@ def approve(
 ) -> DocumentRevision:
     """An approver signs (meaning "approved"); the last signature approves the revision, and
     it becomes effective at once when its effective date has come."""
-    revision = records._lock(revision)
-    check_approval(revision, actor)
-    step = _my_step(revision, actor, SignOffKind.APPROVAL)
-    signed = sign(
-        revision,
-        signer=actor,
-        meaning=Meaning.APPROVED,
-        token=signature,
-        transition="approve",
-        comment=comment,
-    )
-    step.outcome = SignOffOutcome.SIGNED
-    step.signature = signed
-    step.comment = comment
-    step.decided_at = signed.signed_at
-    step.save()
-    steps = queries.current_signoffs(revision)
-    if any(s.outcome != SignOffOutcome.SIGNED for s in steps if s.kind == "approval"):
-        for person in _approvers_due(revision, steps):
-            _ask(person, revision, "approve")
-        return revision
-    approved: DocumentRevision = core_workflow.fire(
-        revision, "approve", actor=actor, comment=comment, by_service=True
-    )
-    today = timezone.localdate()
-    if approved.effective_on is None or approved.effective_on <= today:
-        return make_effective(approved, actor=actor)
-    return approved
+    with records.locked(revision) as revision:
+        check_approval(revision, actor)
+        step = _my_step(revision, actor, SignOffKind.APPROVAL)
+        signed = sign(
+            revision,
+            signer=actor,
+            meaning=Meaning.APPROVED,
+            token=signature,
+            transition="approve",
+            comment=comment,
+        )
+        step.outcome = SignOffOutcome.SIGNED
+        step.signature = signed
+        step.comment = comment
+        step.decided_at = signed.signed_at
+        step.save()
+        steps = queries.current_signoffs(revision)
+        if any(s.outcome != SignOffOutcome.SIGNED for s in steps if s.kind == "approval"):
+            for person in _approvers_due(revision, steps):
+                _ask(person, revision, "approve")
+            return revision
+        approved: DocumentRevision = core_workflow.fire(
+            revision, "approve", actor=actor, comment=comment, by_service=True
+        )
+        today = timezone.localdate()
+        if approved.effective_on is None or approved.effective_on <= today:
+            return make_effective(approved, actor=actor)
+        return approved
 
 
 # --- Effective, superseded, obsolete -----------------------------------------------------------
@@ -635,38 +634,42 @@ def make_effective(revision: DocumentRevision, *, actor: User) -> DocumentRevisi
 
     The document row is locked first, so two revisions of one document can never become
     effective together (and the database's partial unique index would refuse it anyway)."""
-    document = Document.objects.select_for_update().get(pk=revision.document_id)
-    revision = records._lock(revision)
-    if revision.state != State.APPROVED:
-        raise Conflict(f"{revision.number} is {revision.get_state_display()}, not approved.")
-    today = timezone.localdate()
-    previous = queries.effective_revision(document)
-    if previous is not None:
-        previous.superseded_on = today
-        previous.save()
-        core_workflow.fire(
-            previous,
-            "supersede",
+    with (
+        records.locked(revision.document) as document,
+        records.locked(revision) as revision,
+    ):
+        if revision.state != State.APPROVED:
+            raise Conflict(f"{revision.number} is {revision.get_state_display()}, not approved.")
+        today = timezone.localdate()
+        previous = queries.effective_revision(document)
+        if previous is not None:
+            previous.superseded_on = today
+            previous.save()
+            core_workflow.fire(
+                previous,
+                "supersede",
+                actor=actor,
+                comment=f"Superseded by {revision.number}",
+                by_service=True,
+            )
+            _withdraw_acknowledgements(previous)
+        if revision.effective_on is None or revision.effective_on < today:
+            revision.effective_on = today
+            revision.save()
+        effective: DocumentRevision = core_workflow.fire(
+            revision,
+            "make_effective",
             actor=actor,
-            comment=f"Superseded by {revision.number}",
+            comment="Effective date reached",
             by_service=True,
         )
-        _withdraw_acknowledgements(previous)
-    if revision.effective_on is None or revision.effective_on < today:
-        revision.effective_on = today
-        revision.save()
-    effective: DocumentRevision = core_workflow.fire(
-        revision, "make_effective", actor=actor, comment="Effective date reached", by_service=True
-    )
-    document.status = DocumentStatus.EFFECTIVE
-    document.current_revision = effective
-    document.title = effective.title
-    document.next_review_on = add_months(
-        effective.effective_on or today, document.review_interval_months
-    )
-    document.version += 1
-    document.updated_by = actor
-    document.save()
+        document.status = DocumentStatus.EFFECTIVE
+        document.current_revision = effective
+        document.title = effective.title
+        document.next_review_on = add_months(
+            effective.effective_on or today, document.review_interval_months
+        )
+        records.touch(document, actor)
     assign_acknowledgements(effective)
     notifications.notify(
         document.owner,
@@ -688,35 +691,31 @@ def make_due_revisions_effective(*, actor: User) -> list[DocumentRevision]:
 def _sync_title(document: Document, revision: DocumentRevision, actor: User) -> None:
     if document.title != revision.title:
         document.title = revision.title
-        document.version += 1
-        document.updated_by = actor
-        document.save()
+        records.touch(document, actor)
 
 
 def after_withdrawal(revision: DocumentRevision, *, actor: User, reason: str) -> None:
     """A withdrawn effective revision makes the document obsolete (with any revision in
     progress); a withdrawn draft leaves the effective one in force."""
-    document = Document.objects.select_for_update().get(pk=revision.document_id)
-    revision.withdrawn_on = timezone.localdate()
-    revision.save()
-    _withdraw_acknowledgements(revision)
-    if document.current_revision_id == revision.pk or document.status == DocumentStatus.NEW:
-        for other in document.revisions.filter(state__in=workflows.IN_PROGRESS).exclude(
-            pk=revision.pk
-        ):
-            core_workflow.fire(
-                other,
-                "withdraw",
-                actor=actor,
-                comment=f"Document withdrawn: {reason}",
-                by_service=True,
-            )
-        document.status = DocumentStatus.OBSOLETE
-        document.withdrawn_reason = reason
-        document.next_review_on = None
-        document.version += 1
-        document.updated_by = actor
-        document.save()
+    with records.locked(revision.document) as document:
+        revision.withdrawn_on = timezone.localdate()
+        revision.save()
+        _withdraw_acknowledgements(revision)
+        if document.current_revision_id == revision.pk or document.status == DocumentStatus.NEW:
+            for other in document.revisions.filter(state__in=workflows.IN_PROGRESS).exclude(
+                pk=revision.pk
+            ):
+                core_workflow.fire(
+                    other,
+                    "withdraw",
+                    actor=actor,
+                    comment=f"Document withdrawn: {reason}",
+                    by_service=True,
+                )
+            document.status = DocumentStatus.OBSOLETE
+            document.withdrawn_reason = reason
+            document.next_review_on = None
+            records.touch(document, actor)
 
 
 @audit.service
@@ -816,42 +815,40 @@ def record_periodic_review(
 ) -> PeriodicReview:
     """The periodic review: "no change needed" is signed and sets the next due date;
     "revise" starts a new draft revision."""
-    document = Document.objects.select_for_update().get(pk=document.pk)
-    queries.require_control(actor, document)
-    revision = queries.effective_revision(document)
-    if revision is None:
-        raise Conflict(f"{document.number} has no effective revision to review.")
-    if outcome not in ReviewOutcome.values:
-        raise InvalidInput.for_field("outcome", "Choose 'no_change' or 'revise'.")
-    review_record = PeriodicReview(
-        document=document, revision=revision, reviewer=actor, outcome=outcome, comment=comment
-    )
-    if outcome == ReviewOutcome.NO_CHANGE:
-        if signature is None:
-            raise InvalidInput.for_field("password", "Sign the review with your password.")
-        review_record.signature = sign(
-            revision,
-            signer=actor,
-            meaning=Meaning.REVIEWED,
-            token=signature,
-            transition="periodic_review",
-            comment=comment,
+    with records.locked(document) as document:
+        queries.require_control(actor, document)
+        revision = queries.effective_revision(document)
+        if revision is None:
+            raise Conflict(f"{document.number} has no effective revision to review.")
+        if outcome not in ReviewOutcome.values:
+            raise InvalidInput.for_field("outcome", "Choose 'no_change' or 'revise'.")
+        review_record = PeriodicReview(
+            document=document, revision=revision, reviewer=actor, outcome=outcome, comment=comment
         )
-        review_record.next_review_on = add_months(
-            timezone.localdate(), document.review_interval_months
-        )
-        document.next_review_on = review_record.next_review_on
-        document.version += 1
-        document.updated_by = actor
-        document.save()
-    else:
-        if not comment.strip():
-            raise InvalidInput.for_field("comment", "Say what needs revising.")
-        review_record.new_revision = new_revision(
-            document, actor=actor, change_reason=f"Periodic review: {comment.strip()}"
-        )
-    review_record.save()
-    return review_record
+        if outcome == ReviewOutcome.NO_CHANGE:
+            if signature is None:
+                raise InvalidInput.for_field("password", "Sign the review with your password.")
+            review_record.signature = sign(
+                revision,
+                signer=actor,
+                meaning=Meaning.REVIEWED,
+                token=signature,
+                transition="periodic_review",
+                comment=comment,
+            )
+            review_record.next_review_on = add_months(
+                timezone.localdate(), document.review_interval_months
+            )
+            document.next_review_on = review_record.next_review_on
+            records.touch(document, actor)
+        else:
+            if not comment.strip():
+                raise InvalidInput.for_field("comment", "Say what needs revising.")
+            review_record.new_revision = new_revision(
+                document, actor=actor, change_reason=f"Periodic review: {comment.strip()}"
+            )
+        review_record.save()
+        return review_record
 
 
 def reviews_due_soon(within_days: int) -> list[Document]:

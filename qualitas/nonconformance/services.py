@@ -66,55 +66,55 @@ def set_disposition(
     The lines must add up to the nonconforming quantity exactly; the decision is made during
     material review, and signed when it is a concession.
     """
-    current: Nonconformance = records._lock(nc)
-    records.check_version(current, expected_version)
-    permissions.require(actor, workflows.DISPOSE, site=current.site)
-    if current.state != State.REVIEW:
-        raise InvalidInput.for_field("state", "The disposition is decided during material review.")
-    errors = []
-    parsed = []
-    for number, line in enumerate(lines, start=1):
-        if line.decision not in Decision.values:
-            errors.append(
-                FieldError(f"lines[{number}].decision", f"Unknown decision '{line.decision}'.")
+    with records.locked(nc, expected_version) as current:
+        permissions.require(actor, workflows.DISPOSE, site=current.site)
+        if current.state != State.REVIEW:
+            raise InvalidInput.for_field(
+                "state", "The disposition is decided during material review."
             )
-            continue
-        try:
-            parsed.append((line, _decimal(line.quantity, f"lines[{number}].quantity")))
-        except InvalidInput as exc:
-            errors.extend(exc.errors)
-    if not lines:
-        errors.append(FieldError("lines", "Give at least one disposition line."))
-    if errors:
-        raise InvalidInput(errors)
-    if (
-        any(line.decision == Decision.RETURN_TO_SUPPLIER for line, _ in parsed)
-        and not current.supplier_name
-    ):
-        raise InvalidInput.for_field(
-            "supplier_name",
-            "Returning to the supplier needs the supplier: fill it in on the nonconformance.",
-        )
-    total = sum((quantity for _, quantity in parsed), Decimal(0))
-    if total != current.quantity_nonconforming:
-        raise InvalidInput.for_field(
-            "lines",
-            f"The lines add up to {total.normalize():f} {current.unit}, but "
-            f"{current.quantity_nonconforming.normalize():f} {current.unit} are nonconforming.",
-        )
-    for old in current.disposition_lines.all():
-        old.delete()
-    for line, quantity in parsed:
-        DispositionLine.objects.create(
-            nonconformance=current,
-            decision=line.decision,
-            quantity=quantity,
-            instructions=line.instructions,
-        )
-    current.version += 1
-    current.updated_by = actor
-    current.save()
-    return current
+        errors = []
+        parsed = []
+        for number, line in enumerate(lines, start=1):
+            if line.decision not in Decision.values:
+                errors.append(
+                    FieldError(f"lines[{number}].decision", f"Unknown decision '{line.decision}'.")
+                )
+                continue
+            try:
+                parsed.append((line, _decimal(line.quantity, f"lines[{number}].quantity")))
+            except InvalidInput as exc:
+                errors.extend(exc.errors)
+        if not lines:
+            errors.append(FieldError("lines", "Give at least one disposition line."))
+        if errors:
+            raise InvalidInput(errors)
+        if (
+            any(line.decision == Decision.RETURN_TO_SUPPLIER for line, _ in parsed)
+            and not current.supplier_name
+        ):
+            raise InvalidInput.for_field(
+                "supplier_name",
+                "Returning to the supplier needs the supplier: fill it in on the nonconformance.",
+            )
+        total = sum((quantity for _, quantity in parsed), Decimal(0))
+        if total != current.quantity_nonconforming:
+            raise InvalidInput.for_field(
+                "lines",
+                f"The lines add up to {total.normalize():f} {current.unit}, but "
+                f"{current.quantity_nonconforming.normalize():f} {current.unit} are nonconforming.",
+            )
+        for old in current.disposition_lines.all():
+            old.delete()
+        for line, quantity in parsed:
+            DispositionLine.objects.create(
+                nonconformance=current,
+                decision=line.decision,
+                quantity=quantity,
+                instructions=line.instructions,
+            )
+        # The lines are part of the record: a stale copy must not overwrite them unnoticed.
+        records.touch(current, actor)
+        return current
 
 
 @audit.service

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 from django.db import transaction
 
@@ -122,3 +125,71 @@ def test_people_see_records_of_their_sites_and_their_own(deviations: records.Rec
 
     assert seen == {here.pk, mine.pk}
     assert there.pk not in seen
+
+
+def test_locked_refuses_a_stale_version_naming_who_changed_it(
+    raise_deviation: object, author: User, quality_manager: User
+) -> None:
+    created = raise_deviation()  # type: ignore[operator]
+    records.update(created, actor=quality_manager, expected_version=1, title="QM's title")
+
+    with (
+        pytest.raises(Conflict) as refused,
+        audit.context(actor=author),
+        transaction.atomic(),
+        records.locked(created, expected_version=1) as current,
+    ):
+        current.title = "Author's title"
+        records.touch(current, author)
+
+    assert quality_manager.printed_name in refused.value.detail
+    assert "now version 2, you edited version 1" in refused.value.detail
+    assert refused.value.errors[0].field == "version"
+    assert Deviation.objects.get(pk=created.pk).title == "QM's title"
+
+
+def test_changes_made_inside_locked_are_one_new_version_by_the_actor(
+    raise_deviation: object, author: User, quality_manager: User
+) -> None:
+    created = raise_deviation()  # type: ignore[operator]
+    change = AuditEvent.objects.filter(object_type__model="deviation", object_id=created.pk)
+    events_before = change.count()
+
+    with (
+        audit.context(actor=quality_manager),
+        transaction.atomic(),
+        records.locked(created, expected_version=1) as current,
+    ):
+        current.title = "Tidied title"
+        current.impact = "None on product"
+        records.touch(current, quality_manager)
+
+    saved = Deviation.objects.get(pk=created.pk)
+    assert (saved.version, saved.updated_by, saved.title) == (2, quality_manager, "Tidied title")
+    assert change.count() == events_before + 1
+    assert set(change.latest("id").changes) >= {"title", "impact", "version"}
+
+
+def test_locked_without_a_change_leaves_the_version(raise_deviation: object) -> None:
+    created = raise_deviation()  # type: ignore[operator]
+
+    with transaction.atomic(), records.locked(created, expected_version=1) as current:
+        assert current.pk == created.pk
+
+    assert Deviation.objects.get(pk=created.pk).version == 1
+
+
+def test_no_module_locks_rows_or_raises_versions_by_hand() -> None:
+    """Locking and the version belong to records.locked and records.touch: a module that
+    bumps `version` itself can forget who changed it or skip the stale-copy check."""
+    root = Path(records.__file__).resolve().parents[1]
+    by_hand = re.compile(r"_lock\(|version \+= 1")
+    found = [
+        f"{path.relative_to(root)}:{number}: {line.strip()}"
+        for path in sorted(root.rglob("*.py"))
+        if path != Path(records.__file__).resolve()
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if by_hand.search(line)
+    ]
+
+    assert found == []
