@@ -9,7 +9,7 @@ class CapaConfig(AppConfig):
     verbose_name = "CAPA"
 
     def ready(self) -> None:
-        from qualitas.capa import api, jobs, views  # noqa: F401 - jobs registers
+        from qualitas.capa import api, jobs, services, views  # noqa: F401 - jobs registers
         from qualitas.capa import workflows as w
         from qualitas.capa.models import Capa, Cause, TeamMember, WhyStep
         from qualitas.core import audit, permissions, records
@@ -35,6 +35,7 @@ class CapaConfig(AppConfig):
                 label_plural_text="CAPAs",
                 prefix="CAPA",
                 workflow=w.WORKFLOW,
+                create_service=services.open_capa,
                 permissions=records.RecordPermissions(view=w.VIEW, create=w.CREATE, edit=w.EDIT),
                 resource="capas",
                 editable_fields=(

@@ -36,6 +36,9 @@ def record_form(record_type: records.RecordType, *, editing: bool) -> type[forms
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
+            if not editing:
+                for name in record_type.defaulted_on_create:
+                    self.fields[name].required = False  # the module's service fills it
             style_fields(self)
 
     return RecordForm

@@ -311,7 +311,7 @@ def build_router(record_type: records.RecordType) -> Router:
             for k, v in payload.dict().items()
             if v is not None or k in payload.model_fields_set
         }
-        created = records.create(
+        created = records.raise_record(
             record_type, actor=_actor(request), **_resolve_refs(record_type.model, data)
         )
         return Status(201, to_out(created))

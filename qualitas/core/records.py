@@ -99,6 +99,13 @@ class RecordType:
     sites_of: Callable[[Any], Iterable[Any]] | None = None
     # The permission a person needs (at the record's site) to be made its owner.
     owner_permission: str | None = None
+    # The module's service that raises a record of this type (its defaults and guards):
+    # (actor=…, **fields) -> record. The generic page and API call it through `raise_record`,
+    # so a record is raised the same way from the page, the API, the CLI, the demo and tests.
+    create_service: Callable[..., Any] | None = None
+    # Fields that service fills when they are left empty (an NC's detection date and
+    # detector): the create form and API do not require them.
+    defaulted_on_create: tuple[str, ...] = ()
 
     @property
     def label_plural(self) -> str:
@@ -222,6 +229,14 @@ def create(
     record.save()
     events.publish(events.RecordCreated(record_type.key, record.pk, actor.pk))
     return record
+
+
+def raise_record(record_type: RecordType, *, actor: User, **fields: Any) -> Any:
+    """Raise a record from a page or the API: through the module's own service when it
+    declares one, else the core's `create`."""
+    if record_type.create_service is not None:
+        return record_type.create_service(actor=actor, **fields)
+    return create(record_type, actor=actor, **fields)
 
 
 def _site_for_new(record_type: RecordType, actor: User, site: Any) -> Any:

@@ -88,7 +88,12 @@ def build(record_type: RecordType) -> tuple[type[Schema], type[Schema], type[Sch
     for field_name in ("owner", *record_type.editable_fields):
         field = cast("models.Field[Any, Any]", model._meta.get_field(field_name))
         kind = python_type(field)
-        optional = field_name == "owner" or field.blank or field.null or field.has_default()
+        optional = (
+            field_name in ("owner", *record_type.defaulted_on_create)
+            or field.blank
+            or field.null
+            or field.has_default()
+        )
         description = _describe(field)
         default = field.default if field.has_default() and not callable(field.default) else None
         in_fields[field_name] = (

@@ -11,7 +11,7 @@ class NonconformanceConfig(AppConfig):
     def ready(self) -> None:
         from qualitas.core import audit, permissions, records
         from qualitas.core.registry import HomePanel, MenuItem, registry
-        from qualitas.nonconformance import api, demo, lists, views
+        from qualitas.nonconformance import api, demo, lists, services, views
         from qualitas.nonconformance import workflows as w
         from qualitas.nonconformance.models import (
             CostLine,
@@ -57,6 +57,8 @@ class NonconformanceConfig(AppConfig):
                 label="Nonconformance",
                 prefix="NC",
                 workflow=w.WORKFLOW,
+                create_service=services.raise_nonconformance,
+                defaulted_on_create=("detected_on", "detected_by"),
                 permissions=records.RecordPermissions(view=w.VIEW, create=w.CREATE, edit=w.EDIT),
                 resource="nonconformances",
                 editable_fields=(

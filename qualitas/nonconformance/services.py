@@ -34,8 +34,11 @@ def record_type() -> records.RecordType:
 
 def raise_nonconformance(*, actor: User, **fields: Any) -> Nonconformance:
     """Record a nonconformance (ISO 9001 8.7): numbered, open, audited."""
-    fields.setdefault("detected_on", timezone.localdate())
-    fields.setdefault("detected_by", actor)
+    # Left empty (the form's blank, the API's null): found today, by whoever records it.
+    if fields.get("detected_on") is None:
+        fields["detected_on"] = timezone.localdate()
+    if fields.get("detected_by") is None:
+        fields["detected_by"] = actor
     nc: Nonconformance = records.create(record_type(), actor=actor, **fields)
     return nc
 

@@ -224,3 +224,37 @@ def test_signing_a_close_in_the_page(
 
     assert response.status_code == 302
     assert Nonconformance.objects.get(pk=nc.pk).state == "closed"
+
+
+def test_the_page_and_the_api_raise_through_the_modules_service(
+    api_for: object, client_for: object, inspector: User, codes: dict[str, DefectCode]
+) -> None:
+    """Issue 11: pages and the API went through the generic create, so an NC raised there had
+    no detector and the module's defaults were tested only by the demo and the tests."""
+    from django.utils import timezone
+
+    by_api = api_for(inspector).post(  # type: ignore[operator]
+        "/nonconformances",
+        {"title": "Burr on flange", "source": "in_process", "severity": "minor", "finding": "x"},
+    )
+    by_page = client_for(inspector).post(  # type: ignore[operator]
+        "/records/nonconformances/new/",
+        {
+            "title": "Dent on housing",
+            "source": "in_process",
+            "severity": "minor",
+            "finding": "y",
+            "unit": "pcs",
+            "priority": "medium",
+            "quantity_affected": "1",
+            "quantity_nonconforming": "1",
+            "defect_code": codes["DIM-01"].pk,
+        },
+    )
+
+    assert by_api.status_code == 201, by_api.json()
+    assert by_page.status_code == 302, by_page.content[-2000:]
+    api_nc = Nonconformance.objects.get(pk=by_api.json()["id"])
+    page_nc = Nonconformance.objects.get(title="Dent on housing")
+    assert (api_nc.detected_by, api_nc.detected_on) == (inspector, timezone.localdate())
+    assert (page_nc.detected_by, page_nc.detected_on) == (inspector, timezone.localdate())

@@ -194,7 +194,7 @@ def record_create(request: HttpRequest, resource: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k in record_type.editable_fields}
         try:
-            created = records.create(record_type, actor=actor, **data)
+            created = records.raise_record(record_type, actor=actor, **data)
         except (InvalidInput, PermissionDenied) as exc:
             put_errors(form, exc)
         else:
