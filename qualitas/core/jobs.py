@@ -84,3 +84,24 @@ def deactivate_dormant_accounts() -> str:
     return f"{len(closed)} dormant accounts deactivated" + (
         f": {', '.join(closed)}" if closed else ""
     )
+
+
+@periodic("sessions-expire", "Mark sessions that timed out as ended; clear expired sessions.")
+def expire_sessions() -> str:
+    """Rows of sessions that ended by idling out stay (a history of sign-ins) but stop
+    showing as active; Django's own expired session rows are removed."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    from qualitas.core import usersessions
+    from qualitas.core.models import UserSession
+
+    idle = timedelta(seconds=settings.SESSION_COOKIE_AGE + usersessions.TOUCH_SECONDS)
+    now = timezone.now()
+    ended = UserSession.objects.filter(ended_at__isnull=True, last_seen_at__lt=now - idle).update(
+        ended_at=now, end_reason="Timed out"
+    )
+    usersessions._store().clear_expired()
+    return f"{ended} timed-out session(s) marked ended"

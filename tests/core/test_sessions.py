@@ -266,3 +266,18 @@ def test_the_session_api_needs_the_csrf_token_for_writes(helen: User) -> None:
 
     assert refused.status_code == 403
     assert allowed.status_code == 200
+
+
+def test_timed_out_sessions_are_marked_ended_by_the_periodic_job(helen: User) -> None:
+    from qualitas.core import jobs
+
+    _sign_in(helen)
+    with time_machine.travel(timezone.now() + timedelta(hours=2)):
+        result = jobs.run_all(only=["sessions-expire"])
+    fresh = _sign_in(helen, CHROME)
+    assert fresh.get("/me/sessions/").status_code == 200
+
+    rows = sorted(row.end_reason for row in UserSession.objects.filter(user=helen))
+    assert rows == ["", "Timed out"]
+    assert result["sessions-expire"] == "1 timed-out session(s) marked ended"
+    assert jobs.run_all(only=["sessions-expire"])["sessions-expire"].startswith("0 ")
