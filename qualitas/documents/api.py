@@ -15,7 +15,7 @@ from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
-from qualitas.core import attachments, permissions, records, signatures
+from qualitas.core import attachments, permissions, recordapi, records, signatures
 from qualitas.core.errors import InvalidInput, NotFound
 from qualitas.core.models import Department, Role, Site, User
 from qualitas.core.pagination import Mapped, PageNumber
@@ -551,6 +551,16 @@ def my_acknowledgements(request: HttpRequest) -> Any:
 @router.get("/{document_id}", response={200: DocumentOut, **ERRORS})
 def get_document(request: HttpRequest, document_id: int) -> Any:
     return _document_out(_document(request, document_id), _actor(request))
+
+
+@router.get(
+    "/{document_id}/history",
+    response={200: list[recordapi.HistoryOut], **ERRORS},
+    summary="The audit trail of the document's register entry (each revision has its own)",
+)
+def document_history(request: HttpRequest, document_id: int) -> Any:
+    document = _document(request, document_id)
+    return [recordapi.history_row(e) for e in recordapi.history_of(document)]
 
 
 @router.patch(

@@ -484,3 +484,21 @@ def test_document_control_tunes_a_type_and_new_revisions_use_its_defaults(
     )
     events = AuditEvent.objects.filter(object_type__model="documenttype", object_id=procedure.pk)
     assert any("default_approvers" in e.changes for e in events)
+
+
+def test_a_documents_register_entry_has_its_history_in_the_api(
+    api_for, viewer, author, controller, effective, draft_only
+):
+    """Issue 11: GET /documents/{id}/history was a 404 although a document's changes are
+    audited. It answers like every record's history, to those who may see the document."""
+    services.update_document(
+        effective, actor=controller, expected_version=effective.version, review_interval_months=12
+    )
+
+    history = api_for(viewer).get(f"/documents/{effective.pk}/history")
+    hidden = api_for(viewer).get(f"/documents/{draft_only.pk}/history")
+
+    assert history.status_code == 200
+    changed = [e for e in history.json() if e["action"] == "update"]
+    assert changed and "review_interval_months" in changed[-1]["changes"]
+    assert hidden.status_code == 404
