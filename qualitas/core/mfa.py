@@ -117,27 +117,24 @@ def verify_totp(user: User, code: str | None) -> bool:
     refuses a code at or before the last accepted time step (no replay) and throttles
     repeated failures."""
     code = _clean(code)
-    if not code.isdigit():
-        return False
-    with transaction.atomic():
-        device = (
-            TOTPDevice.objects.select_for_update()
-            .filter(user=user, confirmed=True)
-            .order_by("id")
-            .first()
-        )
-        return device is not None and device.verify_token(code)
+    return code.isdigit() and _verify_with(TOTPDevice, user, code)
 
 
 def _use_recovery_code(user: User, code: str) -> bool:
+    return _verify_with(StaticDevice, user, code)
+
+
+def _verify_with(model: type[Device], user: User, code: str) -> bool:
+    """Check a code against the person's device of this kind, its row locked so two
+    requests cannot both spend the same code or time step."""
     with transaction.atomic():
         device = (
-            StaticDevice.objects.select_for_update()
+            model.objects.select_for_update()
             .filter(user=user, confirmed=True)
             .order_by("id")
             .first()
         )
-        return device is not None and device.verify_token(code)
+        return device is not None and bool(device.verify_token(code))
 
 
 def verify(user: User, code: str | None, *, purpose: str) -> Device | None:
