@@ -154,7 +154,6 @@ INSTALLED_APPS = [
     "qualitas.nonconformance",
     "qualitas.capa",
     "qualitas.documents",
-    "qualitas.reports",
 ]
 
 MIDDLEWARE = [

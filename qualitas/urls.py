@@ -1,14 +1,21 @@
 """Root URLs: sign-in, the core pages, each module's pages, the API and /healthz."""
 
+import re
+
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path, re_path
 
 from qualitas.api.urls import api
 from qualitas.core.registry import registry
-from qualitas.core.views import health, home, passwords, sso
+from qualitas.core.views import health, home, moved, passwords, sso
 from qualitas.core.views.auth import LoginView, PasswordChangeView
 
-urlpatterns = [
+# Paths that moved to their record type's one tree: 308 to the new place, first of all.
+urlpatterns: list[URLPattern | URLResolver] = [
+    re_path(rf"^{re.escape(old.lstrip('/'))}(?P<rest>.*)$", moved.redirect_to(new))
+    for old, new in registry.moved
+]
+urlpatterns += [
     path("", home.home, name="home"),
     path("login/", LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
@@ -45,7 +52,8 @@ urlpatterns = [
     ),
     path("healthz", health.healthz, name="healthz"),
     path("api/v1/", api.urls),
-    path("", include("qualitas.core.urls")),
 ]
-# Each module's own pages, as it registered them (the core imports no module).
+# Each module's own pages, as it declared them (the core imports no module): before the
+# core's generic record pages, which share the record type's path (/nonconformances/…).
 urlpatterns += [path(prefix, include(module)) for prefix, module in registry.url_includes]
+urlpatterns += [path("", include("qualitas.core.urls"))]

@@ -29,8 +29,11 @@ errors.install(api)
 # Before any query: an id or filter beyond 64 bits is a 422 naming it, not an overflow.
 api.add_decorator(integers.within_database_range)
 api.add_router("", core_router)
-# Every declared record type gets its endpoints: /api/v1/<resource>/…
-for record_type in records.RECORD_TYPES.values():
-    api.add_router(f"/{record_type.resource}", recordapi.build_router(record_type))
+# One tree per record type: a module's own endpoints (/nonconformances/{id}/disposition) sit
+# under its record type's resource, beside the generic ones every record type gets. The
+# module's come first so that its fixed paths (/nonconformances/pareto) are not taken for
+# a record id.
 for prefix, module_router in registry.api_routers:
     api.add_router(prefix, module_router)
+for record_type in records.RECORD_TYPES.values():
+    api.add_router(f"/{record_type.resource}", recordapi.build_router(record_type))

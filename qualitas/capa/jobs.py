@@ -8,10 +8,9 @@ from django.utils import timezone
 
 from qualitas.capa.models import Capa
 from qualitas.capa.workflows import State
-from qualitas.core import jobs, notifications
+from qualitas.core import notifications
 
 
-@jobs.periodic("capa-effectiveness", "Remind owners of CAPA effectiveness checks that are due.")
 def remind_effectiveness_checks() -> str:
     soon = timezone.localdate() + timedelta(days=3)
     sent = 0
@@ -26,7 +25,7 @@ def remind_effectiveness_checks() -> str:
                 capa.owner,
                 title=f"Effectiveness check of {capa.number} due {capa.effectiveness_due_on}",
                 body=capa.effectiveness_criteria,
-                url=f"/records/capas/{capa.pk}/",
+                url=f"/capas/{capa.pk}/",
                 email=True,
             )
             sent += 1

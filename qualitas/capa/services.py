@@ -1,15 +1,19 @@
-"""Every write to CAPAs: opening, the team, the 5 Whys, the Ishikawa causes."""
+"""Every write to CAPAs: opening, the workflow steps, the team, the 5 Whys, the Ishikawa
+causes."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Max
 
+from qualitas.capa.events import CapaClosed
 from qualitas.capa.models import Capa, Cause, CauseCategory, TeamMember, WhyStep
-from qualitas.core import audit, records
+from qualitas.core import audit, events, records, workflow
 from qualitas.core.errors import Conflict, InvalidInput, PermissionDenied
 from qualitas.core.models import User
+from qualitas.core.signatures import SignatureToken
 from qualitas.core.validation import clean_or_raise
 
 
@@ -21,6 +25,42 @@ def open_capa(*, actor: User, **fields: Any) -> Capa:
     """Open a corrective or preventive action."""
     capa: Capa = records.create(record_type(), actor=actor, **fields)
     return capa
+
+
+def _reset_effectiveness(capa: Capa, actor: User) -> None:
+    """The next effectiveness check starts afresh; the failed one stays in the history."""
+    capa.effectiveness_result = "pending"
+    records.touch(capa, actor)
+
+
+def fire_transition(
+    capa: Capa,
+    name: str,
+    *,
+    actor: User,
+    comment: str = "",
+    signature: SignatureToken | None = None,
+    expected_version: int | None = None,
+    by_service: bool = False,
+) -> Capa:
+    """Fire a step of the CAPA workflow and do what it entails, all or nothing: found not
+    effective, the CAPA goes back to root cause with a fresh effectiveness check; closed,
+    it is announced (`CapaClosed`) to whoever waits for it."""
+    with audit.context(actor=actor, reason=comment), transaction.atomic():
+        fired: Capa = workflow.fire(
+            capa,
+            name,
+            actor=actor,
+            comment=comment,
+            signature=signature,
+            expected_version=expected_version,
+            by_service=by_service,
+        )
+        if name == "not_effective":
+            _reset_effectiveness(fired, actor)
+        if name == "close":
+            events.publish(CapaClosed(fired.pk, fired.number, actor.pk))
+    return fired
 
 
 def _editable(actor: User, capa: Capa) -> None:

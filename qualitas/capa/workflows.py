@@ -1,7 +1,10 @@
 """The CAPA workflow, 8D-compatible: initiated (D0-D2) → investigation with containment (D3)
 → root cause (D4) → action plan (D5, approved by signature) → implementation (D6) →
 effectiveness check (D7) → closed (D8, signed by the quality manager). A failed
-effectiveness check sends the CAPA back to root cause with the reason."""
+effectiveness check sends the CAPA back to root cause with the reason.
+
+This module is data: states, transitions and guards (pure predicates over the CAPA). What a
+transition entails besides the change of state is done by `services.fire_transition`."""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from typing import Any
 
 from django.db import models
 
-from qualitas.core import actions, records
+from qualitas.core import actions
 from qualitas.core.models import Meaning
 from qualitas.core.workflow import Transition, Workflow
 
@@ -47,12 +50,6 @@ def effectiveness_failed(capa: Any) -> str | None:
     if capa.effectiveness_result != "failed":
         return "Record the effectiveness check as not effective first."
     return None
-
-
-def _reset_effectiveness(capa: Any, firing: Any) -> None:
-    """The next effectiveness check starts afresh; the failed one stays in the history."""
-    capa.effectiveness_result = "pending"
-    records.touch(capa, firing.actor)
 
 
 OPEN_STATES = (
@@ -134,7 +131,6 @@ WORKFLOW = Workflow(
             relations=("owner",),
             comment_required=True,
             guard=effectiveness_failed,
-            effects=(_reset_effectiveness,),
             style="warning",
         ),
         Transition(

@@ -1,7 +1,14 @@
-"""A small in-process event publisher: events are queued in the transaction and delivered
-to subscribers only after it commits (a rolled-back change announces nothing).
+"""A small in-process event publisher: how modules react to each other without calling
+each other. A module publishes facts about its records (`NonconformanceRaised`,
+`RevisionBecameEffective`, `CapaClosed`; the core's `RecordSigned`…); the modules that
+care declare a `Subscription` in their `module.py`.
 
-Later modules subscribe for webhooks, notifications and automated compliance checks.
+Two kinds of subscriber:
+- after commit (the default): notifications, webhooks, search indexing. A rolled-back
+  change announces nothing, and a failing subscriber cannot undo the change.
+- in the transaction (`in_transaction=True`): consequences that must stand or fall with
+  the change (a revision that becomes effective asks its readers to acknowledge it). They
+  run at once, and their failure rolls the change back.
 """
 
 from __future__ import annotations
@@ -71,17 +78,35 @@ class ActionAssigned(Event):
 
 E = TypeVar("E", bound=Event)
 _subscribers: dict[type[Event], list[Callable[[Any], None]]] = defaultdict(list)
+_in_transaction: dict[type[Event], list[Callable[[Any], None]]] = defaultdict(list)
 
 
-def subscribe(event_type: type[E], handler: Callable[[E], None]) -> None:
-    """Call `handler(event)` after commit for every published event of this type."""
-    if handler not in _subscribers[event_type]:
-        _subscribers[event_type].append(handler)
+def subscribe(
+    event_type: type[E], handler: Callable[[E], None], *, in_transaction: bool = False
+) -> None:
+    """Call `handler(event)` for every published event of this type: after commit, or at
+    once inside the publishing transaction."""
+    handlers = (_in_transaction if in_transaction else _subscribers)[event_type]
+    if handler not in handlers:
+        handlers.append(handler)
+
+
+def subscribers() -> dict[type[Event], list[Callable[[Any], None]]]:
+    """Who listens to what, of both kinds (the module declarations are checked against it)."""
+    listening: dict[type[Event], list[Callable[[Any], None]]] = defaultdict(list)
+    for table in (_in_transaction, _subscribers):
+        for event_type, handlers in table.items():
+            listening[event_type].extend(handlers)
+    return dict(listening)
 
 
 def publish(event: Event) -> None:
-    """Deliver `event` once the current transaction commits (at once outside one)."""
-    transaction.on_commit(lambda: _deliver(event))
+    """Run the in-transaction subscribers now; deliver to the others once the current
+    transaction commits (at once outside one)."""
+    for handler in list(_in_transaction[type(event)]):
+        handler(event)
+    if _subscribers[type(event)]:
+        transaction.on_commit(lambda: _deliver(event))
 
 
 def _deliver(event: Event) -> None:

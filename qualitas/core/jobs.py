@@ -1,4 +1,5 @@
-"""Periodic jobs: registered by the core and the modules, run by `qualitas tick` or Celery beat.
+"""Periodic jobs: declared by the core and the modules (`Module.jobs`), run by `qualitas tick`,
+Celery beat or the demo server.
 
 Each job must be idempotent: running it twice in a row does nothing the second time.
 """
@@ -19,20 +20,11 @@ class PeriodicJob:
 
 
 JOBS: dict[str, PeriodicJob] = {}
+CHECKPOINT_JOB = "audit-checkpoint"
 
 
-def periodic(name: str, description: str) -> Callable[[Callable[[], str]], Callable[[], str]]:
-    """Register a function as a periodic job; it returns a one-line summary of what it did."""
-
-    def register(func: Callable[[], str]) -> Callable[[], str]:
-        JOBS[name] = PeriodicJob(name, func, description)
-        return func
-
-    return register
-
-
-@periodic("audit-checkpoint", "Sign the audit trail's chain head into the checkpoint folder.")
 def checkpoint_audit_trail() -> str:
+    """Sign the audit trail's chain head into the checkpoint folder."""
     signed = audit.write_checkpoint()
     if signed is None:
         return "no events yet"
@@ -40,9 +32,11 @@ def checkpoint_audit_trail() -> str:
 
 
 def run_all(only: list[str] | None = None) -> dict[str, str]:
-    """Run the registered jobs (or the named ones) in the system's audit context."""
+    """Run the declared jobs (or the named ones) in the system's audit context; the audit
+    checkpoint last, so that it signs what the other jobs wrote."""
     results = {}
-    for job in JOBS.values():
+    ordered = sorted(JOBS.values(), key=lambda job: job.name == CHECKPOINT_JOB)
+    for job in ordered:
         if only and job.name not in only:
             continue
         with audit.context(actor=None, actor_name=f"Qualitas periodic job {job.name}"):
@@ -50,7 +44,6 @@ def run_all(only: list[str] | None = None) -> dict[str, str]:
     return results
 
 
-@periodic("dormant-accounts", "Deactivate accounts unused for QUALITAS_DORMANT_ACCOUNT_DAYS days.")
 def deactivate_dormant_accounts() -> str:
     """Accounts nobody has used for a long time are a risk (ASVS V2.1, Part 11 §11.300(b))."""
     from datetime import timedelta
@@ -86,7 +79,6 @@ def deactivate_dormant_accounts() -> str:
     )
 
 
-@periodic("sessions-expire", "Mark sessions that timed out as ended; clear expired sessions.")
 def expire_sessions() -> str:
     """Rows of sessions that ended by idling out stay (a history of sign-ins) but stop
     showing as active; Django's own expired session rows are removed."""

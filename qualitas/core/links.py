@@ -125,3 +125,19 @@ def linked(record: QualityRecord, *, kind: str, model: type[Any]) -> list[Any]:
         removed_at__isnull=True,
     ).values_list("target_id", flat=True)
     return list(model.objects.filter(pk__in=list(ids)))
+
+
+def linking_to(record_type_key: str, record_id: int, *, kind: str, model: type[Any]) -> list[Any]:
+    """Records of `model` that link to the given record with `kind` (for a module reacting
+    to another module's event, which names the record by type and id)."""
+    from qualitas.core import records
+
+    target_model = records.RECORD_TYPES[record_type_key].model
+    ids = RecordLink.objects.filter(
+        source_type=ContentType.objects.get_for_model(model),
+        kind=kind,
+        target_type=ContentType.objects.get_for_model(target_model),
+        target_id=record_id,
+        removed_at__isnull=True,
+    ).values_list("source_id", flat=True)
+    return list(model.objects.filter(pk__in=list(ids)).select_related("owner"))

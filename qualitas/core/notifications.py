@@ -10,7 +10,6 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from qualitas.core import jobs
 from qualitas.core.models import ActionItem, ActionState, Notification, ReminderLog
 
 if TYPE_CHECKING:
@@ -56,10 +55,9 @@ def action_url(action: ActionItem) -> str:
         record_type = records.type_of(subject)
     except LookupError:
         return "/"
-    return f"/records/{record_type.resource}/{action.object_id}/#actions"
+    return f"/{record_type.resource}/{action.object_id}/#actions"
 
 
-@jobs.periodic("action-reminders", "Remind assignees of actions due soon or overdue.")
 def remind_actions() -> str:
     today = timezone.localdate()
     soon = today + timedelta(days=DUE_SOON_DAYS)

@@ -101,24 +101,13 @@ MFA_BY_DEFAULT = frozenset({ADMINISTRATOR, QUALITY_MANAGER, APPROVER})
 
 EVERYONE = tuple(SYSTEM_ROLES)
 
-VIEW_DIRECTORY = register_permission(
-    "org.view_directory", "See people, departments, sites and roles.", roles=EVERYONE
-)
-MANAGE_STRUCTURE = register_permission(
-    "org.manage_structure", "Create and change sites and departments.", roles=[QUALITY_MANAGER]
-)
-MANAGE_USERS = register_permission(
-    "org.manage_users", "Create, change, deactivate and reactivate user accounts."
-)
-MANAGE_ROLES = register_permission("org.manage_roles", "Grant and revoke roles, define roles.")
-VIEW_AUDIT_TRAIL = register_permission(
-    "audit.view_trail",
-    "Search and export the whole audit trail.",
-    roles=[QUALITY_MANAGER, AUDITOR],
-)
-MANAGE_ALL_TOKENS = register_permission(
-    "tokens.manage_all", "See and revoke every user's API tokens."
-)
+# The core's own permissions; declared with their descriptions and roles in core/module.py.
+VIEW_DIRECTORY = "org.view_directory"
+MANAGE_STRUCTURE = "org.manage_structure"
+MANAGE_USERS = "org.manage_users"
+MANAGE_ROLES = "org.manage_roles"
+VIEW_AUDIT_TRAIL = "audit.view_trail"
+MANAGE_ALL_TOKENS = "tokens.manage_all"
 
 
 def _permission_map(user: User) -> dict[int | None, set[str]]:
@@ -231,3 +220,15 @@ def sync_system_roles() -> None:
         existing = set(role.grants.values_list("permission", flat=True))
         for code in sorted(wanted - existing):
             RolePermission.objects.create(role=role, permission=code)
+
+
+def registered() -> dict[str, tuple[str, frozenset[str]]]:
+    """Every declared permission: its description and the system roles that carry it by
+    default (the administrator's "every permission" counted in), for the published policy."""
+    return {
+        code: (
+            spec.description,
+            frozenset(role for role, held in DEFAULT_GRANTS.items() if code in held or ALL in held),
+        )
+        for code, spec in PERMISSIONS.items()
+    }

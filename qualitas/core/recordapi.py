@@ -253,7 +253,8 @@ def fire_with_signature(
         if refusals:  # say why before asking for a password that could not help
             workflow._raise(refusals)
         token = signatures.authenticate_from(request, actor, credentials, subject=record)
-    return workflow.fire(
+    fire = records.type_of(record).transition_service or workflow.fire
+    return fire(
         record, name, actor=actor, comment=comment, signature=token, expected_version=version
     )
 
@@ -337,7 +338,7 @@ def build_router(record_type: records.RecordType) -> Router:
     def update_record(request: HttpRequest, record_id: int, payload: patch_schema) -> Any:
         data = payload.dict(exclude_unset=True)
         version, reason = data.pop("version"), data.pop("reason", "")
-        changed = records.update(
+        changed = records.change_record(
             get(request, record_id),
             actor=_actor(request),
             expected_version=version,
@@ -427,8 +428,8 @@ def build_router(record_type: records.RecordType) -> Router:
     def download(request: HttpRequest, record_id: int, attachment_id: int) -> HttpResponse:
         record = get(request, record_id)
         attachment = _attachment(record, attachment_id)
-        if record_type.serve_file is not None:
-            return record_type.serve_file(record, attachment, _actor(request))  # type: ignore[no-any-return]
+        if record_type.presentation.serve_file is not None:
+            return record_type.presentation.serve_file(record, attachment, _actor(request))  # type: ignore[no-any-return]
         return file_response(attachment)
 
     @router.post(

@@ -1,9 +1,9 @@
 """Record types: what a module declares, and the core services every record type gets.
 
-A module declares its record type once, in its AppConfig.ready():
+A module declares its record type once, in its `module.py`:
 
-    records.register(RecordType(model=Nonconformance, key="nonconformance", prefix="NC",
-                                workflow=WORKFLOW, permissions=RecordPermissions(...), ...))
+    MODULE = Module(name="nonconformance", record_types=(RecordType(model=Nonconformance,
+                    key="nonconformance", prefix="NC", workflow=WORKFLOW, ...),), ...)
 
 and from then on numbering, the audit trail, optimistic locking, workflow transitions,
 signatures, attachments, links and actions work for it the same way in the UI, the API
@@ -45,6 +45,29 @@ class RecordPermissions:
 
 
 @dataclass(frozen=True)
+class RecordPresentation:
+    """How the pages show one record type; the domain half is `RecordType`."""
+
+    menu_group: str | None = "Quality records"
+    menu_order: int = 100
+    icon: str = "journal-check"
+    # Fields shown on the detail page, in order (default: the editable fields).
+    display_fields: tuple[str, ...] = ()
+    # A module's own page for raising records of this type (default: the generic form).
+    create_url_name: str | None = None
+    # Extra HTML on the detail page, above the tabs (a chart, a diagram): (record, request) -> str.
+    detail_panel: Callable[[Any, Any], str] | None = None
+    # The list page's django-tables2 Table and django-filter FilterSet (default: generic ones).
+    table_class: Any = None
+    filterset_class: Any = None
+    # Related objects the list shows, fetched with the rows (no N+1).
+    list_select_related: tuple[str, ...] = ()
+    # How a file of this record type is served (controlled copies of documents):
+    # (record, attachment, reader) -> HttpResponse. Default: the verified original.
+    serve_file: Callable[[Any, Any, Any], Any] | None = None
+
+
+@dataclass(frozen=True)
 class RecordType:
     """Everything the core needs to know about one kind of quality record."""
 
@@ -65,21 +88,6 @@ class RecordType:
     # More content a signature covers, beyond the record's fields and files (e.g. disposition
     # lines): record -> JSON-able value. Changing it afterwards invalidates the signature.
     signed_extra: Callable[[Any], Any] | None = None
-    menu_group: str | None = "Quality records"
-    menu_order: int = 100
-    icon: str = "journal-check"
-    # Fields shown on the detail page, in order (default: the editable fields).
-    display_fields: tuple[str, ...] = ()
-    # A module's own page for raising records of this type (default: the generic form).
-    create_url_name: str | None = None
-    # Extra HTML on the detail page, above the tabs (a chart, a diagram): (record, request) -> str.
-    detail_panel: Callable[[Any, Any], str] | None = None
-    # The list page's django-tables2 Table and django-filter FilterSet (default: generic ones).
-    table_class: Any = None
-    filterset_class: Any = None
-    # Related objects the list shows, fetched with the rows (no N+1).
-    list_select_related: tuple[str, ...] = ()
-
     label_plural_text: str = ""
     # Who sees which records, when site scoping is not the whole story (drafts of controlled
     # documents): (user, queryset of every record) -> the visible ones.
@@ -87,9 +95,6 @@ class RecordType:
     # False when records are raised only through the module's own service and pages (a
     # revision belongs to a document): the generic form and API endpoint are not offered.
     generic_create: bool = True
-    # How a file of this record type is served (controlled copies of documents):
-    # (record, attachment, reader) -> HttpResponse. Default: the verified original.
-    serve_file: Callable[[Any, Any, Any], Any] | None = None
     # Records belong to a site, which decides who sees and handles them; a record type whose
     # records concern the whole organisation (a document revision: its document says where it
     # applies) declares itself site-less.
@@ -106,6 +111,16 @@ class RecordType:
     # Fields that service fills when they are left empty (an NC's detection date and
     # detector): the create form and API do not require them.
     defaulted_on_create: tuple[str, ...] = ()
+    # The module's service that changes a record of this type (its guards and derived
+    # fields): (record, actor=…, expected_version=…, reason=…, **changes) -> record. The
+    # generic edit page and PATCH call it through `change_record`.
+    update_service: Callable[..., Any] | None = None
+    # The module's service that fires a transition and does what it entails (sign-offs
+    # opened, a fresh effectiveness check): (record, name, actor=…, comment=…, signature=…,
+    # expected_version=…) -> record. The generic transition page and API call it.
+    transition_service: Callable[..., Any] | None = None
+    # How the pages show it: list columns and filters, detail panel, menu entry.
+    presentation: RecordPresentation = field(default_factory=lambda: RecordPresentation())
 
     @property
     def label_plural(self) -> str:
@@ -126,16 +141,17 @@ def register(record_type: RecordType) -> RecordType:
     numbering.validate_pattern(record_type.number_pattern)
     RECORD_TYPES[record_type.key] = record_type
     audit.register(record_type.model, regulated=record_type.regulated)
-    if record_type.menu_group:
+    shown = record_type.presentation
+    if shown.menu_group:
         item = MenuItem(
             record_type.label_plural,
             "core:record_list",
-            record_type.icon,
+            shown.icon,
             record_type.permissions.view,
             url_args=(record_type.resource,),
             any_site=True,
         )
-        registry.add_menu_item(record_type.menu_group, item, order=record_type.menu_order)
+        registry.add_menu_item(shown.menu_group, item, order=shown.menu_order)
     return record_type
 
 
@@ -237,6 +253,15 @@ def raise_record(record_type: RecordType, *, actor: User, **fields: Any) -> Any:
     if record_type.create_service is not None:
         return record_type.create_service(actor=actor, **fields)
     return create(record_type, actor=actor, **fields)
+
+
+def change_record(
+    record: Any, *, actor: User, expected_version: int | None, reason: str = "", **changes: Any
+) -> Any:
+    """Change a record from a page or the API: through the module's own service when it
+    declares one, else the core's `update`."""
+    service = type_of(record).update_service or update
+    return service(record, actor=actor, expected_version=expected_version, reason=reason, **changes)
 
 
 def _site_for_new(record_type: RecordType, actor: User, site: Any) -> Any:

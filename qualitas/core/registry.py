@@ -1,4 +1,5 @@
-"""Stores filled at start-up by each app's ready(): navigation, search, home panels.
+"""Stores filled at start-up from each module's declaration (qualitas.core.modules):
+navigation, search, home panels, pages, API routers, moved paths, reports, demo loaders.
 
 The core reads these and never imports a module; a module that is not installed is
 simply absent from the navigation (no placeholder pages).
@@ -86,6 +87,9 @@ class Registry:
     api_routers: list[tuple[str, Any]] = field(default_factory=list)
     # Extra URL includes of modules: (path prefix, URLconf module).
     url_includes: list[tuple[str, str]] = field(default_factory=list)
+    # Old path prefixes answering 308 to their new place: (old, new), e.g. ("/api/v1/nc/",
+    # "/api/v1/nonconformances/").
+    moved: list[tuple[str, str]] = field(default_factory=list)
     # Demo data of modules, loaded after the core's demo company (idempotent callables).
     demo_loaders: list[Callable[[], None]] = field(default_factory=list)
     # Documents printed from a record (registered by qualitas.reports, shown by the core).

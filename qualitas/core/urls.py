@@ -1,5 +1,8 @@
-from django.urls import path
+import re
 
+from django.urls import path, register_converter
+
+from qualitas.core.records import RECORD_TYPES
 from qualitas.core.views import (
     audit,
     home,
@@ -13,6 +16,22 @@ from qualitas.core.views import (
 )
 
 app_name = "core"
+
+
+class RecordResource:
+    """A declared record type's resource name (`nonconformances`): its pages live at
+    /<resource>/…, and no other path is taken for one."""
+
+    regex = "|".join(re.escape(t.resource) for t in RECORD_TYPES.values()) or "(?!)"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(RecordResource, "resource")
 
 urlpatterns = [
     path("search/", home.search, name="search"),
@@ -68,31 +87,31 @@ urlpatterns = [
         record_parts.download_evidence,
         name="action_download",
     ),
-    path("records/<slug:resource>/", records.RecordListView.as_view(), name="record_list"),
-    path("records/<slug:resource>/new/", records.record_create, name="record_create"),
-    path("records/<slug:resource>/<int:pk>/", records.record_detail, name="record_detail"),
-    path("records/<slug:resource>/<int:pk>/edit/", records.record_edit, name="record_edit"),
+    path("<resource:resource>/", records.RecordListView.as_view(), name="record_list"),
+    path("<resource:resource>/new/", records.record_create, name="record_create"),
+    path("<resource:resource>/<int:pk>/", records.record_detail, name="record_detail"),
+    path("<resource:resource>/<int:pk>/edit/", records.record_edit, name="record_edit"),
     path(
-        "records/<slug:resource>/<int:pk>/transitions/<slug:name>/",
+        "<resource:resource>/<int:pk>/transitions/<slug:name>/",
         records.record_transition,
         name="record_transition",
     ),
-    path("records/<slug:resource>/<int:pk>/files/", record_parts.attach, name="record_attach"),
+    path("<resource:resource>/<int:pk>/files/", record_parts.attach, name="record_attach"),
     path(
-        "records/<slug:resource>/<int:pk>/files/<int:attachment_pk>/",
+        "<resource:resource>/<int:pk>/files/<int:attachment_pk>/",
         record_parts.download,
         name="record_download",
     ),
     path(
-        "records/<slug:resource>/<int:pk>/files/<int:attachment_pk>/remove/",
+        "<resource:resource>/<int:pk>/files/<int:attachment_pk>/remove/",
         record_parts.detach,
         name="record_detach",
     ),
-    path("records/<slug:resource>/<int:pk>/links/", record_parts.link, name="record_link"),
+    path("<resource:resource>/<int:pk>/links/", record_parts.link, name="record_link"),
     path(
-        "records/<slug:resource>/<int:pk>/links/<int:link_pk>/remove/",
+        "<resource:resource>/<int:pk>/links/<int:link_pk>/remove/",
         record_parts.unlink,
         name="record_unlink",
     ),
-    path("records/<slug:resource>/<int:pk>/actions/", record_parts.assign, name="record_assign"),
+    path("<resource:resource>/<int:pk>/actions/", record_parts.assign, name="record_assign"),
 ]

@@ -16,7 +16,12 @@ A module declares, for example:
 
 and `fire(record, "close", actor=…, comment=…, signature=token)` enforces the order of
 states, who may fire, the fields that must be filled, separation of duties, the guard and
-the electronic signature, then changes the state, audits it and runs the side effects.
+the electronic signature, then changes the state, audits it, signs and notifies.
+
+A workflow is data: guards are named predicates that read the record and say why not.
+What a transition entails beyond the change of state (sign-offs opened, a fresh
+effectiveness check) is done by the module's service that fires it, which the record type
+names as `transition_service` so that the generic page and API go through it too.
 """
 
 from __future__ import annotations
@@ -35,7 +40,6 @@ if TYPE_CHECKING:
     from qualitas.core.signatures import SignatureToken
 
 Guard = Callable[[Any], str | None]
-Effect = Callable[[Any, "Firing"], None]
 
 
 @dataclass(frozen=True)
@@ -61,7 +65,6 @@ class Transition:
     distinct_from_signers: tuple[str, ...] = ()
     guard: Guard | None = None
     comment_required: bool = False
-    effects: tuple[Effect, ...] = ()
     # Who must act next: relation names ("owner") or permission codes ("nc.approve"); they
     # are notified (in the app and by e-mail) once the transition is done.
     notify: tuple[str, ...] = ()
@@ -90,16 +93,6 @@ class Workflow:
 
     def label_of(self, state: str) -> str:
         return str(dict(self.states.choices).get(state, state))
-
-
-@dataclass(frozen=True)
-class Firing:
-    """What side effects get to know about the transition being fired."""
-
-    transition: Transition
-    actor: User
-    comment: str
-    from_state: str
 
 
 @dataclass(frozen=True)
@@ -257,9 +250,6 @@ def fire(
                     comment=comment,
                     token=signature,  # type: ignore[arg-type]
                 )
-            firing = Firing(transition, actor, comment, from_state)
-            for effect in transition.effects:
-                effect(current, firing)
             _notify_next(current, transition, actor, comment)
             events.publish(
                 events.RecordTransitioned(
@@ -287,7 +277,7 @@ def _notify_next(record: Any, transition: Transition, actor: User, comment: str)
             ids |= records.relation_members(record, who)
     ids.discard(actor.pk)
     state = records.type_of(record).workflow.label_of(record.state)
-    url = f"/records/{records.type_of(record).resource}/{record.pk}/"
+    url = f"/{records.type_of(record).resource}/{record.pk}/"
     for person in UserModel.objects.filter(pk__in=ids, is_active=True)[:50]:
         notifications.notify(
             person,

@@ -30,9 +30,9 @@ from typing import Any
 
 from django.utils import timezone
 
-from qualitas.core import signatures, workflow
+from qualitas.core import signatures
 from qualitas.core.models import Department, Site, User
-from qualitas.documents import demo_files, services
+from qualitas.documents import demo_files, reading, reviews, services, signoffs
 from qualitas.documents.models import Document, DocumentRevision, DocumentType
 
 CONTENT = resources.files(__package__) / "demo_content"
@@ -166,10 +166,10 @@ class _Loader:
         self, revision: DocumentRevision, *, approvers: Sequence[str], reviewers: Sequence[str] = ()
     ) -> DocumentRevision:
         author = revision.owner
-        services.set_signoffs(
+        signoffs.set_signoffs(
             revision, actor=author, reviewers=self.ps(reviewers), approvers=self.ps(approvers)
         )
-        submitted: DocumentRevision = workflow.fire(revision, "submit", actor=author)
+        submitted: DocumentRevision = services.fire_transition(revision, "submit", actor=author)
         return submitted
 
     def release(
@@ -185,11 +185,11 @@ class _Loader:
         for name in reviewers:
             comment = (comments or {}).get(name, "")
             if comment:
-                services.review(revision, actor=self.p(name), accept=False, comment=comment)
-            services.review(revision, actor=self.p(name), accept=True)
+                signoffs.review(revision, actor=self.p(name), accept=False, comment=comment)
+            signoffs.review(revision, actor=self.p(name), accept=True)
         for name in approvers:
             approver = self.p(name)
-            revision = services.approve(revision, actor=approver, signature=self.token(approver))
+            revision = signoffs.approve(revision, actor=approver, signature=self.token(approver))
         revision.refresh_from_db()
         return revision
 
@@ -224,7 +224,7 @@ class _Loader:
         for name in usernames:
             person = self.p(name)
             pending = revision.acknowledgements.get(person=person, state="pending")
-            services.acknowledge(pending, actor=person, signature=self.token(person))
+            reading.acknowledge(pending, actor=person, signature=self.token(person))
 
     def relate(self, key: str, others: Iterable[str]) -> None:
         document = self.docs[key]
@@ -400,7 +400,7 @@ class _Loader:
             approvers=["rmensah"],
             reviewers=["tbecker"],
         )
-        services.review(
+        signoffs.review(
             capa_b,
             actor=self.p("tbecker"),
             accept=False,
@@ -413,7 +413,7 @@ class _Loader:
             approvers=["acosta"],
             reviewers=["hmarsh"],
         )
-        services.review(
+        signoffs.review(
             supplier_b,
             actor=self.p("hmarsh"),
             accept=True,
@@ -425,9 +425,9 @@ class _Loader:
             approvers=["hmarsh"],
             reviewers=["jokafor", "dfischer"],
         )
-        services.review(change, actor=self.p("jokafor"), accept=True)
-        services.review(change, actor=self.p("dfischer"), accept=True)
-        workflow.fire(
+        signoffs.review(change, actor=self.p("jokafor"), accept=True)
+        signoffs.review(change, actor=self.p("dfischer"), accept=True)
+        services.fire_transition(
             change,
             "return_to_draft",
             actor=self.p("hmarsh"),
@@ -435,7 +435,7 @@ class _Loader:
             "(passivation, cleaning, packaging) needs revalidation before release.",
         )
         # Risk management: a draft with its sign-offs chosen; torque setting: a bare draft.
-        services.set_signoffs(
+        signoffs.set_signoffs(
             self.docs["sop-risk"].revisions.get(),
             actor=self.p("dfischer"),
             reviewers=self.ps(["acosta"]),
@@ -484,7 +484,7 @@ class _Loader:
         self.legacy_review_date("sop-purchasing", 61)
         self.legacy_review_date("sop-records", 9)
         controller = self.p("pnair")
-        services.record_periodic_review(
+        reviews.record_periodic_review(
             self.docs["sop-records"],
             actor=controller,
             outcome="no_change",

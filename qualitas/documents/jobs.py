@@ -6,11 +6,11 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from qualitas.core import jobs, notifications
+from qualitas.core import notifications
 from qualitas.core import services as core_services
 from qualitas.core.models import User
 from qualitas.core.workflow import holders_of
-from qualitas.documents import services, workflows
+from qualitas.documents import effective, queries, reading, reviews, workflows
 from qualitas.documents.models import Acknowledgement, DocumentRevision
 from qualitas.documents.workflows import State
 
@@ -18,17 +18,15 @@ from qualitas.documents.workflows import State
 REVIEW_NOTICE_DAYS = 30
 
 
-@jobs.periodic("documents-effective", "Make approved revisions effective on their date.")
 def make_revisions_effective() -> str:
-    done = services.make_due_revisions_effective(actor=core_services.system_user())
+    done = effective.make_due_revisions_effective(actor=core_services.system_user())
     return f"{len(done)} revisions made effective"
 
 
-@jobs.periodic("documents-review-due", "Remind owners of periodic reviews due or overdue.")
 def remind_periodic_reviews() -> str:
     today = timezone.localdate()
     sent = 0
-    for document in services.reviews_due_soon(REVIEW_NOTICE_DAYS):
+    for document in reviews.reviews_due_soon(REVIEW_NOTICE_DAYS):
         if document.next_review_on is None:
             continue
         overdue = document.next_review_on < today
@@ -49,14 +47,13 @@ def remind_periodic_reviews() -> str:
                 person,
                 title=f"Periodic review of {document.number} {word} {document.next_review_on}",
                 body=document.title,
-                url=services.document_url(document),
+                url=queries.document_url(document),
                 email=True,
             )
         sent += 1
     return f"{sent} review reminders sent"
 
 
-@jobs.periodic("documents-reading", "Remind people of revisions they have not yet acknowledged.")
 def remind_unread_revisions() -> str:
     today = timezone.localdate()
     overdue = Acknowledgement.objects.filter(
@@ -70,18 +67,14 @@ def remind_unread_revisions() -> str:
                 acknowledgement.person,
                 title=f"Please read {revision.number} {revision.title}",
                 body=f"Due {acknowledgement.due_on:%Y-%m-%d}.",
-                url=services.document_url(revision.document, revision),
+                url=queries.document_url(revision.document, revision),
                 email=True,
             )
             sent += 1
     return f"{sent} reading reminders sent"
 
 
-@jobs.periodic(
-    "documents-reading-audience",
-    "Ask newcomers to a role or department to read the effective revisions that concern them.",
-)
 def assign_new_readers() -> str:
     concerned = DocumentRevision.objects.filter(state=State.EFFECTIVE, training_impact=True)
-    asked = sum(len(services.assign_acknowledgements(revision)) for revision in concerned)
+    asked = sum(len(reading.assign_acknowledgements(revision)) for revision in concerned)
     return f"{asked} newly asked to read"

@@ -25,12 +25,12 @@ def reindex_on_change(event: events.RecordChanged) -> None:
     """A draft edited through the generic record page is searchable as edited."""
     if event.record_type != "docrevision":
         return
-    from qualitas.documents import services
+    from qualitas.documents import indexing
     from qualitas.documents.models import DocumentRevision
 
     revision = DocumentRevision.objects.filter(pk=event.record_id).first()
     if revision is not None:
-        services.index(revision)
+        indexing.index(revision)
 
 
 def revision_panel(revision: Any, request: HttpRequest) -> str:
@@ -56,13 +56,13 @@ def reviews_panel(request: HttpRequest) -> str:
     overdue = []
     if permissions.has_perm(user, workflows.CONTROL):
         overdue = list(queries.overdue_reviews(user)[:10])
-    from qualitas.documents import services
+    from qualitas.documents import signoffs
 
     # An approval blocked by an unfinished review or by the signing order is not yet theirs.
     waiting = [
         s
         for s in queries.waiting_for(user)[:30]
-        if s.kind == "review" or not services.approval_refusals(s.revision, user)
+        if s.kind == "review" or not signoffs.approval_refusals(s.revision, user)
     ][:10]
     if not overdue and not waiting:
         return ""

@@ -24,6 +24,11 @@ if TYPE_CHECKING:
     from qualitas.core.models import User
 
 
+def document_url(document: Document, revision: DocumentRevision | None = None) -> str:
+    suffix = f"?revision={revision.pk}" if revision is not None else ""
+    return f"/documents/{document.pk}/{suffix}"
+
+
 def documents_at_sites(user: User, code: str) -> QuerySet[Document]:
     """Documents applying where the user holds `code` (company-wide ones apply everywhere)."""
     sites = permissions.sites_with_perm(user, code)
@@ -97,12 +102,9 @@ def get_document(user: User, pk: int) -> Document:
 
 
 def current_signoffs(revision: DocumentRevision) -> list[SignOff]:
-    """This round's reviews and approvals (voided ones belong to earlier rounds)."""
-    steps = revision.signoffs.exclude(outcome=SignOffOutcome.VOIDED).select_related(
-        "person", "signature"
-    )
-    # Reviews come first: approval starts when they are done.
-    return sorted(steps, key=lambda s: (s.kind != "review", s.position, s.pk))
+    """This round's reviews and approvals (voided ones belong to earlier rounds); reviews
+    come first, since approval starts when they are done."""
+    return workflows.this_rounds_signoffs(revision)
 
 
 def reviewers_of(revision: Any) -> list[int]:

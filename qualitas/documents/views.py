@@ -20,7 +20,19 @@ from qualitas.core.forms_signing import add_otp_code
 from qualitas.core.forms_sso import confirm_instead_of_password
 from qualitas.core.pagination import requested_page
 from qualitas.core.views import signed_in_user
-from qualitas.documents import compare, content, copies, forms, queries, search, services
+from qualitas.documents import (
+    compare,
+    content,
+    copies,
+    forms,
+    indexing,
+    queries,
+    reading,
+    reviews,
+    search,
+    services,
+    signoffs,
+)
 from qualitas.documents import workflows as w
 from qualitas.documents.models import (
     Acknowledgement,
@@ -46,7 +58,7 @@ def _revision(request: HttpRequest, pk: int) -> DocumentRevision:
 
 
 def _back(revision: DocumentRevision) -> HttpResponse:
-    return redirect(services.document_url(revision.document, revision))
+    return redirect(queries.document_url(revision.document, revision))
 
 
 @login_required
@@ -90,7 +102,7 @@ def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "effective": next((r for r in revisions if r.state == State.EFFECTIVE), None),
         "html": content.render_markdown(revision.content_text),
         "files": files,
-        "unread_files": services.unread_files(revision) if files else set(),
+        "unread_files": indexing.unread_files(revision) if files else set(),
         "stampable": copies.STAMPABLE,
         "steps": steps,
         "may_control": control,
@@ -104,7 +116,7 @@ def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ],
         "my_review": my_review,
         "my_approval": my_approval,
-        "approval_refusals": services.approval_refusals(revision, user) if my_approval else [],
+        "approval_refusals": signoffs.approval_refusals(revision, user) if my_approval else [],
         "acknowledgement": acknowledgement,
         "sign_with_otp": signatures.needs_otp(user),
         # Single sign-on users confirm with their provider instead of typing a password.
@@ -230,7 +242,7 @@ def edit_revision(request: HttpRequest, pk: int) -> HttpResponse:
     def save(data: dict[str, Any]) -> str:
         services.edit_revision(revision, actor=user, expected_version=data.pop("version"), **data)
         messages.success(request, f"{revision.number} saved.")
-        return services.document_url(revision.document, revision)
+        return queries.document_url(revision.document, revision)
 
     return _form_page(
         request, form, save, title=f"Edit {revision.number}", cancel=revision.document
@@ -286,11 +298,11 @@ def choose_signoffs(request: HttpRequest, pk: int) -> HttpResponse:
     form = forms.SignOffForm(request.POST or None, initial=initial)
 
     def save(data: dict[str, Any]) -> str:
-        services.set_signoffs(
+        signoffs.set_signoffs(
             revision, actor=user, reviewers=list(data["reviewers"]), approvers=form.approvers()
         )
         messages.success(request, f"Reviewers and approvers of {revision.number} saved.")
-        return services.document_url(revision.document, revision)
+        return queries.document_url(revision.document, revision)
 
     doc_type = revision.document.document_type
     return _form_page(
@@ -315,7 +327,7 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
     return _run(
         request,
         revision,
-        lambda: services.review(
+        lambda: signoffs.review(
             revision, actor=user, accept=accept, comment=form.cleaned_data.get("comment", "")
         ),
         "Review accepted." if accept else "Comment sent to the author.",
@@ -334,9 +346,9 @@ def approve(request: HttpRequest, pk: int) -> HttpResponse:
         return _back(revision)
 
     def sign() -> None:
-        services.check_approval(revision, user)
+        signoffs.check_approval(revision, user)
         token = signatures.authenticate_from(request, user, form.cleaned_data, subject=revision)
-        services.approve(
+        signoffs.approve(
             revision, actor=user, signature=token, comment=form.cleaned_data["comment"]
         )
 
@@ -359,7 +371,7 @@ def acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
 
     def sign() -> None:
         token = signatures.authenticate_from(request, user, form.cleaned_data, subject=revision)
-        services.acknowledge(pending, actor=user, signature=token)
+        reading.acknowledge(pending, actor=user, signature=token)
 
     return _run(request, revision, sign, f"You signed {revision.number} as read and understood.")
 
@@ -399,7 +411,7 @@ def periodic_review(request: HttpRequest, pk: int) -> HttpResponse:
         token = None
         if data["outcome"] == "no_change":
             token = signatures.authenticate_from(request, user, data, subject=document)
-        result = services.record_periodic_review(
+        result = reviews.record_periodic_review(
             document, actor=user, outcome=data["outcome"], comment=data["comment"], signature=token
         )
         if result.new_revision is not None:
@@ -453,7 +465,7 @@ def compare_revisions(request: HttpRequest, pk: int) -> HttpResponse:
     old = by_id.get(request.GET.get("from", ""), next((r for r in revisions if r != new), None))
     if old is None:  # pragma: no cover - two revisions were found above
         raise NotFound("Nothing to compare with.")
-    result = compare.compare(services.revision_text(old), services.revision_text(new))
+    result = compare.compare(indexing.revision_text(old), indexing.revision_text(new))
     context = {
         "title": f"Compare {document.number}",
         "document": document,

@@ -5,6 +5,10 @@ Reviews and approvals are per person (`SignOff`), so they are services, not tran
 the last approver's signature fires `approve`, and the effective date fires
 `make_effective` (at once, or from `qualitas tick`), which supersedes the revision before.
 Those transitions are `automatic`: nobody fires them from a button or the API.
+
+This module is data: states, transitions and guards (pure predicates over the revision).
+What happens besides the change of state (sign-offs opened or voided, the document made
+obsolete) is done by the service that fires the transition, `services.fire_transition`.
 """
 
 from __future__ import annotations
@@ -37,17 +41,22 @@ FROZEN = (State.IN_REVIEW, State.APPROVED, State.EFFECTIVE, State.SUPERSEDED, St
 IN_PROGRESS = (State.DRAFT, State.IN_REVIEW, State.APPROVED)
 
 
+def this_rounds_signoffs(revision: Any) -> list[Any]:
+    """This round's reviews and approvals, reviews first (voided ones belong to earlier
+    rounds). Read through the revision, so the guards need neither models nor queries."""
+    steps = revision.signoffs.exclude(outcome="voided").select_related("person", "signature")
+    return sorted(steps, key=lambda s: (s.kind != "review", s.position, s.pk))
+
+
 def ready_for_review(revision: Any) -> str | None:
     """Content, approvers, and (from the second revision) what changed."""
-    from qualitas.documents import queries
-
     problems = []
     has_files = revision.attachments.filter(removed_at__isnull=True).exists()
     if not revision.content_text.strip() and not has_files:
         problems.append("Write the content or upload a file first.")
     if revision.sequence > 1 and not revision.change_summary.strip():
         problems.append("Summarise what changed from the last revision.")
-    steps = queries.current_signoffs(revision)
+    steps = this_rounds_signoffs(revision)
     if not any(s.kind == "approval" for s in steps):
         problems.append("Choose at least one approver.")
     if any(s.person_id == revision.owner_id for s in steps if s.kind == "approval"):
@@ -56,30 +65,10 @@ def ready_for_review(revision: Any) -> str | None:
 
 
 def all_approved(revision: Any) -> str | None:
-    from qualitas.documents import queries
-
     done = {"review": "accepted", "approval": "signed"}
-    if any(s.outcome != done[s.kind] for s in queries.current_signoffs(revision)):
+    if any(s.outcome != done[s.kind] for s in this_rounds_signoffs(revision)):
         return "Every reviewer must accept and every approver sign first."
     return None
-
-
-def _submitted(revision: Any, firing: Any) -> None:
-    from qualitas.documents import services
-
-    services.open_signoffs(revision, actor=firing.actor)
-
-
-def _returned(revision: Any, firing: Any) -> None:
-    from qualitas.documents import services
-
-    services.void_signoffs(revision, reason=firing.comment)
-
-
-def _withdrawn(revision: Any, firing: Any) -> None:
-    from qualitas.documents import services
-
-    services.after_withdrawal(revision, actor=firing.actor, reason=firing.comment)
 
 
 WORKFLOW = Workflow(
@@ -95,7 +84,6 @@ WORKFLOW = Workflow(
             relations=("owner",),
             requires=("title",),
             guard=ready_for_review,
-            effects=(_submitted,),
         ),
         Transition(
             "return_to_draft",
@@ -105,7 +93,6 @@ WORKFLOW = Workflow(
             permission=CONTROL,
             relations=("owner", "reviewer", "approver"),
             comment_required=True,
-            effects=(_returned,),
             notify=("owner",),
             style="warning",
         ),
@@ -142,7 +129,6 @@ WORKFLOW = Workflow(
             label="Withdraw (obsolete)",
             permission=CONTROL,
             comment_required=True,
-            effects=(_withdrawn,),
             style="danger",
         ),
     ),

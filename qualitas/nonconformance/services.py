@@ -11,11 +11,12 @@ from django.conf import settings
 from django.db.models import Sum
 from django.utils import timezone
 
-from qualitas.core import audit, permissions, records
+from qualitas.core import audit, events, permissions, records
 from qualitas.core.errors import FieldError, InvalidInput, PermissionDenied
 from qualitas.core.models import User
 from qualitas.core.validation import clean_or_raise
 from qualitas.nonconformance import workflows
+from qualitas.nonconformance.events import NonconformanceRaised
 from qualitas.nonconformance.models import (
     CostLine,
     Decision,
@@ -40,6 +41,9 @@ def raise_nonconformance(*, actor: User, **fields: Any) -> Nonconformance:
     if fields.get("detected_by") is None:
         fields["detected_by"] = actor
     nc: Nonconformance = records.create(record_type(), actor=actor, **fields)
+    events.publish(
+        NonconformanceRaised(nc.pk, nc.number, nc.title, nc.severity, nc.site_id, actor.pk)
+    )
     return nc
 
 
@@ -253,3 +257,15 @@ def escalate_to_capa(nc: Nonconformance, *, actor: User, capa: Any = None) -> An
         )
     links.add(nc, actor=actor, target=capa, kind="escalated_to", note=escalation_reason(nc) or "")
     return capa
+
+
+def disposition_content(nc: Nonconformance) -> list[dict[str, Any]]:
+    """What a concession approval signs, beyond the record's fields: the disposition lines."""
+    return [
+        {
+            "decision": line.decision,
+            "quantity": str(line.quantity),
+            "instructions": line.instructions,
+        }
+        for line in nc.disposition_lines.order_by("id")
+    ]

@@ -36,18 +36,6 @@ from qualitas.nonconformance.models import (
 from qualitas.nonconformance.workflows import State
 
 
-def disposition_content(nc: Nonconformance) -> list[dict[str, Any]]:
-    """What a concession approval signs, beyond the record's fields: the disposition lines."""
-    return [
-        {
-            "decision": line.decision,
-            "quantity": str(line.quantity),
-            "instructions": line.instructions,
-        }
-        for line in nc.disposition_lines.order_by("id")
-    ]
-
-
 def _nc(request: HttpRequest, pk: int) -> Nonconformance:
     found: Nonconformance = records.get_visible(signed_in_user(request), services.record_type(), pk)
     return found

@@ -1,11 +1,12 @@
-"""POST /api/v1/spc/analyses: analyse measurements (and keep them as an SPC study).
+"""SPC studies' own endpoints, under /api/v1/spc-studies beside the generic record ones:
+POST …/analyses analyses measurements (and keeps them as a study); GET …/{id}/analysis.
 
 No `from __future__ import annotations`: django-ninja reads annotations at runtime.
 """
 
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from ninja import Field, Router, Schema, Status
 
 from qualitas.core import permissions, records
@@ -14,7 +15,7 @@ from qualitas.core.models import Department, Site, User
 from qualitas.core.schemas import ErrorOut
 from qualitas.studies import services, workflows
 
-router = Router(tags=["spc"])
+router = Router(tags=["spc-studies"])
 ERRORS: dict[int, Any] = dict.fromkeys((400, 401, 403, 404, 409, 422), ErrorOut)
 
 
@@ -101,8 +102,17 @@ def analyse(request: HttpRequest, payload: AnalysisIn) -> Any:
 
 
 @router.get(
-    "/analyses/{study_id}", response={200: AnalysisOut, **ERRORS}, summary="A saved study's results"
+    "/{study_id}/analysis", response={200: AnalysisOut, **ERRORS}, summary="A saved study's results"
 )
 def get_analysis(request: HttpRequest, study_id: int) -> Any:
     study = records.get_visible(_actor(request), records.RECORD_TYPES["spcstudy"], study_id)
     return {"study_id": study.pk, "number": study.number, "results": study.results}
+
+
+@router.get("/analyses/{study_id}", include_in_schema=False)
+def old_analysis_path(request: HttpRequest, study_id: int) -> HttpResponse:
+    """Until 0.5 a saved study's results were at /api/v1/spc/analyses/{id} (moved here by
+    the module's `Moved` prefix): answer with their one place."""
+    response = HttpResponsePermanentRedirect(f"/api/v1/spc-studies/{study_id}/analysis")
+    response.status_code = 308
+    return response

@@ -5,6 +5,6 @@ from qualitas.studies import views
 app_name = "studies"
 
 urlpatterns = [
-    path("studies/new/", views.study_create, name="study_create"),
-    path("studies/<int:pk>/report.pdf", views.study_report, name="study_report"),
+    path("new/", views.study_create, name="study_create"),
+    path("<int:pk>/report.pdf", views.study_report, name="study_report"),
 ]

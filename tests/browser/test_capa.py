@@ -61,7 +61,7 @@ def test_escalate_analyse_act_and_close(page: Any, live_server: Any) -> None:
     today = timezone.localdate().isoformat()
 
     _sign_in(page, base, "helen")
-    page.goto(f"{base}/records/nonconformances/{nc.pk}/")
+    page.goto(f"{base}/nonconformances/{nc.pk}/")
     expect(page.get_by_test_id("escalation")).to_contain_text("Critical severity")
     page.get_by_test_id("escalate").click()
     expect(page.get_by_test_id("record-state")).to_have_text("Initiated")

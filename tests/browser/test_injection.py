@@ -74,7 +74,7 @@ def test_spc_unit_payload_stays_text(page: Any, live_server: Any) -> None:
 
     _sign_in(page, base, "sam")
     made = _watch_writes(page)
-    page.goto(f"{base}/records/spc-studies/{study.pk}/")
+    page.goto(f"{base}/spc-studies/{study.pk}/")
     expect(page.locator("#spc-charts")).to_have_attribute("data-drawn", "true")
     assert page.locator("b#pw").count() == 0
     page.wait_for_timeout(300)

@@ -44,7 +44,7 @@ def test_raise_contain_dispose_and_close(page: Any, live_server: Any) -> None:
     base = live_server.url
 
     _sign_in(page, base, "ivy")
-    page.goto(f"{base}/records/nonconformances/new/")
+    page.goto(f"{base}/nonconformances/new/")
     page.fill("#id_title", "Bore oversize, HSG-4471 lot 2611")
     page.select_option("#id_source", "in_process")
     page.fill("#id_part_number", "HSG-4471")

@@ -23,7 +23,7 @@ def test_paste_data_see_the_chart_and_download_the_report(page: Any, live_server
     page.locator("main button[type=submit]").click()
     page.wait_for_url(f"{base}/")
 
-    page.goto(f"{base}/spc/studies/new/")
+    page.goto(f"{base}/spc-studies/new/")
     page.fill("#id_title", "Fill weight, filler 2")
     page.fill("#id_characteristic", "Fill weight")
     page.select_option("#id_chart_type", "imr")

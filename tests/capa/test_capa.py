@@ -158,7 +158,9 @@ def test_a_failed_effectiveness_check_goes_back_to_root_cause(
     capa = records.update(
         capa, actor=owner, expected_version=capa.version, effectiveness_result="failed"
     )
-    back = workflow.fire(capa, "not_effective", actor=owner, comment="Two more NCs in March")
+    back = services.fire_transition(
+        capa, "not_effective", actor=owner, comment="Two more NCs in March"
+    )
 
     assert (back.state, back.effectiveness_result) == ("root_cause", "pending")
     from qualitas.core.recordapi import history_of
@@ -216,7 +218,9 @@ def test_escalation_links_an_existing_capa_through_the_api(
 ) -> None:
     nc = raise_nc()
 
-    response = api_for(quality_manager).post(f"/nc/{nc.pk}/escalate", {"capa": capa.pk})
+    response = api_for(quality_manager).post(
+        f"/nonconformances/{nc.pk}/escalate", {"capa": capa.pk}
+    )
 
     assert response.status_code == 201 and response.json()["number"] == capa.number
     assert Capa.objects.count() == 1
@@ -226,12 +230,12 @@ def test_the_root_cause_api(api_for: Any, capa: Capa, owner: User, viewer: User)
     api = api_for(owner)
 
     api.post(
-        f"/capa/{capa.pk}/whys", {"why": "Oversize", "because": "Worn bar", "is_root_cause": True}
+        f"/capas/{capa.pk}/whys", {"why": "Oversize", "because": "Worn bar", "is_root_cause": True}
     )
-    api.post(f"/capa/{capa.pk}/causes", {"category": "method", "text": "No tool-life rule"})
-    bad = api.post(f"/capa/{capa.pk}/causes", {"category": "weather", "text": "x"})
-    refused = api_for(viewer).post(f"/capa/{capa.pk}/whys", {"why": "a", "because": "b"})
-    data = api_for(viewer).get(f"/capa/{capa.pk}/root-cause").json()
+    api.post(f"/capas/{capa.pk}/causes", {"category": "method", "text": "No tool-life rule"})
+    bad = api.post(f"/capas/{capa.pk}/causes", {"category": "weather", "text": "x"})
+    refused = api_for(viewer).post(f"/capas/{capa.pk}/whys", {"why": "a", "because": "b"})
+    data = api_for(viewer).get(f"/capas/{capa.pk}/root-cause").json()
 
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "category"
     assert refused.status_code == 403
@@ -271,7 +275,7 @@ def test_the_capa_page_shows_the_analysis(client_for: Any, capa: Capa, owner: Us
     client.post(f"/capas/{capa.pk}/whys/", {"why": "Oversize", "because": "Worn bar"})
     client.post(f"/capas/{capa.pk}/causes/", {"category": "machine", "text": "Worn bar"})
 
-    body = client.get(f"/records/capas/{capa.pk}/").content.decode()
+    body = client.get(f"/capas/{capa.pk}/").content.decode()
 
     assert "Why Oversize? Because Worn bar." in body
     assert 'aria-label="Ishikawa diagram"' in body
@@ -283,10 +287,10 @@ def test_escalating_from_the_nc_page(client_for: Any, raise_nc: Any, quality_man
     response = client_for(quality_manager).post(f"/nonconformances/{nc.pk}/escalate/")
 
     capa = Capa.objects.get()
-    assert response["Location"] == f"/records/capas/{capa.pk}/"
+    assert response["Location"] == f"/capas/{capa.pk}/"
     assert (
         capa.number.encode()
-        in client_for(quality_manager).get(f"/records/nonconformances/{nc.pk}/").content
+        in client_for(quality_manager).get(f"/nonconformances/{nc.pk}/").content
     )
 
 
@@ -307,7 +311,7 @@ def test_from_raising_an_nc_to_a_closed_capa_through_the_api(
             "finding": "Ø74.04",
         },
     ).json()
-    capa_ref = qm.post(f"/nc/{nc['id']}/escalate", {}).json()
+    capa_ref = qm.post(f"/nonconformances/{nc['id']}/escalate", {}).json()
     cid = capa_ref["capa_id"]
 
     def patch(**fields: Any) -> None:
@@ -323,7 +327,7 @@ def test_from_raising_an_nc_to_a_closed_capa_through_the_api(
     patch(containment_summary="Stock sorted")
     fire(qm, "confirm_containment")
     qm.post(
-        f"/capa/{cid}/whys",
+        f"/capas/{cid}/whys",
         {"why": "Oversize", "because": "No tool-life rule", "is_root_cause": True},
     )
     patch(root_cause="No tool-life rule", root_cause_category="method")
@@ -382,12 +386,12 @@ def test_the_capa_list_keeps_its_query_count(
 
     client = client_for(quality_manager)
     services.open_capa(actor=owner, title="first")
-    client.get("/records/capas/")
+    client.get("/capas/")
     with CaptureQueriesContext(connection) as few:
-        client.get("/records/capas/")
+        client.get("/capas/")
     for n in range(10):
         services.open_capa(actor=owner, title=f"more {n}")
     with CaptureQueriesContext(connection) as many:
-        client.get("/records/capas/")
+        client.get("/capas/")
 
     assert len(many) == len(few)

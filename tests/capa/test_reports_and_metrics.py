@@ -8,11 +8,10 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from qualitas.capa import queries, services
+from qualitas.capa import eight_d, queries, services
 from qualitas.core import actions, records, signatures, workflow
 from qualitas.core.models import User
 from qualitas.nonconformance import services as nc_services
-from qualitas.reports.builders import eight_d
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -91,10 +90,10 @@ def test_the_8d_pdf_downloads(
 ) -> None:
     capa, _nc = _closed_capa(raise_nc, quality_manager, engineer)
 
-    page = client_for(quality_manager).get(f"/records/capas/{capa.pk}/").content.decode()
-    response = client_for(quality_manager).get(f"/reports/capas/{capa.pk}/8d.pdf")
+    page = client_for(quality_manager).get(f"/capas/{capa.pk}/").content.decode()
+    response = client_for(quality_manager).get(f"/capas/{capa.pk}/8d.pdf")
 
-    assert f'href="/reports/capas/{capa.pk}/8d.pdf" data-testid="document"' in page
+    assert f'href="/capas/{capa.pk}/8d.pdf" data-testid="document"' in page
 
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
@@ -123,7 +122,7 @@ def test_metrics_on_known_data(
 
 def test_the_metrics_page_and_api(client_for: Any, api_for: Any, viewer: User) -> None:
     page = client_for(viewer).get("/capas/metrics/")
-    data = api_for(viewer).get("/capa/metrics").json()
+    data = api_for(viewer).get("/capas/metrics").json()
 
     assert page.status_code == 200 and b"capa-metrics" in page.content
     assert data["open_total"] == 0 and data["on_time_closure_rate"] is None

@@ -144,7 +144,7 @@ def _path_value(route: str, name: str, ids: dict[str, Any], resource: str) -> st
     rec = ids["records"].get(resource, {})
     if name == "resource":
         return resource
-    if name in {"record_id"} or (name == "pk" and route.startswith("records/")):
+    if name in {"record_id"} or (name == "pk" and route.startswith("<resource:resource>/")):
         return rec["pk"]
     if name == "name":
         return rec.get("transition", "submit")
@@ -191,13 +191,13 @@ def _path_value(route: str, name: str, ids: dict[str, Any], resource: str) -> st
         return str(_record_of(Nonconformance).pk)
     if name in {"cost_pk", "line_id"}:
         return str(_record_of(CostLine).pk)
-    if name in {"capa_id"} or (route.startswith(("capas/", "reports/capas/")) and name == "pk"):
+    if name in {"capa_id"} or (route.startswith("capas/") and name == "pk"):
         return str(_record_of(Capa).pk)
     if name == "kind":
         return "why"
     if name == "item_pk":
         return str(_record_of(WhyStep).pk)
-    if name in {"study_id"} or (route.startswith("spc/") and name == "pk"):
+    if name in {"study_id"} or (route.startswith("spc-studies/") and name == "pk"):
         return str(_record_of(SpcStudy).pk)
     if name == "type_id" or (route.startswith("documents/types/") and name == "pk"):
         return str(_record_of(DocumentType).pk)

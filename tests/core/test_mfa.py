@@ -452,7 +452,7 @@ def test_only_administrators_change_whether_a_role_requires_mfa(
 
 
 def test_signing_asks_for_a_code_only_of_people_with_mfa(approver: User, submitted: Any) -> None:
-    path = f"/records/deviations/{submitted.pk}/transitions/approve/"
+    path = f"/deviations/{submitted.pk}/transitions/approve/"
     plain = Client()
     plain.force_login(approver)
     assert b'name="otp_code"' not in plain.get(path).content
@@ -466,7 +466,7 @@ def test_signing_on_the_page_needs_password_and_a_current_code(
 ) -> None:
     device, _ = enrolled(approver)
     client = verified_client(approver, device)
-    path = f"/records/deviations/{submitted.pk}/transitions/approve/"
+    path = f"/deviations/{submitted.pk}/transitions/approve/"
     base = {"password": PASSWORD, "version": submitted.version}
 
     missing = client.post(path, base)

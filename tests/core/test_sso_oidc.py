@@ -529,7 +529,7 @@ def test_the_signing_page_offers_the_provider_instead_of_a_password(
     # Approvers must use MFA; hers is her provider's, so Qualitas does not ask her to enrol.
     settings.MFA_ENFORCE_ROLES = True
     assert role("approver").requires_mfa
-    url = f"/records/deviations/{submitted.pk}/transitions/approve/"
+    url = f"/deviations/{submitted.pk}/transitions/approve/"
     page = helen.get(url).content.decode()
     assert "Confirm with Keycloak" in page and 'type="password"' not in page
 
@@ -560,6 +560,7 @@ def test_a_document_is_approved_with_a_fresh_login_from_its_page(
     idp: FakeProvider, site: Any
 ) -> None:
     from qualitas.documents import services as documents
+    from qualitas.documents import signoffs
     from qualitas.documents.models import DocumentType
 
     client = Client()
@@ -573,8 +574,8 @@ def test_a_document_is_approved_with_a_fresh_login_from_its_page(
         content_text="# Purpose\n\nSegregate and label nonconforming parts.",
     )
     revision = document.revisions.get()
-    documents.set_signoffs(revision, actor=author, reviewers=[], approvers=[helen])
-    workflow.fire(revision, "submit", actor=author)
+    signoffs.set_signoffs(revision, actor=author, reviewers=[], approvers=[helen])
+    documents.fire_transition(revision, "submit", actor=author)
 
     page = client.get(f"/documents/{document.pk}/").content.decode()
     assert "Confirm with Keycloak" in page and 'id="approve-password"' not in page

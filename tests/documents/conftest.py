@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from qualitas.core import permissions, signatures, workflow
+from qualitas.core import permissions, signatures
 from qualitas.core.models import User
-from qualitas.documents import services
+from qualitas.documents import services, signoffs
 from qualitas.documents.models import Document, DocumentRevision, DocumentType
 from tests.factories import PASSWORD, UserFactory, with_role
 
@@ -76,11 +76,11 @@ def release(author: User, approver: User) -> Callable[..., DocumentRevision]:
     ) -> DocumentRevision:
         signer = by or approver
         writer = revision.owner
-        services.set_signoffs(revision, actor=writer, reviewers=list(reviewers), approvers=[signer])
-        workflow.fire(revision, "submit", actor=writer)
+        signoffs.set_signoffs(revision, actor=writer, reviewers=list(reviewers), approvers=[signer])
+        services.fire_transition(revision, "submit", actor=writer)
         for person in reviewers:
-            services.review(revision, actor=person, accept=True)
-        done = services.approve(revision, actor=signer, signature=sign_token(signer))
+            signoffs.review(revision, actor=person, accept=True)
+        done = signoffs.approve(revision, actor=signer, signature=sign_token(signer))
         done.refresh_from_db()
         return done
 

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from qualitas.core import permissions, workflow
+from qualitas.core import permissions
 from qualitas.core import services as core_services
 from qualitas.core.errors import InvalidInput, PermissionDenied
 from qualitas.core.models import User
-from qualitas.documents import queries, services
+from qualitas.documents import queries, services, signoffs
 from qualitas.documents.models import Document, SignOff
 from tests.documents.conftest import sign_token
 from tests.factories import SiteFactory, UserFactory, with_role
@@ -37,14 +37,14 @@ def test_an_approver_at_one_site_cannot_be_asked_to_approve_another_sites_docume
 
     for document in (leeds_sop, company_wide):
         with pytest.raises(InvalidInput) as refused:
-            services.set_signoffs(
+            signoffs.set_signoffs(
                 document.revisions.get(), actor=author, reviewers=[], approvers=[sheffield_approver]
             )
         assert refused.value.errors[0].field == "approvers"
     assert not SignOff.objects.exists()
 
     leeds_approver = _approver_at(leeds, "lds")
-    services.set_signoffs(
+    signoffs.set_signoffs(
         leeds_sop.revisions.get(), actor=author, reviewers=[], approvers=[leeds_approver]
     )
     assert queries.may_approve(leeds_approver, leeds_sop)
@@ -58,14 +58,14 @@ def test_authority_lost_after_being_listed_stops_the_signature(
     document = new_document(sites=[leeds])
     revision = document.revisions.get()
     approver = _approver_at(leeds, "lds")
-    services.set_signoffs(revision, actor=author, reviewers=[], approvers=[approver])
-    workflow.fire(revision, "submit", actor=author)
+    signoffs.set_signoffs(revision, actor=author, reviewers=[], approvers=[approver])
+    services.fire_transition(revision, "submit", actor=author)
     for assignment in approver.role_assignments.all():
         core_services.revoke_role(assignment, actor=admin)
     with_role(approver, permissions.APPROVER, site=SiteFactory(code="SHF"))
 
     with pytest.raises(PermissionDenied, match="may not approve"):
-        services.approve(revision, actor=approver, signature=sign_token(approver))
+        signoffs.approve(revision, actor=approver, signature=sign_token(approver))
 
     revision.refresh_from_db()
     assert revision.state == "in_review"

@@ -14,7 +14,7 @@ from django.utils import timezone
 from qualitas.core import audit, jobs, records, signatures, workflow
 from qualitas.core.errors import Conflict, InvalidInput, PermissionDenied
 from qualitas.core.models import AuditEvent, Signature
-from qualitas.documents import queries, services
+from qualitas.documents import effective, queries, reading, reviews, services, signoffs
 from qualitas.documents.models import (
     Document,
     DocumentRevision,
@@ -56,24 +56,24 @@ def test_revision_labels_follow_the_scheme():
 def test_the_whole_way_to_effective(new_document, author, reviewer, approver, second_approver):
     document = new_document()
     revision = document.revisions.get()
-    services.set_signoffs(
+    signoffs.set_signoffs(
         revision, actor=author, reviewers=[reviewer], approvers=[approver, second_approver]
     )
-    workflow.fire(revision, "submit", actor=author)
+    services.fire_transition(revision, "submit", actor=author)
     revision.refresh_from_db()
     assert revision.state == "in_review"
-    services.review(revision, actor=reviewer, accept=False, comment="Add the scrap tag colour.")
-    services.review(revision, actor=reviewer, accept=True)
-    services.approve(revision, actor=approver, signature=sign_token(approver))
+    signoffs.review(revision, actor=reviewer, accept=False, comment="Add the scrap tag colour.")
+    signoffs.review(revision, actor=reviewer, accept=True)
+    signoffs.approve(revision, actor=approver, signature=sign_token(approver))
     revision.refresh_from_db()
     assert revision.state == "in_review"  # one approver still to sign
-    services.approve(revision, actor=second_approver, signature=sign_token(second_approver))
+    signoffs.approve(revision, actor=second_approver, signature=sign_token(second_approver))
     revision.refresh_from_db()
     document.refresh_from_db()
     today = timezone.localdate()
     assert revision.state == "effective" and revision.effective_on == today
     assert document.status == "effective" and document.current_revision == revision
-    assert document.next_review_on == services.add_months(today, 24)
+    assert document.next_review_on == effective.add_months(today, 24)
     approvals = Signature.objects.filter(object_id=revision.pk, meaning="approved")
     assert sorted(s.signer.username for s in approvals) == ["approver", "approver2"]
     assert all(signatures.is_valid(s) for s in approvals)  # effective_on is not signed content
@@ -83,25 +83,25 @@ def test_the_whole_way_to_effective(new_document, author, reviewer, approver, se
 def test_submit_needs_content_approvers_and_no_self_approval(new_document, author, approver):
     revision = new_document(content_text="").revisions.get()
     with pytest.raises(InvalidInput) as refused:
-        workflow.fire(revision, "submit", actor=author)
+        services.fire_transition(revision, "submit", actor=author)
     assert "Write the content" in refused.value.detail
     assert "Choose at least one approver" in refused.value.detail
     with pytest.raises(InvalidInput, match="cannot approve"):
-        services.set_signoffs(revision, actor=author, reviewers=[], approvers=[author])
+        signoffs.set_signoffs(revision, actor=author, reviewers=[], approvers=[author])
 
 
 def test_only_people_who_may_approve_can_be_approvers(new_document, author, reviewer):
     revision = new_document().revisions.get()
     with pytest.raises(InvalidInput, match="may not approve"):
-        services.set_signoffs(revision, actor=author, reviewers=[], approvers=[reviewer])
+        signoffs.set_signoffs(revision, actor=author, reviewers=[], approvers=[reviewer])
 
 
 def test_approval_cannot_skip_the_review(new_document, author, reviewer, approver):
     revision = new_document().revisions.get()
-    services.set_signoffs(revision, actor=author, reviewers=[reviewer], approvers=[approver])
-    workflow.fire(revision, "submit", actor=author)
+    signoffs.set_signoffs(revision, actor=author, reviewers=[reviewer], approvers=[approver])
+    services.fire_transition(revision, "submit", actor=author)
     with pytest.raises(PermissionDenied, match="review is not finished"):
-        services.approve(revision, actor=approver, signature=sign_token(approver))
+        signoffs.approve(revision, actor=approver, signature=sign_token(approver))
     assert not Signature.objects.filter(object_id=revision.pk).exists()
 
 
@@ -109,34 +109,34 @@ def test_the_author_cannot_approve_even_as_a_quality_manager(
     new_document, quality_manager, approver
 ):
     revision = new_document(actor=quality_manager).revisions.get()
-    steps = services.set_signoffs(
+    steps = signoffs.set_signoffs(
         revision, actor=quality_manager, reviewers=[], approvers=[approver]
     )
-    workflow.fire(revision, "submit", actor=quality_manager)
+    services.fire_transition(revision, "submit", actor=quality_manager)
     # Forced onto the approver list behind the service's back, the author is still refused.
     with audit.context(actor=quality_manager):
         steps[0].person = quality_manager
         steps[0].save()
     revision.refresh_from_db()
     assert "You wrote this revision" in " ".join(
-        services.approval_refusals(revision, quality_manager)
+        signoffs.approval_refusals(revision, quality_manager)
     )
     with pytest.raises(PermissionDenied):
-        services.approve(revision, actor=quality_manager, signature=sign_token(quality_manager))
+        signoffs.approve(revision, actor=quality_manager, signature=sign_token(quality_manager))
 
 
 def test_someone_not_asked_cannot_approve(new_document, author, approver, second_approver):
     revision = new_document().revisions.get()
-    services.set_signoffs(revision, actor=author, reviewers=[], approvers=[approver])
-    workflow.fire(revision, "submit", actor=author)
+    signoffs.set_signoffs(revision, actor=author, reviewers=[], approvers=[approver])
+    services.fire_transition(revision, "submit", actor=author)
     with pytest.raises(PermissionDenied, match="not an approver"):
-        services.approve(revision, actor=second_approver, signature=sign_token(second_approver))
+        signoffs.approve(revision, actor=second_approver, signature=sign_token(second_approver))
 
 
 def test_a_wrong_password_signs_nothing(new_document, author, approver):
     revision = new_document().revisions.get()
-    services.set_signoffs(revision, actor=author, reviewers=[], approvers=[approver])
-    workflow.fire(revision, "submit", actor=author)
+    signoffs.set_signoffs(revision, actor=author, reviewers=[], approvers=[approver])
+    services.fire_transition(revision, "submit", actor=author)
     with pytest.raises(signatures.SignatureRefused):
         signatures.authenticate(approver, "not-my-password", subject=revision)
     assert not Signature.objects.filter(object_id=revision.pk).exists()
@@ -149,22 +149,22 @@ def test_sequential_approval_goes_in_order(author, approver, second_approver):
         actor=author, document_type=manual, title="Quality manual", content_text="Scope"
     )
     revision = document.revisions.get()
-    services.set_signoffs(
+    signoffs.set_signoffs(
         revision, actor=author, reviewers=[], approvers=[approver, second_approver]
     )
-    workflow.fire(revision, "submit", actor=author)
+    services.fire_transition(revision, "submit", actor=author)
     with pytest.raises(PermissionDenied, match="sequential"):
-        services.approve(revision, actor=second_approver, signature=sign_token(second_approver))
-    services.approve(revision, actor=approver, signature=sign_token(approver))
-    services.approve(revision, actor=second_approver, signature=sign_token(second_approver))
+        signoffs.approve(revision, actor=second_approver, signature=sign_token(second_approver))
+    signoffs.approve(revision, actor=approver, signature=sign_token(approver))
+    signoffs.approve(revision, actor=second_approver, signature=sign_token(second_approver))
     revision.refresh_from_db()
     assert revision.state == "effective"
 
 
 def test_content_is_frozen_from_review_on(new_document, author, approver):
     revision = new_document().revisions.get()
-    services.set_signoffs(revision, actor=author, reviewers=[], approvers=[approver])
-    workflow.fire(revision, "submit", actor=author)
+    signoffs.set_signoffs(revision, actor=author, reviewers=[], approvers=[approver])
+    services.fire_transition(revision, "submit", actor=author)
     revision.refresh_from_db()
     with pytest.raises(records.RecordLocked):
         services.edit_revision(
@@ -176,8 +176,8 @@ def test_content_is_frozen_from_review_on(new_document, author, approver):
 
 def test_automatic_steps_cannot_be_fired_by_hand(new_document, author, approver, controller):
     revision = new_document().revisions.get()
-    services.set_signoffs(revision, actor=author, reviewers=[], approvers=[approver])
-    workflow.fire(revision, "submit", actor=author)
+    signoffs.set_signoffs(revision, actor=author, reviewers=[], approvers=[approver])
+    services.fire_transition(revision, "submit", actor=author)
     with pytest.raises(Conflict, match="happens by itself"):
         workflow.fire(revision, "approve", actor=approver)
     names = [a.transition.name for a in workflow.available(revision, controller)]
@@ -188,14 +188,16 @@ def test_back_to_draft_voids_the_signatures_collected(
     new_document, author, approver, second_approver
 ):
     revision = new_document().revisions.get()
-    services.set_signoffs(
+    signoffs.set_signoffs(
         revision, actor=author, reviewers=[], approvers=[approver, second_approver]
     )
-    workflow.fire(revision, "submit", actor=author)
-    services.approve(revision, actor=approver, signature=sign_token(approver))
+    services.fire_transition(revision, "submit", actor=author)
+    signoffs.approve(revision, actor=approver, signature=sign_token(approver))
     with pytest.raises(InvalidInput):
-        workflow.fire(revision, "return_to_draft", actor=author)  # needs a reason
-    workflow.fire(revision, "return_to_draft", actor=author, comment="Wrong torque value")
+        services.fire_transition(revision, "return_to_draft", actor=author)  # needs a reason
+    services.fire_transition(
+        revision, "return_to_draft", actor=author, comment="Wrong torque value"
+    )
     revision.refresh_from_db()
     assert revision.state == "draft"
     voided = SignOff.objects.get(person=approver, outcome="voided")
@@ -222,7 +224,7 @@ def test_the_second_revision_needs_a_change_summary(new_document, author, releas
     assert draft.label == "B" and draft.content_text.startswith("# Purpose")
     draft.refresh_from_db()
     with pytest.raises(InvalidInput, match="Summarise what changed"):
-        workflow.fire(draft, "submit", actor=author)
+        services.fire_transition(draft, "submit", actor=author)
 
 
 def test_only_one_revision_in_progress(new_document, author, release):
@@ -303,7 +305,7 @@ def test_withdrawing_a_draft_keeps_the_effective_revision(
     document = new_document()
     release(document.revisions.get())
     draft = services.new_revision(document, actor=author)
-    workflow.fire(draft, "withdraw", actor=controller, comment="Not needed after all")
+    services.fire_transition(draft, "withdraw", actor=controller, comment="Not needed after all")
     document.refresh_from_db()
     assert document.status == "effective"
     assert services.new_revision(document, actor=author).label == "C"
@@ -318,8 +320,8 @@ def test_periodic_review_no_change_is_signed_and_sets_the_next_date(
         today = timezone.localdate()
         assert list(queries.overdue_reviews(controller)) == [document]
         with pytest.raises(InvalidInput):
-            services.record_periodic_review(document, actor=controller, outcome="no_change")
-        review = services.record_periodic_review(
+            reviews.record_periodic_review(document, actor=controller, outcome="no_change")
+        review = reviews.record_periodic_review(
             document,
             actor=controller,
             outcome="no_change",
@@ -327,7 +329,7 @@ def test_periodic_review_no_change_is_signed_and_sets_the_next_date(
             signature=sign_token(controller),
         )
         document.refresh_from_db()
-        assert document.next_review_on == services.add_months(today, 24)
+        assert document.next_review_on == effective.add_months(today, 24)
         assert review.signature.meaning == "reviewed" and review.revision == revision
         assert list(queries.overdue_reviews(controller)) == []
 
@@ -336,10 +338,10 @@ def test_periodic_review_revise_starts_a_draft(new_document, controller, viewer,
     document = new_document()
     release(document.revisions.get())
     with pytest.raises(PermissionDenied):
-        services.record_periodic_review(document, actor=viewer, outcome="revise", comment="x")
+        reviews.record_periodic_review(document, actor=viewer, outcome="revise", comment="x")
     with pytest.raises(InvalidInput, match="what needs revising"):
-        services.record_periodic_review(document, actor=controller, outcome="revise")
-    review = services.record_periodic_review(
+        reviews.record_periodic_review(document, actor=controller, outcome="revise")
+    review = reviews.record_periodic_review(
         document, actor=controller, outcome="revise", comment="ISO 9001:2026 changes"
     )
     assert review.new_revision.state == "draft" and review.new_revision.label == "B"
@@ -368,12 +370,12 @@ def test_readers_acknowledge_with_a_signature(new_document, author, reviewer, vi
     }
     mine = revision.acknowledgements.get(person=viewer)
     with pytest.raises(PermissionDenied):
-        services.acknowledge(mine, actor=reviewer, signature=sign_token(reviewer))
-    services.acknowledge(mine, actor=viewer, signature=sign_token(viewer))
+        reading.acknowledge(mine, actor=reviewer, signature=sign_token(reviewer))
+    reading.acknowledge(mine, actor=viewer, signature=sign_token(viewer))
     mine.refresh_from_db()
     assert mine.state == "acknowledged" and mine.signature.meaning == "read_and_understood"
     with pytest.raises(Conflict):
-        services.acknowledge(mine, actor=viewer, signature=sign_token(viewer))
+        reading.acknowledge(mine, actor=viewer, signature=sign_token(viewer))
     with time_machine.travel(timezone.now() + timedelta(days=20)):
         assert queries.acknowledgement_summary(revision)["overdue"] == 1
 
@@ -432,9 +434,9 @@ def test_concurrent_ticks_make_one_revision_effective_once(author, approver, pro
         actor=author, document_type=procedure, title="Concurrent", content_text="v1"
     )
     first = document.revisions.get()
-    services.set_signoffs(first, actor=author, reviewers=[], approvers=[approver])
-    workflow.fire(first, "submit", actor=author)
-    services.approve(first, actor=approver, signature=sign_token(approver))
+    signoffs.set_signoffs(first, actor=author, reviewers=[], approvers=[approver])
+    services.fire_transition(first, "submit", actor=author)
+    signoffs.approve(first, actor=approver, signature=sign_token(approver))
     later = timezone.localdate() + timedelta(days=1)
     second = services.new_revision(document, actor=author)
     services.edit_revision(
@@ -444,9 +446,9 @@ def test_concurrent_ticks_make_one_revision_effective_once(author, approver, pro
         change_summary="v2",
         effective_on=later,
     )
-    services.set_signoffs(second, actor=author, reviewers=[], approvers=[approver])
-    workflow.fire(second, "submit", actor=author)
-    services.approve(second, actor=approver, signature=sign_token(approver))
+    signoffs.set_signoffs(second, actor=author, reviewers=[], approvers=[approver])
+    services.fire_transition(second, "submit", actor=author)
+    signoffs.approve(second, actor=approver, signature=sign_token(approver))
     barrier = threading.Barrier(4)
     outcomes: list[str] = []
 
@@ -454,7 +456,7 @@ def test_concurrent_ticks_make_one_revision_effective_once(author, approver, pro
         try:
             barrier.wait(timeout=30)
             with time_machine.travel(timezone.now() + timedelta(days=1), tick=True):
-                done = services.make_due_revisions_effective(actor=approver)
+                done = effective.make_due_revisions_effective(actor=approver)
             outcomes.append(f"made {len(done)}")
         except Conflict:
             outcomes.append("conflict")

@@ -14,7 +14,7 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from qualitas.core.models import AuditEvent
-from qualitas.documents import services
+from qualitas.documents import services, signoffs
 from qualitas.documents.models import Document
 from tests.factories import PASSWORD
 
@@ -60,7 +60,7 @@ def test_a_reader_sees_only_the_effective_revision(client_for, viewer, auditor, 
     page = reader.get(f"/documents/{effective.pk}/").content.decode()
     assert "rev B" not in page and "not-effective-banner" not in page
     assert reader.get(f"/documents/{effective.pk}/?revision={draft.pk}").status_code == 404
-    assert reader.get(f"/records/document-revisions/{draft.pk}/").status_code == 404
+    assert reader.get(f"/document-revisions/{draft.pk}/").status_code == 404
     # The author sees the draft, with the banner saying it is not the one to work to.
     page = client_for(author).get(f"/documents/{effective.pk}/?revision={draft.pk}")
     assert b"not-effective-banner" in page.content and b"do not work to it" in page.content
@@ -200,7 +200,6 @@ def test_a_viewer_cannot_raise_documents_and_bad_input_names_the_field(
 def test_review_and_approval_from_the_document_page(
     client_for, author, reviewer, approver, new_document
 ):
-    from qualitas.core import workflow
 
     document = new_document()
     revision = document.revisions.get()
@@ -209,7 +208,7 @@ def test_review_and_approval_from_the_document_page(
         {"reviewers": [reviewer.pk], "approver_1": approver.pk},
     )
     assert page.status_code == 302
-    workflow.fire(revision, "submit", actor=author)
+    services.fire_transition(revision, "submit", actor=author)
     # The approver cannot sign before the review is finished; the page says why.
     page = client_for(approver).get(f"/documents/{document.pk}/").content.decode()
     assert "every reviewer must accept first" in page
@@ -431,14 +430,13 @@ def test_import_is_all_or_nothing(tmp_path, author, viewer, capsys):
 def test_an_approval_blocked_by_the_review_is_not_yet_on_the_approvers_home(
     client_for, author, reviewer, approver, new_document
 ):
-    from qualitas.core import workflow
 
     revision = new_document().revisions.get()
-    services.set_signoffs(revision, actor=author, reviewers=[reviewer], approvers=[approver])
-    workflow.fire(revision, "submit", actor=author)
+    signoffs.set_signoffs(revision, actor=author, reviewers=[reviewer], approvers=[approver])
+    services.fire_transition(revision, "submit", actor=author)
     assert revision.number not in client_for(approver).get("/").content.decode()
     assert revision.number in client_for(reviewer).get("/").content.decode()
-    services.review(revision, actor=reviewer, accept=True)
+    signoffs.review(revision, actor=reviewer, accept=True)
     assert revision.number in client_for(approver).get("/").content.decode()
 
 

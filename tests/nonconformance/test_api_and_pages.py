@@ -41,12 +41,12 @@ def test_raise_and_decide_through_the_api(
 
     wrong = qm._send(
         "put",
-        f"/nc/{nc_id}/disposition",
+        f"/nonconformances/{nc_id}/disposition",
         {"version": version, "lines": [{"decision": "scrap", "quantity": "3"}]},
     )
     right = qm._send(
         "put",
-        f"/nc/{nc_id}/disposition",
+        f"/nonconformances/{nc_id}/disposition",
         {
             "version": version,
             "lines": [
@@ -56,7 +56,8 @@ def test_raise_and_decide_through_the_api(
         },
     )
     cost = qm.post(
-        f"/nc/{nc_id}/cost-lines", {"category": "rework", "amount": "45.00", "currency": "GBP"}
+        f"/nonconformances/{nc_id}/cost-lines",
+        {"category": "rework", "amount": "45.00", "currency": "GBP"},
     )
 
     assert raised.status_code == 201 and raised.json()["number"].startswith("NC-")
@@ -80,13 +81,15 @@ def test_api_analysis_and_taxonomy(
 ) -> None:
     raise_nc()  # type: ignore[operator]
 
-    pareto = api_for(viewer).get("/nc/pareto", by="defect_code").json()  # type: ignore[operator]
-    bad = api_for(viewer).get("/nc/pareto", by="colour")  # type: ignore[operator]
+    pareto = api_for(viewer).get("/nonconformances/pareto", by="defect_code").json()  # type: ignore[operator]
+    bad = api_for(viewer).get("/nonconformances/pareto", by="colour")  # type: ignore[operator]
     refused = api_for(viewer).post(
-        "/nc/defect-codes", {"category": "dimensional", "code": "DIM-09", "name": "Flatness"}
+        "/nonconformances/defect-codes",
+        {"category": "dimensional", "code": "DIM-09", "name": "Flatness"},
     )  # type: ignore[operator]
     added = api_for(quality_manager).post(
-        "/nc/defect-codes", {"category": "dimensional", "code": "dim-09", "name": "Flatness"}
+        "/nonconformances/defect-codes",
+        {"category": "dimensional", "code": "dim-09", "name": "Flatness"},
     )  # type: ignore[operator]
 
     assert pareto == [
@@ -108,14 +111,14 @@ def test_the_list_filters_exports_and_keeps_its_query_count(
     client = client_for(quality_manager)  # type: ignore[operator]
     raise_nc(severity="critical", title="Critical one")  # type: ignore[operator]
     raise_nc(severity="minor", title="Minor one", defect_code=codes["COS-01"])  # type: ignore[operator]
-    client.get("/records/nonconformances/")
+    client.get("/nonconformances/")
     with CaptureQueriesContext(connection) as few:
-        client.get("/records/nonconformances/")
+        client.get("/nonconformances/")
     for _ in range(12):
         raise_nc()  # type: ignore[operator]
     with CaptureQueriesContext(connection) as many:
-        client.get("/records/nonconformances/")
-    export = client.get("/records/nonconformances/", {"severity": "critical", "export": "csv"})
+        client.get("/nonconformances/")
+    export = client.get("/nonconformances/", {"severity": "critical", "export": "csv"})
 
     assert len(many) == len(few)
     rows = list(csv.reader(io.StringIO(export.content.decode().lstrip("\ufeff"))))
@@ -128,7 +131,7 @@ def test_the_detail_page_shows_disposition_costs_and_escalation(
 ) -> None:
     nc = raise_nc(severity="critical")  # type: ignore[operator]
 
-    body = client_for(quality_manager).get(f"/records/nonconformances/{nc.pk}/").content.decode()  # type: ignore[operator]
+    body = client_for(quality_manager).get(f"/nonconformances/{nc.pk}/").content.decode()  # type: ignore[operator]
 
     assert 'data-testid="escalation"' in body and "Critical severity" in body
     assert "Cost of poor quality" in body and "Not decided yet (10 pcs nonconforming)" in body
@@ -218,7 +221,7 @@ def test_signing_a_close_in_the_page(
     )
 
     response = client_for(quality_manager).post(  # type: ignore[operator]
-        f"/records/nonconformances/{nc.pk}/transitions/close/",
+        f"/nonconformances/{nc.pk}/transitions/close/",
         {"password": PASSWORD, "version": nc.version},
     )
 
@@ -238,7 +241,7 @@ def test_the_page_and_the_api_raise_through_the_modules_service(
         {"title": "Burr on flange", "source": "in_process", "severity": "minor", "finding": "x"},
     )
     by_page = client_for(inspector).post(  # type: ignore[operator]
-        "/records/nonconformances/new/",
+        "/nonconformances/new/",
         {
             "title": "Dent on housing",
             "source": "in_process",

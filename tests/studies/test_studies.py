@@ -151,18 +151,18 @@ def test_recording_through_the_page(client_for: object, engineer: User) -> None:
     }
 
     response = client.post(
-        "/spc/studies/new/", {**form, "file": SimpleUploadedFile("rings.csv", _csv().encode())}
+        "/spc-studies/new/", {**form, "file": SimpleUploadedFile("rings.csv", _csv().encode())}
     )
 
     study = SpcStudy.objects.get()
-    assert response["Location"] == f"/records/spc-studies/{study.pk}/"
+    assert response["Location"] == f"/spc-studies/{study.pk}/"
     assert (study.number[:4], study.source_name, study.state, study.owner) == (
         "SPC-",
         "rings.csv",
         "recorded",
         engineer,
     )
-    page = client.get(f"/records/spc-studies/{study.pk}/").content.decode()
+    page = client.get(f"/spc-studies/{study.pk}/").content.decode()
     assert 'id="spc-data"' in page and "Cpk" in page
 
 
@@ -180,7 +180,7 @@ def test_a_bad_upload_names_row_and_column_and_saves_nothing(
         "file": SimpleUploadedFile("rings.csv", bad.encode()),
     }
 
-    response = client_for(engineer).post("/spc/studies/new/", form)  # type: ignore[operator]
+    response = client_for(engineer).post("/spc-studies/new/", form)  # type: ignore[operator]
 
     assert response.status_code == 422
     assert (
@@ -193,8 +193,8 @@ def test_a_bad_upload_names_row_and_column_and_saves_nothing(
 def test_viewers_may_read_but_not_record(client_for: object, viewer: User, engineer: User) -> None:
     study = _record(engineer)
 
-    assert client_for(viewer).get("/spc/studies/new/").status_code == 403  # type: ignore[operator]
-    assert client_for(viewer).get(f"/records/spc-studies/{study.pk}/").status_code == 200  # type: ignore[operator]
+    assert client_for(viewer).get("/spc-studies/new/").status_code == 403  # type: ignore[operator]
+    assert client_for(viewer).get(f"/spc-studies/{study.pk}/").status_code == 200  # type: ignore[operator]
 
 
 def _record(actor: User) -> SpcStudy:
@@ -212,7 +212,7 @@ def _record(actor: User) -> SpcStudy:
 def test_the_pdf_report(client_for: object, engineer: User) -> None:
     study = _record(engineer)
 
-    response = client_for(engineer).get(f"/spc/studies/{study.pk}/report.pdf")  # type: ignore[operator]
+    response = client_for(engineer).get(f"/spc-studies/{study.pk}/report.pdf")  # type: ignore[operator]
 
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
@@ -232,13 +232,15 @@ def test_the_api_analyses_and_saves(api_for: object, engineer: User, viewer: Use
         "usl": 74.05,
     }
 
-    computed = api_for(viewer).post("/spc/analyses", {**body, "save": False})  # type: ignore[operator]
-    refused = api_for(viewer).post("/spc/analyses", {**body, "title": "t", "characteristic": "c"})  # type: ignore[operator]
-    saved = api_for(engineer).post(
-        "/spc/analyses", {**body, "title": "Rings", "characteristic": "Diameter"}
+    computed = api_for(viewer).post("/spc-studies/analyses", {**body, "save": False})  # type: ignore[operator]
+    refused = api_for(viewer).post(
+        "/spc-studies/analyses", {**body, "title": "t", "characteristic": "c"}
     )  # type: ignore[operator]
-    missing = api_for(engineer).post("/spc/analyses", body)  # type: ignore[operator]
-    fetched = api_for(viewer).get(f"/spc/analyses/{saved.json()['study_id']}")  # type: ignore[operator]
+    saved = api_for(engineer).post(
+        "/spc-studies/analyses", {**body, "title": "Rings", "characteristic": "Diameter"}
+    )  # type: ignore[operator]
+    missing = api_for(engineer).post("/spc-studies/analyses", body)  # type: ignore[operator]
+    fetched = api_for(viewer).get(f"/spc-studies/{saved.json()['study_id']}/analysis")  # type: ignore[operator]
 
     assert computed.status_code == 200 and computed.json()["study_id"] is None
     assert refused.status_code == 403
@@ -252,7 +254,7 @@ def test_the_api_analyses_and_saves(api_for: object, engineer: User, viewer: Use
 
 def test_the_api_names_bad_fields(api_for: object, engineer: User) -> None:
     response = api_for(engineer).post(
-        "/spc/analyses", {"chart_type": "pie", "values": [1, 2], "save": False}
+        "/spc-studies/analyses", {"chart_type": "pie", "values": [1, 2], "save": False}
     )  # type: ignore[operator]
 
     assert response.status_code == 422

@@ -70,7 +70,7 @@ def download(request: HttpRequest, resource: str, pk: int, attachment_pk: int) -
     )
     if found is None:
         raise NotFound("No such file on this record.")
-    serve = records.type_of(record).serve_file
+    serve = records.type_of(record).presentation.serve_file
     if serve is not None:
         return serve(record, found, signed_in_user(request))  # type: ignore[no-any-return]
     return recordapi.file_response(found)

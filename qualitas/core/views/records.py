@@ -98,8 +98,10 @@ class RecordListView(ObjectListView):
         super().setup(request, *args, **kwargs)
         self.record_type = records.by_resource(kwargs["resource"])
         self.permission = self.record_type.permissions.view
-        self.table_class = self.record_type.table_class or table_for(self.record_type)
-        self.filterset_class = self.record_type.filterset_class or filterset_for(self.record_type)
+        self.table_class = self.record_type.presentation.table_class or table_for(self.record_type)
+        self.filterset_class = self.record_type.presentation.filterset_class or filterset_for(
+            self.record_type
+        )
         self.title = self.record_type.label_plural
         self.export_name = self.record_type.resource
         self.create_permission = self.record_type.permissions.create
@@ -108,14 +110,14 @@ class RecordListView(ObjectListView):
         found = records.visible_to(signed_in_user(self.request), self.record_type)
         # select_related() with no names would replace the owner/site/department joins
         # visible_to() made with "every non-null foreign key", and a site is nullable.
-        extra = self.record_type.list_select_related
+        extra = self.record_type.presentation.list_select_related
         return found.select_related(*extra) if extra else found
 
     def create_url(self, user: Any) -> str | None:
         if not permissions.has_perm(user, self.record_type.permissions.create):
             return None
-        if self.record_type.create_url_name:
-            return reverse(self.record_type.create_url_name)
+        if self.record_type.presentation.create_url_name:
+            return reverse(self.record_type.presentation.create_url_name)
         return reverse("core:record_create", args=[self.record_type.resource])
 
 
@@ -126,7 +128,7 @@ def record_detail(request: HttpRequest, resource: str, pk: int) -> HttpResponse:
     record = records.get_visible(actor, record_type, pk)
     record_actions = list(actions.actions_of(record))
     fields = []
-    for name in record_type.display_fields or (
+    for name in record_type.presentation.display_fields or (
         "owner",
         "site",
         "department",
@@ -173,7 +175,9 @@ def record_detail(request: HttpRequest, resource: str, pk: int) -> HttpResponse:
             for d in registry.record_documents
             if d.record_type == record_type.key
         ],
-        "panel": record_type.detail_panel(record, request) if record_type.detail_panel else "",
+        "panel": record_type.presentation.detail_panel(record, request)
+        if record_type.presentation.detail_panel
+        else "",
     }
     return render(request, "core/record_detail.html", context)
 
@@ -184,8 +188,8 @@ def record_create(request: HttpRequest, resource: str) -> HttpResponse:
     actor = signed_in_user(request)
     permissions.require(actor, record_type.permissions.create)
     if not record_type.generic_create:
-        if record_type.create_url_name:
-            return redirect(record_type.create_url_name)
+        if record_type.presentation.create_url_name:
+            return redirect(record_type.presentation.create_url_name)
         raise NotFound(f"{record_type.label_plural} are not raised here.")
     form_class = record_form(record_type, editing=False)
     form = form_class(
@@ -226,7 +230,7 @@ def record_edit(request: HttpRequest, resource: str, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k in record_type.editable_fields}
         try:
-            records.update(
+            records.change_record(
                 record,
                 actor=actor,
                 expected_version=form.cleaned_data["version"],

@@ -36,7 +36,7 @@ def test_evidence_through_the_page(
         follow=True,
     )
     (added,) = attachments.attachments_of(action)
-    page = client.get(f"/records/deviations/{action.object_id}/").content.decode()
+    page = client.get(f"/deviations/{action.object_id}/").content.decode()
 
     assert b"executable" in refused.content
     assert client.get(f"/actions/{action.pk}/files/{added.pk}/").content == PDF
@@ -98,9 +98,9 @@ def test_the_actions_tab_does_not_query_per_action(
         record, actor=author, title="A", assignee=author, due_on=timezone.localdate()
     )
     attachments.add(first, actor=author, file=SimpleUploadedFile("a.pdf", PDF), name="a.pdf")
-    client.get(f"/records/deviations/{record.pk}/")
+    client.get(f"/deviations/{record.pk}/")
     with CaptureQueriesContext(connection) as few:
-        client.get(f"/records/deviations/{record.pk}/")
+        client.get(f"/deviations/{record.pk}/")
     for n in range(5):
         more = actions.assign(
             record, actor=author, title=f"B{n}", assignee=author, due_on=timezone.localdate()
@@ -112,6 +112,6 @@ def test_the_actions_tab_does_not_query_per_action(
             name=f"b{n}.pdf",
         )
     with CaptureQueriesContext(connection) as many:
-        client.get(f"/records/deviations/{record.pk}/")
+        client.get(f"/deviations/{record.pk}/")
 
     assert len(many) == len(few)

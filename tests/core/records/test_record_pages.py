@@ -36,7 +36,7 @@ def full_record(raise_deviation: object, author: User) -> Deviation:
 def test_the_detail_page_shows_every_part(
     client_for: object, author: User, full_record: Deviation
 ) -> None:
-    response = client_for(author).get(f"/records/deviations/{full_record.pk}/")  # type: ignore[operator]
+    response = client_for(author).get(f"/deviations/{full_record.pk}/")  # type: ignore[operator]
 
     assert response.status_code == 200
     body = response.content.decode()
@@ -66,15 +66,13 @@ def test_the_detail_page_needs_permission_to_see_the_record(
         site=SiteFactory(code="HERE"),
     )
 
-    assert client_for(stranger).get(f"/records/deviations/{full_record.pk}/").status_code == 404  # type: ignore[operator]
+    assert client_for(stranger).get(f"/deviations/{full_record.pk}/").status_code == 404  # type: ignore[operator]
 
 
 def test_the_list_exports_what_it_shows(
     client_for: object, author: User, full_record: Deviation
 ) -> None:
-    response = client_for(author).get(
-        "/records/deviations/", {"state": "submitted", "export": "csv"}
-    )  # type: ignore[operator]
+    response = client_for(author).get("/deviations/", {"state": "submitted", "export": "csv"})  # type: ignore[operator]
 
     rows = list(csv.reader(io.StringIO(response.content.decode().lstrip("\ufeff"))))
     assert rows[0][:3] == ["Number", "Title", "State"]
@@ -87,13 +85,13 @@ def test_list_and_detail_queries_stay_flat(
 ) -> None:
     client = client_for(author)  # type: ignore[operator]
     raise_deviation()  # type: ignore[operator]
-    client.get("/records/deviations/")
+    client.get("/deviations/")
     with CaptureQueriesContext(connection) as few:
-        client.get("/records/deviations/")
+        client.get("/deviations/")
     for _ in range(15):
         raise_deviation()  # type: ignore[operator]
     with CaptureQueriesContext(connection) as many:
-        client.get("/records/deviations/")
+        client.get("/deviations/")
 
     assert len(many) == len(few)
 
@@ -101,15 +99,15 @@ def test_list_and_detail_queries_stay_flat(
 def test_raising_through_the_form(client_for: object, author: User) -> None:
     client = client_for(author)  # type: ignore[operator]
 
-    refused = client.post("/records/deviations/new/", {"title": "", "priority": "medium"})
+    refused = client.post("/deviations/new/", {"title": "", "priority": "medium"})
     created = client.post(
-        "/records/deviations/new/",
+        "/deviations/new/",
         {"title": "Alternate solvent", "priority": "high", "description": "x"},
     )
 
     assert refused.status_code == 422
     record = Deviation.objects.get()
-    assert created["Location"] == f"/records/deviations/{record.pk}/"
+    assert created["Location"] == f"/deviations/{record.pk}/"
     assert (record.title, record.priority, record.owner) == ("Alternate solvent", "high", author)
 
 
@@ -124,11 +122,9 @@ def test_a_stale_edit_shows_who_changed_the_record(
         "site": record.site_id,
         "version": 1,
     }
-    client_for(quality_manager).post(
-        f"/records/deviations/{record.pk}/edit/", {**form, "title": "QM's"}
-    )  # type: ignore[operator]
+    client_for(quality_manager).post(f"/deviations/{record.pk}/edit/", {**form, "title": "QM's"})  # type: ignore[operator]
 
-    response = client_for(author).post(f"/records/deviations/{record.pk}/edit/", form)  # type: ignore[operator]
+    response = client_for(author).post(f"/deviations/{record.pk}/edit/", form)  # type: ignore[operator]
 
     assert response.status_code == 422
     assert quality_manager.printed_name.encode() in response.content
@@ -139,7 +135,7 @@ def test_signing_on_the_transition_page(
     client_for: object, approver: User, full_record: Deviation
 ) -> None:
     client = client_for(approver)  # type: ignore[operator]
-    page = client.get(f"/records/deviations/{full_record.pk}/transitions/approve/")
+    page = client.get(f"/deviations/{full_record.pk}/transitions/approve/")
 
     wrong = client.post(
         page.request["PATH_INFO"], {"password": "nope-nope-nope", "version": full_record.version}
@@ -153,13 +149,13 @@ def test_signing_on_the_transition_page(
     assert wrong.status_code == 422 and b"Wrong password" in wrong.content
     assert signed.status_code == 302
     assert Signature.objects.get().signer == approver
-    assert b"Signed by Abe Approver" in client.get(f"/records/deviations/{full_record.pk}/").content
+    assert b"Signed by Abe Approver" in client.get(f"/deviations/{full_record.pk}/").content
 
 
 def test_a_refused_transition_page_says_why(
     client_for: object, author: User, full_record: Deviation
 ) -> None:
-    response = client_for(author).get(f"/records/deviations/{full_record.pk}/transitions/approve/")  # type: ignore[operator]
+    response = client_for(author).get(f"/deviations/{full_record.pk}/transitions/approve/")  # type: ignore[operator]
 
     assert b"This is not possible now" in response.content
     assert b"someone else must do this" in response.content or b"Only" in response.content
@@ -172,16 +168,16 @@ def test_files_upload_and_download_through_the_page(
     client = client_for(author)  # type: ignore[operator]
 
     client.post(
-        f"/records/deviations/{record.pk}/files/",
+        f"/deviations/{record.pk}/files/",
         {"file": SimpleUploadedFile("sop.pdf", b"%PDF-1.7 sop")},
     )
     refused = client.post(
-        f"/records/deviations/{record.pk}/files/",
+        f"/deviations/{record.pk}/files/",
         {"file": SimpleUploadedFile("sop.pdf", b"MZ\0\0")},
         follow=True,
     )
     added = attachments.attachments_of(record).get()
-    download = client.get(f"/records/deviations/{record.pk}/files/{added.pk}/")
+    download = client.get(f"/deviations/{record.pk}/files/{added.pk}/")
 
     assert b"executable" in refused.content
     assert download.content == b"%PDF-1.7 sop"
@@ -196,12 +192,10 @@ def test_actions_links_from_the_page(
     due = (timezone.localdate() + datetime.timedelta(days=2)).isoformat()
 
     client.post(
-        f"/records/deviations/{first.pk}/actions/",
+        f"/deviations/{first.pk}/actions/",
         {"title": "Sort lot", "assignee": author.pk, "due_on": due},
     )
-    client.post(
-        f"/records/deviations/{first.pk}/links/", {"target": second.number, "kind": "references"}
-    )
+    client.post(f"/deviations/{first.pk}/links/", {"target": second.number, "kind": "references"})
     action = actions.actions_of(first).get()
     client.post(f"/actions/{action.pk}/complete/", {"note": "Sorted"})
 
@@ -215,7 +209,7 @@ def test_my_work_lists_my_actions_and_what_waits_for_my_signature(
     assert b"Check" in client_for(author).get("/").content  # type: ignore[operator]
     waiting = client_for(approver).get("/").content  # type: ignore[operator]
     assert full_record.number.encode() in waiting
-    assert f"/records/deviations/{full_record.pk}/transitions/approve/".encode() in waiting
+    assert f"/deviations/{full_record.pk}/transitions/approve/".encode() in waiting
 
 
 def test_the_audit_trail_page_is_for_quality_managers_and_exports(
@@ -243,7 +237,7 @@ def test_the_history_tab_lists_the_newest_first_in_utc(
     records.update(record, actor=author, expected_version=1, impact="Second change")
 
     with override_settings(TIME_ZONE="America/Chicago"):
-        body = client_for(author).get(f"/records/deviations/{record.pk}/").content.decode()  # type: ignore[operator]
+        body = client_for(author).get(f"/deviations/{record.pk}/").content.decode()  # type: ignore[operator]
 
     history = body[body.index('data-testid="history"') :]
     assert history.index("Changed") < history.index("Created")
@@ -258,8 +252,8 @@ def test_nobody_is_shown_an_edit_form_they_could_not_submit(
     see. The page now refuses with the reason, as the service would on saving."""
     record = raise_deviation()  # type: ignore[operator]
 
-    refused = client_for(viewer).get(f"/records/deviations/{record.pk}/edit/")  # type: ignore[operator]
-    allowed = client_for(author).get(f"/records/deviations/{record.pk}/edit/")  # type: ignore[operator]
+    refused = client_for(viewer).get(f"/deviations/{record.pk}/edit/")  # type: ignore[operator]
+    allowed = client_for(author).get(f"/deviations/{record.pk}/edit/")  # type: ignore[operator]
 
     assert refused.status_code == 403
     assert b"<form" not in refused.content.split(b"<main")[1].replace(b'role="search"', b"")

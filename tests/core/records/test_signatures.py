@@ -118,7 +118,7 @@ def test_a_renamed_signer_keeps_the_name_they_signed_with(
     signature = Signature.objects.get()
     assert signature.printed_name == "Abe Approver"
     assert signature.manifestation.startswith("Signed by Abe Approver on ")
-    page = client_for(admin).get(f"/records/deviations/{submitted.pk}/")  # type: ignore[operator]
+    page = client_for(admin).get(f"/deviations/{submitted.pk}/")  # type: ignore[operator]
     assert b"Abe Approver" in page.content
 
 
