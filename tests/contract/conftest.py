@@ -1,0 +1,362 @@
+"""The contract every record type keeps, whatever module declares it.
+
+Tests here take a `record_key` and are run once for every installed record type
+(`records.RECORD_TYPES`), so a new module is held to the contract the day it registers. All
+that a module adds is one entry in MAKERS below: how to raise a valid record of its type
+through the module's own service. A type without an entry fails the suite, it is not skipped.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.db.models import Model
+from django.urls import reverse
+
+from qualitas.core import audit, permissions, records
+from qualitas.core.models import AuditEvent, Site, User
+from tests.factories import SiteFactory, UserFactory, with_role
+
+# Known breaches of the contract, to be fixed in the product: (test name, record type key)
+# or (test name, record type key, role) -> why. Each is a strict xfail, so the case turns
+# red the day the product is fixed and the entry must go.
+# Cases where the product breaks a contract today: (test, record type[, role]) -> why.
+KNOWN_BREACHES: dict[tuple[str, ...], str] = {}
+
+NO_ROLE = "no-role"
+RAISER = "raiser"
+
+
+def _marks(*case: str) -> list[Any]:
+    for length in range(len(case), 1, -1):
+        reason = KNOWN_BREACHES.get(case[:length])
+        if reason:
+            return [pytest.mark.xfail(strict=True, reason=reason)]
+    return []
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """`record_key`: every installed record type; `role`: every system role and none."""
+    if "record_key" not in metafunc.fixturenames:
+        return
+    name = metafunc.function.__name__
+    keys = list(records.RECORD_TYPES)
+    if "role" in metafunc.fixturenames:
+        roles = [*permissions.SYSTEM_ROLES, NO_ROLE]
+        if "with_raiser" in metafunc.function.__dict__.get("contract_roles", ()):
+            roles = [RAISER, *roles]
+        metafunc.parametrize(
+            ("record_key", "role"),
+            [
+                pytest.param(key, role, id=f"{key}-{role}", marks=_marks(name, key, role))
+                for key in keys
+                for role in roles
+            ],
+        )
+    else:
+        metafunc.parametrize(
+            "record_key", [pytest.param(key, id=key, marks=_marks(name, key)) for key in keys]
+        )
+
+
+def also_the_raiser(test: Any) -> Any:
+    """Run a role-parametrized test for the record's raiser too."""
+    test.contract_roles = ("with_raiser",)
+    return test
+
+
+# --- The cast -----------------------------------------------------------------------------------
+
+# Who raises a record in the tests: the first of these roles that may (the everyday hand).
+RAISING_ROLES = (
+    permissions.CONTRIBUTOR,
+    permissions.DOCUMENT_CONTROLLER,
+    permissions.APPROVER,
+    permissions.QUALITY_MANAGER,
+    permissions.ADMINISTRATOR,
+)
+# Who changes someone else's record: the first of these that holds the edit permission.
+EDITING_ROLES = (
+    permissions.QUALITY_MANAGER,
+    permissions.DOCUMENT_CONTROLLER,
+    permissions.ADMINISTRATOR,
+)
+
+
+def role_holds(role: str, code: str) -> bool:
+    if role not in permissions.SYSTEM_ROLES:
+        return False
+    grants = permissions.DEFAULT_GRANTS[role]
+    return code in grants or permissions.ALL in grants
+
+
+@dataclass
+class Cast:
+    """Two plants, one person per system role (held at every site), and one with no role."""
+
+    hq: Site
+    branch: Site
+    people: dict[str, User]
+
+    def person(self, role: str, record_type: records.RecordType | None = None) -> User:
+        if role == RAISER:
+            assert record_type is not None
+            return self.raiser(record_type)
+        return self.people[role]
+
+    def raiser(self, record_type: records.RecordType) -> User:
+        return next(
+            self.people[r] for r in RAISING_ROLES if role_holds(r, record_type.permissions.create)
+        )
+
+    def editor(self, record_type: records.RecordType) -> User:
+        return next(
+            self.people[r] for r in EDITING_ROLES if role_holds(r, record_type.permissions.edit)
+        )
+
+
+def new(factory: Any, **values: Any) -> Any:
+    """A factory_boy object, typed as what it makes (the factories carry no type hints)."""
+    return factory(**values)
+
+
+@pytest.fixture
+def cast(db: None) -> Cast:
+    hq: Site = new(SiteFactory, code="HQ", name="Headquarters")
+    branch: Site = new(SiteFactory, code="BR", name="Branch plant")
+    people: dict[str, User] = {}
+    for code, spec in permissions.SYSTEM_ROLES.items():
+        person = new(UserFactory, username=code, first_name=spec.name, last_name="Tester", site=hq)
+        people[code] = with_role(person, code)
+    people[NO_ROLE] = new(
+        UserFactory, username="norole", first_name="No", last_name="Role", site=hq
+    )
+    return Cast(hq=hq, branch=branch, people=people)
+
+
+# --- How to raise a valid record of each type ---------------------------------------------------
+
+
+def _nc_fields(cast: Cast) -> dict[str, Any]:
+    from qualitas.nonconformance.models import DefectCategory, DefectCode
+
+    with audit.context(actor=None, actor_name="test fixture"):
+        category, _ = DefectCategory.objects.get_or_create(
+            code="dimensional", defaults={"name": "Dimensional"}
+        )
+        code, _ = DefectCode.objects.get_or_create(
+            code="DIM-01", defaults={"category": category, "name": "Diameter out"}
+        )
+    return {
+        "title": "Bore oversize on HSG-4471",
+        "source": "in_process",
+        "part_number": "HSG-4471",
+        "quantity_affected": Decimal(50),
+        "quantity_nonconforming": Decimal(10),
+        "defect_code": code,
+        "severity": "major",
+        "finding": "Ø74.041 measured, 74.035 max",
+        "site": cast.hq,
+    }
+
+
+def _capa_fields(cast: Cast) -> dict[str, Any]:
+    return {
+        "title": "Recurring bore oversize",
+        "capa_type": "corrective",
+        "problem_statement": "Three lots of HSG-4471 with oversize bores in May",
+        "site": cast.hq,
+    }
+
+
+def _deviation_fields(cast: Cast) -> dict[str, Any]:
+    return {
+        "title": "Use alternate torque wrench",
+        "description": "Calibrated spare in use",
+        "impact": "Low",
+        "site": cast.hq,
+    }
+
+
+def _revision(cast: Cast, actor: User, n: int) -> Any:
+    """A document and its first revision, through the documents service."""
+    from qualitas.documents import services
+    from qualitas.documents.models import DocumentType
+
+    document = services.create_document(
+        actor=actor,
+        document_type=DocumentType.objects.get(code="procedure"),
+        title=f"Control of nonconforming product {n}",
+        content_text="# Purpose\n\nSegregate and label nonconforming parts.",
+    )
+    return document.revisions.get()
+
+
+def _study(cast: Cast, actor: User, n: int) -> Any:
+    from qualitas.studies import services
+
+    values = [74.01, 74.02, 74.0, 74.03, 74.02, 74.01, 74.0, 74.02, 74.01, 74.03]
+    return services.record_study(
+        actor=actor,
+        title=f"Bore diameter, line {n}",
+        characteristic="Bore diameter",
+        unit="mm",
+        site=cast.hq,
+        measurements=services.Measurements(chart_type="imr", values=values, lsl=73.95, usl=74.05),
+    )
+
+
+@dataclass(frozen=True)
+class Maker:
+    """How the tests raise a valid record of one type.
+
+    `fields`: what a person gives on the generic form or to POST /api/v1/<resource>; the
+    record is raised with `records.raise_record`, as the page and the API do. Types raised
+    only through the module's own service and page (they need more than fields: a document,
+    measurements) give `make` instead, and no `fields`.
+    """
+
+    fields: Callable[[Cast], dict[str, Any]] | None = None
+    make: Callable[[Cast, User, int], Any] | None = None
+
+    def raise_one(self, record_type: records.RecordType, cast: Cast, actor: User, n: int) -> Any:
+        if self.make is not None:
+            return self.make(cast, actor, n)
+        assert self.fields is not None
+        values = self.fields(cast)
+        values["title"] = f"{values['title']} #{n}"
+        return records.raise_record(record_type, actor=actor, **values)
+
+
+MAKERS: dict[str, Maker] = {
+    "nonconformance": Maker(fields=_nc_fields),
+    "capa": Maker(fields=_capa_fields),
+    "docrevision": Maker(make=_revision),
+    "spcstudy": Maker(make=_study),
+    "deviation": Maker(fields=_deviation_fields),
+}
+
+
+def maker_for(key: str) -> Maker:
+    if key not in MAKERS:
+        pytest.fail(
+            f"Record type '{key}' is installed, but the contract suite needs a factory for it: "
+            "add an entry to MAKERS in tests/contract/conftest.py."
+        )
+    return MAKERS[key]
+
+
+@pytest.fixture
+def record_type(record_key: str) -> records.RecordType:
+    return records.RECORD_TYPES[record_key]
+
+
+@pytest.fixture
+def maker(record_key: str) -> Maker:
+    return maker_for(record_key)
+
+
+@pytest.fixture
+def make_record(record_type: records.RecordType, maker: Maker, cast: Cast) -> Callable[..., Any]:
+    """Raise a valid record of the type under test (by its everyday raiser unless told)."""
+    counter = iter(range(1, 10_000))
+
+    def make(actor: User | None = None) -> Any:
+        return maker.raise_one(record_type, cast, actor or cast.raiser(record_type), next(counter))
+
+    return make
+
+
+# --- Reading and writing the way a browser and a script would -----------------------------------
+
+
+def create_url_name(record_type: records.RecordType) -> str | None:
+    """The module's own page for raising records of the type, if it has one (the declaration
+    is moving under `presentation`; read it wherever it is)."""
+    shown = getattr(record_type, "presentation", record_type)
+    return getattr(shown, "create_url_name", None)
+
+
+def list_url(record_type: records.RecordType) -> str:
+    return reverse("core:record_list", args=(record_type.resource,))
+
+
+def detail_url(record_type: records.RecordType, pk: int) -> str:
+    return reverse("core:record_detail", args=(record_type.resource, pk))
+
+
+def create_page_url(record_type: records.RecordType) -> str:
+    return reverse("core:record_create", args=(record_type.resource,))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Model):
+        return value.pk
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return value
+
+
+def api_payload(fields: dict[str, Any]) -> dict[str, Any]:
+    return {name: _plain(value) for name, value in fields.items()}
+
+
+def form_data(record_type: records.RecordType, fields: dict[str, Any]) -> dict[str, Any]:
+    """What a browser posts on the generic form: the given fields, the form's defaults for the
+    rest (as they stand pre-filled), and nothing for fields the module's service fills."""
+    data: dict[str, Any] = {}
+    for name in record_type.editable_fields:
+        if name in fields:
+            value = fields[name]
+        elif name in record_type.defaulted_on_create:
+            continue
+        else:
+            field = record_type.model._meta.get_field(name)
+            if not field.has_default():  # type: ignore[union-attr]
+                continue
+            value = field.get_default()  # type: ignore[union-attr]
+        if value is None or value is False:
+            continue
+        data[name] = "on" if value is True else _plain(value)
+    return data
+
+
+def audit_count() -> int:
+    return AuditEvent.objects.count()
+
+
+def readable(message: str) -> bool:
+    """A sentence a person can act on, not a code or a repr."""
+    text = message.strip()
+    return (
+        len(text.split()) >= 3
+        and text[-1] in ".!?"
+        and not any(bad in text for bad in ("Traceback", "None", "{", "}", "<", "object at"))
+    )
+
+
+__all__ = [
+    "NO_ROLE",
+    "RAISER",
+    "Cast",
+    "Maker",
+    "also_the_raiser",
+    "api_payload",
+    "audit_count",
+    "create_page_url",
+    "create_url_name",
+    "detail_url",
+    "form_data",
+    "list_url",
+    "maker_for",
+    "new",
+    "readable",
+    "role_holds",
+]

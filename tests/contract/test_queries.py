@@ -1,0 +1,59 @@
+"""Contract 7: list and detail, page and API, use a bounded number of queries that does not
+grow with the number of records."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from qualitas.core import records
+from tests.contract.conftest import Cast, detail_url, list_url
+
+pytestmark = pytest.mark.django_db
+
+# Most queries each surface may use, for any record type: what the busiest type uses today
+# (nonconformances, on SQLite and PostgreSQL alike: 15, 27, 4, 3) plus a small margin.
+# Raise one only with a reason.
+CAPS = {
+    "list page": 18,
+    "detail page": 31,
+    "API list": 6,
+    "API detail": 5,
+}
+
+
+def _queries(fetch: Callable[[], Any]) -> int:
+    fetch()  # warm caches (content types, permissions) as a running server has them
+    with CaptureQueriesContext(connection) as run:
+        response = fetch()
+    assert response.status_code == 200
+    return len(run)
+
+
+def test_queries_are_capped_and_do_not_grow_with_the_table(
+    record_type: records.RecordType, make_record: Any, cast: Cast, api_for: Any, client_for: Any
+) -> None:
+    reader = cast.raiser(record_type)
+    client, api = client_for(reader), api_for(reader)
+    first = make_record()
+    for _ in range(2):
+        make_record()
+    surfaces = {
+        "list page": lambda: client.get(list_url(record_type)),
+        "detail page": lambda: client.get(detail_url(record_type, first.pk)),
+        "API list": lambda: api.get(f"/{record_type.resource}"),
+        "API detail": lambda: api.get(f"/{record_type.resource}/{first.pk}"),
+    }
+    few = {name: _queries(fetch) for name, fetch in surfaces.items()}
+    for _ in range(12):
+        make_record()
+    many = {name: _queries(fetch) for name, fetch in surfaces.items()}
+
+    assert record_type.model.objects.count() == 15
+    assert many == few, "queries grow with the number of records"
+    for name, count in many.items():
+        assert count <= CAPS[name], f"{name}: {count} queries, cap {CAPS[name]}"
