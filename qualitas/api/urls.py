@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from collections import defaultdict
+
 from ninja import NinjaAPI
 
 from qualitas.api import errors, integers
@@ -33,7 +36,15 @@ api.add_router("", core_router)
 # under its record type's resource, beside the generic ones every record type gets. The
 # module's come first so that its fixed paths (/nonconformances/pareto) are not taken for
 # a record id.
+resources = {f"/{t.resource}": t for t in records.RECORD_TYPES.values()}
+given: dict[str, set[tuple[str, str]]] = defaultdict(set)
 for prefix, module_router in registry.api_routers:
-    api.add_router(prefix, module_router)
-for record_type in records.RECORD_TYPES.values():
-    api.add_router(f"/{record_type.resource}", recordapi.build_router(record_type))
+    owner = resources.get(prefix)
+    # Under a record type's resource, one section of the API reference for both.
+    api.add_router(prefix, module_router, tags=[owner.label_plural.lower()] if owner else None)
+    for path, view in module_router.path_operations.items():
+        for operation in view.operations:
+            given[prefix].update((m, re.sub(r"{[^}]*}", "{}", path)) for m in operation.methods)
+for prefix, record_type in resources.items():
+    routes = recordapi.build_router(record_type, given=frozenset(given[prefix]))
+    api.add_router(prefix, routes)

@@ -277,8 +277,12 @@ def action_row(action: ActionItem, record_type_key: str | None = None) -> dict[s
     }
 
 
-def build_router(record_type: records.RecordType) -> Router:
-    """All endpoints of one record type."""
+def build_router(
+    record_type: records.RecordType, *, given: frozenset[tuple[str, str]] = frozenset()
+) -> Router:
+    """All endpoints of one record type, except those its module gives itself: `given`
+    holds (method, path) with path parameters as `{}`, e.g. ("GET", "/{}") when the module
+    serves a richer detail (a revision with its files and sign-offs) at the same place."""
     schemas: Any = build(record_type)
     out_schema, in_schema, patch_schema = schemas
     key, label = record_type.key, record_type.label
@@ -325,27 +329,31 @@ def build_router(record_type: records.RecordType) -> Router:
             summary=f"Raise a {label.lower()}",
         )(create_record)
 
-    @router.get("/{record_id}", response={200: out_schema, **ERRORS}, operation_id=f"{key}_get")
-    def get_record(request: HttpRequest, record_id: int) -> Any:
-        return to_out(get(request, record_id))
+    if ("GET", "/{}") not in given:
 
-    @router.patch(
-        "/{record_id}",
-        response={200: out_schema, **ERRORS},
-        operation_id=f"{key}_update",
-        summary=f"Change a {label.lower()} (send the version you edited)",
-    )
-    def update_record(request: HttpRequest, record_id: int, payload: patch_schema) -> Any:
-        data = payload.dict(exclude_unset=True)
-        version, reason = data.pop("version"), data.pop("reason", "")
-        changed = records.change_record(
-            get(request, record_id),
-            actor=_actor(request),
-            expected_version=version,
-            reason=reason,
-            **_resolve_refs(record_type.model, data),
+        @router.get("/{record_id}", response={200: out_schema, **ERRORS}, operation_id=f"{key}_get")
+        def get_record(request: HttpRequest, record_id: int) -> Any:
+            return to_out(get(request, record_id))
+
+    if ("PATCH", "/{}") not in given:
+
+        @router.patch(
+            "/{record_id}",
+            response={200: out_schema, **ERRORS},
+            operation_id=f"{key}_update",
+            summary=f"Change a {label.lower()} (send the version you edited)",
         )
-        return to_out(changed)
+        def update_record(request: HttpRequest, record_id: int, payload: patch_schema) -> Any:
+            data = payload.dict(exclude_unset=True)
+            version, reason = data.pop("version"), data.pop("reason", "")
+            changed = records.change_record(
+                get(request, record_id),
+                actor=_actor(request),
+                expected_version=version,
+                reason=reason,
+                **_resolve_refs(record_type.model, data),
+            )
+            return to_out(changed)
 
     @router.get(
         "/{record_id}/transitions",

@@ -1,9 +1,9 @@
 """Controlled documents over the API. Mounted at /api/v1/documents.
 
-The revision endpoints (/api/v1/documents/revisions/…) are `api_revisions`, mounted here; the
-shapes are in `schemas`. Revisions are also records: their history, signatures, links, actions
-and the workflow steps done by hand (submit, return_to_draft, withdraw) are at
-/api/v1/document-revisions/.
+A revision is a record with its one tree at /api/v1/document-revisions/: the module's own
+endpoints there (files as controlled copies, sign-offs, review, approval, reading) are
+`api_revisions`, beside the generic ones (history, signatures, links, actions,
+transitions). The shapes are in `schemas`.
 
 No `from __future__ import annotations`: django-ninja reads annotations at runtime.
 """
@@ -18,7 +18,7 @@ from qualitas.core import permissions, recordapi, signatures
 from qualitas.core.errors import InvalidInput, NotFound
 from qualitas.core.models import Department, Site, User
 from qualitas.core.pagination import Mapped, PageNumber
-from qualitas.documents import api_revisions, compare, indexing, queries, reviews, search, services
+from qualitas.documents import compare, indexing, policy, queries, reviews, search, services
 from qualitas.documents import schemas as s
 from qualitas.documents import workflows as w
 from qualitas.documents.models import Document, DocumentType
@@ -202,7 +202,7 @@ def periodic_review(request: HttpRequest, document_id: int, payload: s.PeriodicR
     document = s.document_of(request, document_id)
     token = None
     if payload.outcome == "no_change":
-        queries.require_control(actor, document)  # before asking for the password
+        policy.require_control(actor, document)  # before asking for the password
         token = signatures.authenticate_from(request, actor, payload, subject=document)
     done = reviews.record_periodic_review(
         document, actor=actor, outcome=payload.outcome, comment=payload.comment, signature=token
@@ -246,7 +246,3 @@ def compare_revisions(
         "changed": result.changed,
         "rows": result.rows,
     }
-
-
-# Mounted last: the revision endpoints keep their paths and operation ids under this router.
-router.add_router("/revisions", api_revisions.router)

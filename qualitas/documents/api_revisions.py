@@ -1,6 +1,7 @@
-"""Revisions of controlled documents over the API, mounted by `api` at
-/api/v1/documents/revisions: content, files, reviewers and approvers, review, approval by
-signature, read and understood.
+"""Revisions of controlled documents over the API, under their record type's resource
+/api/v1/document-revisions (declared in module.py): the revision with its files and
+sign-offs (in place of the generic detail), content, files, reviewers and approvers,
+review, approval by signature, read and understood.
 
 The operation ids are those the routes had when they lived in `api`, so clients generated
 from the OpenAPI document keep working.
@@ -14,34 +15,33 @@ from django.http import HttpRequest, HttpResponse
 from ninja import File, Form, Router, Status
 from ninja.files import UploadedFile
 
-from qualitas.core import permissions, signatures
+from qualitas.core import signatures
 from qualitas.core.errors import InvalidInput, NotFound
 from qualitas.core.models import Department, Role, User
-from qualitas.documents import copies, queries, reading, services, signoffs
+from qualitas.documents import copies, policy, reading, services, signoffs
 from qualitas.documents import schemas as s
-from qualitas.documents import workflows as w
 from qualitas.documents.models import Acknowledgement
 from qualitas.documents.schemas import ERRORS
 
-router = Router()  # tagged "documents" by the router that mounts it
+router = Router()
 
 
 @router.get(
-    "/{revision_id}",
+    "/{record_id}",
     response={200: s.RevisionOut, **ERRORS},
     operation_id="qualitas_documents_api_get_revision",
 )
-def get_revision(request: HttpRequest, revision_id: int) -> Any:
-    return s.revision_out(s.revision_of(request, revision_id))
+def get_revision(request: HttpRequest, record_id: int) -> Any:
+    return s.revision_out(s.revision_of(request, record_id))
 
 
 @router.patch(
-    "/{revision_id}",
+    "/{record_id}",
     response={200: s.RevisionOut, **ERRORS},
     summary="Change a draft (send the version you edited)",
     operation_id="qualitas_documents_api_update_revision",
 )
-def update_revision(request: HttpRequest, revision_id: int, payload: s.RevisionPatch) -> Any:
+def update_revision(request: HttpRequest, record_id: int, payload: s.RevisionPatch) -> Any:
     data = payload.dict(exclude_unset=True)
     version, reason = data.pop("version"), data.pop("reason", "")
     roles = s.by_ids(Role, data.pop("training_roles", None), "training_roles")
@@ -52,7 +52,7 @@ def update_revision(request: HttpRequest, revision_id: int, payload: s.RevisionP
         data, "title", "content_text", "change_summary", "change_reason", "training_impact"
     )
     updated = services.edit_revision(
-        s.revision_of(request, revision_id),
+        s.revision_of(request, record_id),
         actor=s.actor_of(request),
         expected_version=version,
         reason=reason,
@@ -64,18 +64,18 @@ def update_revision(request: HttpRequest, revision_id: int, payload: s.RevisionP
 
 
 @router.post(
-    "/{revision_id}/files",
+    "/{record_id}/files",
     response={201: s.RevisionOut, **ERRORS},
     summary="Add a content file to a draft (multipart form: file, description)",
     operation_id="qualitas_documents_api_add_file",
 )
 def add_file(
     request: HttpRequest,
-    revision_id: int,
+    record_id: int,
     file: File[UploadedFile],
     description: Form[str] = "",
 ) -> Any:
-    revision = s.revision_of(request, revision_id)
+    revision = s.revision_of(request, record_id)
     services.add_file(
         revision,
         actor=s.actor_of(request),
@@ -87,36 +87,36 @@ def add_file(
 
 
 @router.get(
-    "/{revision_id}/files/{attachment_id}",
+    "/{record_id}/files/{attachment_id}",
     response={200: None, **ERRORS},
     summary="Download a file: PDF and Markdown as a controlled copy with the footer",
     operation_id="qualitas_documents_api_download_file",
 )
 def download_file(
-    request: HttpRequest, revision_id: int, attachment_id: int, *, original: bool = False
+    request: HttpRequest, record_id: int, attachment_id: int, *, original: bool = False
 ) -> HttpResponse:
-    revision = s.revision_of(request, revision_id)
+    revision = s.revision_of(request, record_id)
     return copies.file_response(revision, attachment_id, s.actor_of(request), original=original)
 
 
 @router.get(
-    "/{revision_id}/pdf",
+    "/{record_id}/pdf",
     response={200: None, **ERRORS},
     summary="The written content as a controlled-copy PDF",
     operation_id="qualitas_documents_api_content_pdf",
 )
-def content_pdf(request: HttpRequest, revision_id: int) -> HttpResponse:
-    return copies.content_response(s.revision_of(request, revision_id), s.actor_of(request))
+def content_pdf(request: HttpRequest, record_id: int) -> HttpResponse:
+    return copies.content_response(s.revision_of(request, record_id), s.actor_of(request))
 
 
 @router.put(
-    "/{revision_id}/signoffs",
+    "/{record_id}/signoffs",
     response={200: s.RevisionOut, **ERRORS},
     summary="Choose reviewers and approvers (approvers in signing order)",
     operation_id="qualitas_documents_api_set_signoffs",
 )
-def set_signoffs(request: HttpRequest, revision_id: int, payload: s.SignOffsIn) -> Any:
-    revision = s.revision_of(request, revision_id)
+def set_signoffs(request: HttpRequest, record_id: int, payload: s.SignOffsIn) -> Any:
+    revision = s.revision_of(request, record_id)
     reviewers = s.by_ids(User, payload.reviewers, "reviewers") or []
     approvers = s.by_ids(User, payload.approvers, "approvers") or []
     if not approvers:
@@ -128,13 +128,13 @@ def set_signoffs(request: HttpRequest, revision_id: int, payload: s.SignOffsIn) 
 
 
 @router.post(
-    "/{revision_id}/review",
+    "/{record_id}/review",
     response={200: s.RevisionOut, **ERRORS},
     summary="Review: accept, or comment",
     operation_id="qualitas_documents_api_review",
 )
-def review(request: HttpRequest, revision_id: int, payload: s.ReviewIn) -> Any:
-    revision = s.revision_of(request, revision_id)
+def review(request: HttpRequest, record_id: int, payload: s.ReviewIn) -> Any:
+    revision = s.revision_of(request, record_id)
     signoffs.review(
         revision, actor=s.actor_of(request), accept=payload.accept, comment=payload.comment
     )
@@ -142,14 +142,14 @@ def review(request: HttpRequest, revision_id: int, payload: s.ReviewIn) -> Any:
 
 
 @router.post(
-    "/{revision_id}/approve",
+    "/{record_id}/approve",
     response={200: s.RevisionOut, **ERRORS},
     summary="Approve by electronic signature (re-enter the password)",
     operation_id="qualitas_documents_api_approve",
 )
-def approve(request: HttpRequest, revision_id: int, payload: s.SignIn) -> Any:
+def approve(request: HttpRequest, record_id: int, payload: s.SignIn) -> Any:
     actor = s.actor_of(request)
-    revision = s.revision_of(request, revision_id)
+    revision = s.revision_of(request, record_id)
     signoffs.check_approval(revision, actor)  # before asking for the password
     token = signatures.authenticate_from(request, actor, payload, subject=revision)
     done = signoffs.approve(revision, actor=actor, signature=token, comment=payload.comment)
@@ -157,29 +157,28 @@ def approve(request: HttpRequest, revision_id: int, payload: s.SignIn) -> Any:
 
 
 @router.get(
-    "/{revision_id}/acknowledgements",
+    "/{record_id}/acknowledgements",
     response={200: list[s.AcknowledgementOut], **ERRORS},
     summary="Who has read and acknowledged the revision, and who has not",
     operation_id="qualitas_documents_api_acknowledgements",
 )
-def acknowledgements(request: HttpRequest, revision_id: int) -> Any:
+def acknowledgements(request: HttpRequest, record_id: int) -> Any:
     actor = s.actor_of(request)
-    revision = s.revision_of(request, revision_id)
-    if not queries.may_control(actor, revision.document):
-        permissions.require(actor, w.HISTORY)
+    revision = s.revision_of(request, record_id)
+    policy.require_see_who_read(actor, revision)
     rows = revision.acknowledgements.select_related("person", "revision").order_by("id")
     return [s.acknowledgement_out(a) for a in rows]
 
 
 @router.post(
-    "/{revision_id}/acknowledge",
+    "/{record_id}/acknowledge",
     response={200: s.AcknowledgementOut, **ERRORS},
     summary="Sign 'read and understood' (re-enter the password)",
     operation_id="qualitas_documents_api_acknowledge",
 )
-def acknowledge(request: HttpRequest, revision_id: int, payload: s.SignIn) -> Any:
+def acknowledge(request: HttpRequest, record_id: int, payload: s.SignIn) -> Any:
     actor = s.actor_of(request)
-    revision = s.revision_of(request, revision_id)
+    revision = s.revision_of(request, record_id)
     pending = Acknowledgement.objects.filter(revision=revision, person=actor).first()
     if pending is None:
         raise NotFound(f"You were not asked to acknowledge {revision.number}.")

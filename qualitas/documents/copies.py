@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from qualitas.core import attachments, recordapi
 from qualitas.core.errors import NotFound, PermissionDenied
-from qualitas.documents import content, queries
+from qualitas.documents import content, policy
 from qualitas.documents.workflows import State
 
 if TYPE_CHECKING:
@@ -100,6 +100,6 @@ def serve_attachment(
             stem = attached.original_name.rsplit(".", 1)[0]
             data = _file_pdf(revision, attached, reader)
             return _pdf_response(data, f"{_stem(revision)}-{stem}.pdf")
-        if not queries.may_control(reader, revision.document):
+        if not policy.may_download_original(reader, revision.document):
             raise PermissionDenied("Only document control downloads originals without the footer.")
     return recordapi.file_response(attached)

@@ -4,11 +4,23 @@ from __future__ import annotations
 
 from qualitas.core import events
 from qualitas.core import permissions as p
-from qualitas.core.modules import Api, Audited, Job, Menu, Module, Pages, Permission, Subscription
+from qualitas.core.modules import (
+    Api,
+    Audited,
+    Job,
+    Menu,
+    Module,
+    Moved,
+    Pages,
+    Permission,
+    Subscription,
+)
 from qualitas.core.records import RecordPermissions, RecordPresentation, RecordType
 from qualitas.core.registry import HomePanel, MenuItem, SearchSource
 from qualitas.documents import (
     api,
+    api_identity,
+    api_revisions,
     copies,
     demo,
     jobs,
@@ -39,6 +51,7 @@ DOCUMENT_REVISION = RecordType(
     label="Document revision",
     prefix="REV",
     workflow=w.WORKFLOW,
+    update_service=services.edit_revision,
     transition_service=services.fire_transition,
     permissions=RecordPermissions(view=w.VIEW, create=w.AUTHOR, edit=w.CONTROL),
     resource="document-revisions",
@@ -136,8 +149,17 @@ MODULE = Module(
             group_order=5,
         ),
     ),
-    pages=(Pages("documents/", "qualitas.documents.urls"),),
-    api=(Api("/documents", api.router),),
+    # The register at /documents/, a revision's own pages at /document-revisions/<pk>/.
+    pages=(Pages("", "qualitas.documents.urls"),),
+    api=(
+        Api("/documents", api.router),
+        Api("/documents", api_identity.router),
+        Api("/document-revisions", api_revisions.router),
+    ),
+    moved=(
+        Moved("/api/v1/documents/revisions/", "/api/v1/document-revisions/"),
+        Moved("/documents/revisions/", "/document-revisions/"),
+    ),
     search=(SearchSource("Documents", search.global_search, search.describe),),
     home_panels=(
         HomePanel("document-reading", panels.reading_panel, order=4),

@@ -9,7 +9,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from qualitas.core import permissions
-from qualitas.core.errors import NotFound, PermissionDenied
+from qualitas.core.errors import NotFound
 from qualitas.documents import workflows
 from qualitas.documents.models import (
     Acknowledgement,
@@ -63,34 +63,6 @@ def visible_revisions(user: User, revisions: QuerySet[Any] | None = None) -> Que
 def visible_documents(user: User) -> QuerySet[Document]:
     """Documents with at least one revision the user may see."""
     return Document.objects.filter(pk__in=visible_revisions(user).values("document_id"))
-
-
-def may_control(user: User, document: Document) -> bool:
-    """Document control over this document: its owner, or a document controller."""
-    if document.owner_id == user.pk:
-        return True
-    return documents_at_sites(user, workflows.CONTROL).filter(pk=document.pk).exists()
-
-
-def may_approve(user: User, document: Document) -> bool:
-    """Approval authority over this document: the approve permission at every site where it
-    applies, and at every site for a company-wide document (an approver at one plant does not
-    approve another plant's procedures)."""
-    if not user.is_active:
-        return False
-    sites = permissions.sites_with_perm(user, workflows.APPROVE)
-    if sites is None:
-        return True
-    applies = {site.pk for site in document.sites.all()}
-    return bool(applies) and applies <= sites
-
-
-def require_control(user: User, document: Document) -> None:
-    """Refuse unless the user is the document's owner or controls documents where it applies."""
-    if not may_control(user, document):
-        raise PermissionDenied(
-            f"Only the owner of {document.number} or document control may do this."
-        )
 
 
 def get_document(user: User, pk: int) -> Document:

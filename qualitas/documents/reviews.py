@@ -11,7 +11,7 @@ from qualitas.core import audit, records
 from qualitas.core.errors import Conflict, InvalidInput
 from qualitas.core.models import Meaning, User
 from qualitas.core.signatures import SignatureToken, sign
-from qualitas.documents import queries, services
+from qualitas.documents import policy, queries, services
 from qualitas.documents.effective import add_months
 from qualitas.documents.models import Document, DocumentStatus, PeriodicReview, ReviewOutcome
 
@@ -28,7 +28,7 @@ def record_periodic_review(
     """The periodic review: "no change needed" is signed and sets the next due date;
     "revise" starts a new draft revision."""
     with records.locked(document) as document:
-        queries.require_control(actor, document)
+        policy.require_control(actor, document)
         revision = queries.effective_revision(document)
         if revision is None:
             raise Conflict(f"{document.number} has no effective revision to review.")

@@ -24,7 +24,7 @@ from qualitas.core.errors import Conflict, FieldError, InvalidInput, NotFound
 from qualitas.core.models import Department, Role, Site, User
 from qualitas.core.signatures import SignatureToken
 from qualitas.core.validation import clean_or_raise
-from qualitas.documents import indexing, queries, reading, signoffs, workflows
+from qualitas.documents import indexing, policy, queries, reading, signoffs, workflows
 from qualitas.documents.effective import add_months
 from qualitas.documents.models import (
     Document,
@@ -82,13 +82,6 @@ def next_label(scheme: str, previous: str, *, major: bool = False) -> str:
 # --- Documents -------------------------------------------------------------------------------
 
 
-def _require_author(actor: User) -> None:
-    if not permissions.has_perm(actor, workflows.AUTHOR) and not permissions.has_perm(
-        actor, workflows.CONTROL
-    ):
-        permissions.require(actor, workflows.AUTHOR)
-
-
 @audit.service
 def create_document(
     *,
@@ -107,7 +100,7 @@ def create_document(
     training_impact: bool = False,
 ) -> Document:
     """Register a new controlled document with its first draft revision."""
-    _require_author(actor)
+    policy.require_author(actor)
     document = Document(
         title=title.strip(),
         document_type=document_type,
@@ -156,7 +149,7 @@ def update_document(
     """Change a document's identity data (owner, where it applies, review interval …)."""
     # Control first, then the version: the 409 names who changed it.
     with records.locked(document) as current:
-        queries.require_control(actor, current)
+        policy.require_control(actor, current)
         records.check_version(current, expected_version)
         if current.status == DocumentStatus.OBSOLETE:
             raise records.RecordLocked(
@@ -227,8 +220,8 @@ def new_revision(
 ) -> DocumentRevision:
     """Start the next revision as a draft, from the content of the latest one."""
     document = Document.objects.select_for_update().get(pk=document.pk)
-    if not queries.may_control(actor, document):
-        _require_author(actor)
+    if not policy.may_start_revision(actor, document):
+        policy.require_author(actor)
     if document.status == DocumentStatus.OBSOLETE:
         raise Conflict(f"{document.number} is obsolete: it gets no new revisions.")
     if (busy := queries.revision_in_progress(document)) is not None:

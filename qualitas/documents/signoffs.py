@@ -11,7 +11,7 @@ from qualitas.core import workflow as core_workflow
 from qualitas.core.errors import Conflict, FieldError, InvalidInput, PermissionDenied
 from qualitas.core.models import Meaning, User
 from qualitas.core.signatures import SignatureToken, sign
-from qualitas.documents import effective, indexing, queries
+from qualitas.documents import effective, indexing, policy, queries
 from qualitas.documents.models import (
     ApprovalOrder,
     DocumentRevision,
@@ -31,7 +31,7 @@ def default_signoffs(revision: DocumentRevision) -> None:
     approvers = [
         u
         for u in doc_type.default_approvers.filter(is_active=True)
-        if u.pk != author and queries.may_approve(u, revision.document)
+        if u.pk != author and policy.may_approve(u, revision.document)
     ]
     create_signoffs(revision, reviewers, approvers, round_=1)
 
@@ -77,7 +77,7 @@ def set_signoffs(
                         f"{person.printed_name} wrote this revision and cannot approve it.",
                     )
                 )
-            elif not queries.may_approve(person, revision.document):
+            elif not policy.may_approve(person, revision.document):
                 errors.append(
                     FieldError(
                         "approvers",
@@ -201,7 +201,7 @@ def approval_refusals(revision: DocumentRevision, actor: User) -> list[str]:
     if not mine:
         return [f"You are not an approver of {revision.number}."]
     reasons = []
-    if not queries.may_approve(actor, revision.document):
+    if not policy.may_approve(actor, revision.document):
         # Checked again at signing: the authority may have gone since the list was made.
         reasons.append(f"You may not approve documents where {revision.document.number} applies.")
     if actor.pk in (revision.owner_id, revision.created_by_id):

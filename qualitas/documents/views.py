@@ -26,6 +26,7 @@ from qualitas.documents import (
     copies,
     forms,
     indexing,
+    policy,
     queries,
     reading,
     reviews,
@@ -86,7 +87,7 @@ def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
         comments.setdefault(comment.signoff_id, []).append(comment)
     for step in steps:
         step.comment_list = comments.get(step.pk, [])  # type: ignore[attr-defined]
-    control = queries.may_control(user, document)
+    control = policy.may_control(user, document)
     my_review = next((s for s in steps if s.kind == "review" and s.person_id == user.pk), None)
     my_approval = next((s for s in steps if s.kind == "approval" and s.person_id == user.pk), None)
     acknowledgement = Acknowledgement.objects.filter(
@@ -123,7 +124,7 @@ def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "sign_with_provider": sso.oidc_provider_name() if sso.signs_with_fresh_login(user) else "",
         "reading": queries.acknowledgement_summary(revision) if control else None,
         "in_progress": queries.revision_in_progress(document),
-        "may_author": permissions.has_perm(user, w.AUTHOR) or control,
+        "may_author": policy.may_start_revision(user, document),
         "reviews": list(document.reviews.select_related("reviewer", "signature")[:10]),
         "related": list(queries.visible_documents(user).filter(related=document)),
         "review_form": forms.ReviewForm(),
@@ -138,8 +139,7 @@ def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def create_document(request: HttpRequest) -> HttpResponse:
     user = signed_in_user(request)
-    if not (permissions.has_perm(user, w.AUTHOR) or permissions.has_perm(user, w.CONTROL)):
-        permissions.require(user, w.AUTHOR)
+    policy.require_author(user)
     form = forms.DocumentForm(request.POST or None, request.FILES or None)
 
     def save(data: dict[str, Any]) -> str:
@@ -188,7 +188,7 @@ def _form_page(
 def edit_document(request: HttpRequest, pk: int) -> HttpResponse:
     user = signed_in_user(request)
     document = _document(request, pk)
-    queries.require_control(user, document)
+    policy.require_control(user, document)
     initial = {
         "owner": document.owner,
         "department": document.department,
@@ -403,7 +403,7 @@ def start_revision(request: HttpRequest, pk: int) -> HttpResponse:
 def periodic_review(request: HttpRequest, pk: int) -> HttpResponse:
     user = signed_in_user(request)
     document = _document(request, pk)
-    queries.require_control(user, document)
+    policy.require_control(user, document)
     form = forms.PeriodicReviewForm(request.POST or None)
     add_otp_code(form, user)
 
@@ -503,8 +503,7 @@ def revision_reading(request: HttpRequest, pk: int) -> HttpResponse:
     """Who has read and acknowledged a revision, who has not, who is overdue."""
     user = signed_in_user(request)
     revision = _revision(request, pk)
-    if not queries.may_control(user, revision.document):
-        permissions.require(user, w.HISTORY)
+    policy.require_see_who_read(user, revision)
     rows = list(
         revision.acknowledgements.select_related(
             "person", "person__department", "signature"
@@ -556,7 +555,7 @@ def document_types(request: HttpRequest) -> HttpResponse:
     context = {
         "title": "Document types",
         "types": types,
-        "may_change": permissions.has_perm(signed_in_user(request), w.CONTROL),
+        "may_change": policy.may_maintain_types(signed_in_user(request)),
     }
     return render(request, "documents/types.html", context)
 

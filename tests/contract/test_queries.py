@@ -24,6 +24,11 @@ CAPS = {
     "API list": 6,
     "API detail": 5,
 }
+# Where a module serves a richer page or detail at the record type's own place.
+OWN_CAPS = {
+    # A revision's API detail carries its files and this round's sign-offs.
+    ("docrevision", "API detail"): 8,
+}
 
 
 def _queries(fetch: Callable[[], Any]) -> int:
@@ -56,4 +61,5 @@ def test_queries_are_capped_and_do_not_grow_with_the_table(
     assert record_type.model.objects.count() == 15
     assert many == few, "queries grow with the number of records"
     for name, count in many.items():
-        assert count <= CAPS[name], f"{name}: {count} queries, cap {CAPS[name]}"
+        cap = OWN_CAPS.get((record_type.key, name), CAPS[name])
+        assert count <= cap, f"{name}: {count} queries, cap {cap}"

@@ -201,7 +201,7 @@ def _path_value(route: str, name: str, ids: dict[str, Any], resource: str) -> st
         return str(_record_of(SpcStudy).pk)
     if name == "type_id" or (route.startswith("documents/types/") and name == "pk"):
         return str(_record_of(DocumentType).pk)
-    if name == "revision_id" or (route.startswith("documents/revisions/") and name == "pk"):
+    if name == "revision_id" or (route.startswith("document-revisions/") and name == "pk"):
         return str(_revision_with_file().pk)
     if name == "document_id" or (route.startswith("documents/") and name == "pk"):
         return str(_record_of(Document).pk)

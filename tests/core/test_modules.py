@@ -92,8 +92,9 @@ def test_every_record_type_has_the_same_sub_paths_under_its_one_resource(
         assert f"{base}/{{record_id}}" in paths
         for sub in SUB_PATHS:
             assert f"{base}/{{record_id}}/{sub}" in paths, (record_type.key, sub)
-    # The documents' identity has its history under the same word.
-    assert "/api/v1/documents/{document_id}/history" in paths
+    # A document's identity has the same sub-paths, gathered over its revisions.
+    for sub in SUB_PATHS:
+        assert f"/api/v1/documents/{{document_id}}/{sub}" in paths, sub
     # The old second trees are gone from the schema.
     old = [p for p in paths if p.startswith(("/api/v1/nc/", "/api/v1/capa/", "/api/v1/spc/"))]
     assert old == []

@@ -580,13 +580,13 @@ def test_a_document_is_approved_with_a_fresh_login_from_its_page(
     page = client.get(f"/documents/{document.pk}/").content.decode()
     assert "Confirm with Keycloak" in page and 'id="approve-password"' not in page
 
-    client.post(f"/documents/revisions/{revision.pk}/approve/", {"comment": "OK"})
+    client.post(f"/document-revisions/{revision.pk}/approve/", {"comment": "OK"})
     revision.refresh_from_db()
     assert revision.state == "in_review"  # no fresh login, no signature
 
     started = client.get(f"/oidc/confirm/?next=/documents/{document.pk}/")
     client.get(idp.authorize(started.url, HELEN))
-    client.post(f"/documents/revisions/{revision.pk}/approve/", {"comment": "OK"})
+    client.post(f"/document-revisions/{revision.pk}/approve/", {"comment": "OK"})
     revision.refresh_from_db()
     assert revision.state == "effective"
     assert Signature.objects.get().signer == helen

@@ -12,7 +12,7 @@ from qualitas.core import permissions
 from qualitas.core import services as core_services
 from qualitas.core.errors import InvalidInput, PermissionDenied
 from qualitas.core.models import User
-from qualitas.documents import queries, services, signoffs
+from qualitas.documents import policy, services, signoffs
 from qualitas.documents.models import Document, SignOff
 from tests.documents.conftest import sign_token
 from tests.factories import SiteFactory, UserFactory, with_role
@@ -47,8 +47,8 @@ def test_an_approver_at_one_site_cannot_be_asked_to_approve_another_sites_docume
     signoffs.set_signoffs(
         leeds_sop.revisions.get(), actor=author, reviewers=[], approvers=[leeds_approver]
     )
-    assert queries.may_approve(leeds_approver, leeds_sop)
-    assert not queries.may_approve(leeds_approver, company_wide)
+    assert policy.may_approve(leeds_approver, leeds_sop)
+    assert not policy.may_approve(leeds_approver, company_wide)
 
 
 def test_authority_lost_after_being_listed_stops_the_signature(

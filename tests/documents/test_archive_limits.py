@@ -212,7 +212,7 @@ def test_a_bomb_from_the_document_page_is_refused_with_its_reason(
 ):
     events = AuditEvent.objects.count()
     page = client_for(author).post(
-        f"/documents/revisions/{draft.pk}/files/",
+        f"/document-revisions/{draft.pk}/files/",
         {"file": upload(docx_bomb, "bomb.docx"), "description": ""},
         follow=True,
     )
@@ -237,7 +237,7 @@ def test_a_bomb_through_the_api_is_a_422_on_the_file_field(api_for, author, draf
     api = api_for(author)
     events = AuditEvent.objects.count()
     response = api.client.post(
-        f"/api/v1/documents/revisions/{draft.pk}/files",
+        f"/api/v1/document-revisions/{draft.pk}/files",
         {"file": upload(xlsx_bomb, "lots.xlsx")},
         headers=api.headers,
     )

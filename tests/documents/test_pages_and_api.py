@@ -89,7 +89,7 @@ def test_api_lists_and_search_respect_drafts(api_for, viewer, author, effective,
     numbers = [d["number"] for d in reader.get("/documents").json()["results"]]
     assert numbers == [effective.number]
     revision = draft_only.revisions.get()
-    assert reader.get(f"/documents/revisions/{revision.pk}").status_code == 404
+    assert reader.get(f"/document-revisions/{revision.pk}").status_code == 404
     assert reader.get(f"/document-revisions/{revision.pk}").status_code == 404
     generic = reader.get("/document-revisions").json()["results"]
     assert [r["number"] for r in generic] == [f"{effective.number} rev A"]
@@ -105,7 +105,7 @@ def test_a_draft_file_cannot_be_downloaded_by_a_reader(
     added = services.add_file(
         revision, actor=author, file=io.BytesIO(b"# Bay 3\n\nGown up."), name="gowning.md"
     )
-    url = f"/documents/revisions/{revision.pk}/files/{added.pk}/"
+    url = f"/document-revisions/{revision.pk}/files/{added.pk}/"
     assert client_for(viewer).get(url).status_code == 404
     assert (
         api_for(viewer).get(f"/document-revisions/{revision.pk}/attachments/{added.pk}").status_code
@@ -119,7 +119,7 @@ def test_a_draft_file_cannot_be_downloaded_by_a_reader(
 
 def test_the_pdf_carries_the_controlled_copy_footer_on_every_page(client_for, viewer, effective):
     revision = effective.current_revision
-    response = client_for(viewer).get(f"/documents/revisions/{revision.pk}/pdf/")
+    response = client_for(viewer).get(f"/document-revisions/{revision.pk}/pdf/")
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     pages = pdf_text(response.content)
     assert len(pages) >= 2
@@ -140,7 +140,7 @@ def test_an_uploaded_pdf_is_stamped_and_its_original_is_for_document_control(
     revision = document.revisions.get()
     added = services.add_file(revision, actor=author, file=io.BytesIO(source), name="dwg.pdf")
     release(revision)
-    url = f"/documents/revisions/{revision.pk}/files/{added.pk}/"
+    url = f"/document-revisions/{revision.pk}/files/{added.pk}/"
     pages = pdf_text(client_for(viewer).get(url).content)
     assert "Bore 12 H7" in pages[0] and "Controlled copy —" in pages[0]
     api_copy = api_for(viewer).get(f"/document-revisions/{revision.pk}/attachments/{added.pk}")
@@ -152,7 +152,7 @@ def test_an_uploaded_pdf_is_stamped_and_its_original_is_for_document_control(
 
 def test_a_draft_pdf_says_it_is_not_for_use(client_for, author, draft_only):
     revision = draft_only.revisions.get()
-    pages = pdf_text(client_for(author).get(f"/documents/revisions/{revision.pk}/pdf/").content)
+    pages = pdf_text(client_for(author).get(f"/document-revisions/{revision.pk}/pdf/").content)
     assert "DRAFT: not for use" in pages[0]
 
 
@@ -204,7 +204,7 @@ def test_review_and_approval_from_the_document_page(
     document = new_document()
     revision = document.revisions.get()
     page = client_for(author).post(
-        f"/documents/revisions/{revision.pk}/signoffs/",
+        f"/document-revisions/{revision.pk}/signoffs/",
         {"reviewers": [reviewer.pk], "approver_1": approver.pk},
     )
     assert page.status_code == 302
@@ -213,16 +213,16 @@ def test_review_and_approval_from_the_document_page(
     page = client_for(approver).get(f"/documents/{document.pk}/").content.decode()
     assert "every reviewer must accept first" in page
     client_for(reviewer).post(
-        f"/documents/revisions/{revision.pk}/review/", {"decision": "accept", "comment": "Fine"}
+        f"/document-revisions/{revision.pk}/review/", {"decision": "accept", "comment": "Fine"}
     )
     wrong = client_for(approver).post(
-        f"/documents/revisions/{revision.pk}/approve/", {"password": "wrong-password-1"}
+        f"/document-revisions/{revision.pk}/approve/", {"password": "wrong-password-1"}
     )
     assert wrong.status_code == 302
     revision.refresh_from_db()
     assert revision.state == "in_review"
     client_for(approver).post(
-        f"/documents/revisions/{revision.pk}/approve/", {"password": PASSWORD, "comment": "OK"}
+        f"/document-revisions/{revision.pk}/approve/", {"password": PASSWORD, "comment": "OK"}
     )
     revision.refresh_from_db()
     assert revision.state == "effective"
@@ -297,7 +297,7 @@ def test_the_api_walks_a_document_to_effective(api_for, author, approver, review
     assert (
         writer._send(
             "put",
-            f"/documents/revisions/{revision_id}/signoffs",
+            f"/document-revisions/{revision_id}/signoffs",
             {"reviewers": [reviewer.pk], "approvers": [approver.pk]},
         ).status_code
         == 200
@@ -305,12 +305,12 @@ def test_the_api_walks_a_document_to_effective(api_for, author, approver, review
     submitted = writer.post(f"/document-revisions/{revision_id}/transitions/submit", {})
     assert submitted.status_code == 200, submitted.content
     early = api_for(approver).post(
-        f"/documents/revisions/{revision_id}/approve", {"password": PASSWORD}
+        f"/document-revisions/{revision_id}/approve", {"password": PASSWORD}
     )
     assert early.status_code == 403 and "review is not finished" in early.json()["detail"]
-    api_for(reviewer).post(f"/documents/revisions/{revision_id}/review", {"accept": True})
+    api_for(reviewer).post(f"/document-revisions/{revision_id}/review", {"accept": True})
     approved = api_for(approver).post(
-        f"/documents/revisions/{revision_id}/approve", {"password": PASSWORD}
+        f"/document-revisions/{revision_id}/approve", {"password": PASSWORD}
     )
     assert approved.status_code == 200 and approved.json()["state"] == "effective"
     by_hand = writer.post(f"/document-revisions/{revision_id}/transitions/supersede", {})
@@ -345,13 +345,13 @@ def test_api_acknowledgement_and_periodic_review(
     mine = api_for(viewer).get("/documents/acknowledgements/mine").json()
     assert [a["revision"] for a in mine] == [revision.pk]
     signed = api_for(viewer).post(
-        f"/documents/revisions/{revision.pk}/acknowledge", {"password": PASSWORD}
+        f"/document-revisions/{revision.pk}/acknowledge", {"password": PASSWORD}
     )
     assert signed.status_code == 200 and signed.json()["state"] == "acknowledged"
-    listing = api_for(quality_manager).get(f"/documents/revisions/{revision.pk}/acknowledgements")
+    listing = api_for(quality_manager).get(f"/document-revisions/{revision.pk}/acknowledgements")
     assert [a["state"] for a in listing.json()] == ["acknowledged"]
     assert (
-        api_for(viewer).get(f"/documents/revisions/{revision.pk}/acknowledgements").status_code
+        api_for(viewer).get(f"/document-revisions/{revision.pk}/acknowledgements").status_code
         == 403
     )
     review = api_for(quality_manager).post(
@@ -364,7 +364,7 @@ def test_api_acknowledgement_and_periodic_review(
 def test_the_openapi_document_lists_the_document_endpoints(client_for, viewer):
     spec = json.loads(client_for(viewer).get("/api/v1/openapi.json").content)
     paths = spec["paths"]
-    assert "/api/v1/documents/revisions/{revision_id}/approve" in paths
+    assert "/api/v1/document-revisions/{record_id}/approve" in paths
     assert "post" not in paths.get("/api/v1/document-revisions", {})  # raised via documents only
 
 
