@@ -8,7 +8,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
 
-from qualitas.capa import diagram, services
+from qualitas.capa import diagram, policy, services
 from qualitas.core import records
 from qualitas.core.errors import InvalidInput
 from qualitas.core.models import User
@@ -130,10 +130,9 @@ class MetricsOut(Schema):
 def metrics(request: HttpRequest) -> Any:
     from dataclasses import asdict
 
-    from qualitas.capa import queries, workflows
-    from qualitas.core import permissions
+    from qualitas.capa import queries
 
-    permissions.require(_actor(request), workflows.VIEW)
+    policy.require_see_metrics(_actor(request))
     return {
         **asdict(queries.metrics(_actor(request))),
         "root_cause_categories": services.root_cause_statistics(_actor(request)),

@@ -8,10 +8,11 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Max
 
+from qualitas.capa import policy
 from qualitas.capa.events import CapaClosed
 from qualitas.capa.models import Capa, Cause, CauseCategory, TeamMember, WhyStep
 from qualitas.core import audit, events, records, workflow
-from qualitas.core.errors import Conflict, InvalidInput, PermissionDenied
+from qualitas.core.errors import Conflict, InvalidInput
 from qualitas.core.models import User
 from qualitas.core.signatures import SignatureToken
 from qualitas.core.validation import clean_or_raise
@@ -63,17 +64,10 @@ def fire_transition(
     return fired
 
 
-def _editable(actor: User, capa: Capa) -> None:
-    if not records.may_edit(actor, capa):
-        if capa.state in record_type().workflow.locked_states:
-            raise records.RecordLocked(f"{capa.number} is {capa.get_state_display()}.")
-        raise PermissionDenied(f"You may not change {capa.number}.")
-
-
 @audit.service
 def add_team_member(capa: Capa, *, actor: User, member: User, role: str = "") -> TeamMember:
     """Put someone on the cross-functional team (8D D1)."""
-    _editable(actor, capa)
+    policy.require_work_on(actor, capa)
     if capa.team.filter(member=member).exists():
         raise Conflict(f"{member} is already on the team.")
     entry = TeamMember(capa=capa, member=member, role=role)
@@ -85,7 +79,7 @@ def add_team_member(capa: Capa, *, actor: User, member: User, role: str = "") ->
 @audit.service
 def add_why(capa: Capa, *, actor: User, why: str, because: str) -> WhyStep:
     """Add the next step of the 5 Whys."""
-    _editable(actor, capa)
+    policy.require_work_on(actor, capa)
     if not why.strip() or not because.strip():
         raise InvalidInput.for_field("because", "Give both the why and the because.")
     last = capa.whys.aggregate(n=Max("position"))["n"] or 0
@@ -98,7 +92,7 @@ def add_why(capa: Capa, *, actor: User, why: str, because: str) -> WhyStep:
 @audit.service
 def add_cause(capa: Capa, *, actor: User, category: str, text: str) -> Cause:
     """Put a possible cause on the fishbone, under one of the 6M."""
-    _editable(actor, capa)
+    policy.require_work_on(actor, capa)
     if category not in CauseCategory.values:
         raise InvalidInput.for_field(
             "category", f"Choose one of {', '.join(CauseCategory.values)}."
@@ -112,7 +106,7 @@ def add_cause(capa: Capa, *, actor: User, category: str, text: str) -> Cause:
 @audit.service
 def mark_root_cause(item: WhyStep | Cause, *, actor: User, verified: bool = True) -> Any:
     """Mark a why or a cause as the verified root cause (or take the mark back)."""
-    _editable(actor, item.capa)
+    policy.require_work_on(actor, item.capa)
     item.is_root_cause = verified
     item.save()
     return item

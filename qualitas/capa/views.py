@@ -10,7 +10,7 @@ from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_POST
 
-from qualitas.capa import diagram, services
+from qualitas.capa import diagram, policy, services
 from qualitas.capa.models import Capa, CauseCategory
 from qualitas.core import records
 from qualitas.core.errors import NotFound, QualitasError
@@ -43,7 +43,7 @@ def capa_panel(capa: Capa, request: HttpRequest) -> str:
         "team": list(capa.team.select_related("member", "member__department")),
         "whys": list(capa.whys.all()),
         "fishbone": diagram.fishbone_svg(capa.title, causes),
-        "may_edit": records.may_edit(actor, capa),
+        "may_work_on": policy.may_work_on(actor, capa),
         "team_form": TeamForm(),
         "why_form": WhyForm(),
         "cause_form": CauseForm(),
@@ -128,11 +128,10 @@ def mark_root_cause(request: HttpRequest, pk: int, kind: str, item_pk: int) -> H
 def metrics_page(request: HttpRequest) -> HttpResponse:
     from django.shortcuts import render
 
-    from qualitas.capa import queries, workflows
-    from qualitas.core import permissions
+    from qualitas.capa import queries
 
     user = signed_in_user(request)
-    permissions.require(user, workflows.VIEW)
+    policy.require_see_metrics(user)
     context = {
         "title": "CAPA metrics",
         "m": queries.metrics(user),

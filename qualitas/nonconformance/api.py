@@ -11,11 +11,11 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
-from qualitas.core import permissions, records
+from qualitas.core import records
 from qualitas.core.errors import InvalidInput
 from qualitas.core.models import User
 from qualitas.core.schemas import ErrorOut
-from qualitas.nonconformance import queries, services, workflows
+from qualitas.nonconformance import policy, queries, services
 from qualitas.nonconformance.models import CostLine, DefectCategory, DefectCode
 
 router = Router(tags=["nonconformances"])
@@ -153,7 +153,7 @@ class ParetoOut(Schema):
     "/pareto", response={200: list[ParetoOut], **ERRORS}, summary="Pareto of nonconformances"
 )
 def pareto(request: HttpRequest, filters: Query[AnalysisFilters]) -> Any:
-    permissions.require(_actor(request), workflows.VIEW)
+    policy.require_see_analysis(_actor(request))
     if filters.by not in queries.DIMENSIONS:
         raise InvalidInput.for_field("by", f"Choose one of {', '.join(queries.DIMENSIONS)}.")
     return queries.pareto(_actor(request), filters.by, since=filters.since, until=filters.until)
@@ -166,7 +166,7 @@ class MonthOut(Schema):
 
 @router.get("/trend", response={200: list[MonthOut], **ERRORS}, summary="Nonconformances per month")
 def trend(request: HttpRequest, filters: Query[AnalysisFilters]) -> Any:
-    permissions.require(_actor(request), workflows.VIEW)
+    policy.require_see_analysis(_actor(request))
     rows = queries.monthly_counts(_actor(request), since=filters.since, until=filters.until)
     return [{"month": m, "count": n} for m, n in rows]
 
@@ -186,7 +186,7 @@ class DefectCodeIn(Schema):
 
 @router.get("/defect-codes", response={200: list[DefectCodeOut], **ERRORS})
 def list_defect_codes(request: HttpRequest) -> Any:
-    permissions.require(_actor(request), workflows.VIEW)
+    policy.require_see_defect_codes(_actor(request))
     return list(DefectCode.objects.select_related("category").filter(is_active=True))
 
 

@@ -297,6 +297,7 @@ def _load_capas(qm: User, approver: User) -> None:
     for code, part, target, category, whys, causes, fix in stories:
         nc = (
             Nonconformance.objects.filter(defect_code__code=code, part_number=part)
+            .exclude(state="cancelled")  # a cancelled NC is not escalated (policy.may_escalate)
             .order_by("-detected_on")
             .first()
         )

@@ -11,11 +11,11 @@ from django.conf import settings
 from django.db.models import Sum
 from django.utils import timezone
 
-from qualitas.core import audit, events, permissions, records
-from qualitas.core.errors import FieldError, InvalidInput, PermissionDenied
+from qualitas.core import audit, events, records
+from qualitas.core.errors import FieldError, InvalidInput
 from qualitas.core.models import User
 from qualitas.core.validation import clean_or_raise
-from qualitas.nonconformance import workflows
+from qualitas.nonconformance import policy
 from qualitas.nonconformance.events import NonconformanceRaised
 from qualitas.nonconformance.models import (
     CostLine,
@@ -74,7 +74,7 @@ def set_disposition(
     material review, and signed when it is a concession.
     """
     with records.locked(nc, expected_version) as current:
-        permissions.require(actor, workflows.DISPOSE, site=current.site)
+        policy.require_decide_disposition(actor, current)
         if current.state != State.REVIEW:
             raise InvalidInput.for_field(
                 "state", "The disposition is decided during material review."
@@ -135,11 +135,11 @@ def add_cost(
     incurred_on: date | None = None,
     note: str = "",
 ) -> CostLine:
-    """Record a cost of poor quality against the nonconformance."""
-    if not records.may_edit(actor, nc) and not permissions.has_perm(
-        actor, workflows.DISPOSE, site=nc.site
-    ):
-        raise PermissionDenied(f"You may not record costs on {nc.number}.")
+    """Record a cost of poor quality against the nonconformance (while it is open: the
+    costs of a closed or cancelled one are final, as removing them is refused too)."""
+    if nc.state in (State.CLOSED, State.CANCELLED):
+        raise records.RecordLocked(f"{nc.number} is {nc.get_state_display()}: its costs are final.")
+    policy.require_record_costs(actor, nc)
     line = CostLine(
         nonconformance=nc,
         category=category,
@@ -197,7 +197,7 @@ def escalation_reason(nc: Nonconformance) -> str | None:
 @audit.service
 def add_defect_code(*, actor: User, category: DefectCategory, code: str, name: str) -> DefectCode:
     """Extend the defect taxonomy."""
-    permissions.require(actor, workflows.MANAGE_TAXONOMY)
+    policy.require_manage_defect_codes(actor)
     defect = DefectCode(category=category, code=code.strip().upper(), name=name.strip())
     clean_or_raise(defect)
     defect.save()
@@ -206,7 +206,7 @@ def add_defect_code(*, actor: User, category: DefectCategory, code: str, name: s
 
 @audit.service
 def add_defect_category(*, actor: User, code: str, name: str) -> DefectCategory:
-    permissions.require(actor, workflows.MANAGE_TAXONOMY)
+    policy.require_manage_defect_codes(actor)
     category = DefectCategory(code=code, name=name)
     clean_or_raise(category)
     category.save()
@@ -219,10 +219,7 @@ def remove_cost(line: CostLine, *, actor: User) -> None:
     nc = line.nonconformance
     if nc.state in (State.CLOSED, State.CANCELLED):
         raise records.RecordLocked(f"{nc.number} is {nc.get_state_display()}: its costs are final.")
-    if not records.may_edit(actor, nc) and not permissions.has_perm(
-        actor, workflows.DISPOSE, site=nc.site
-    ):
-        raise PermissionDenied(f"You may not change the costs of {nc.number}.")
+    policy.require_remove_costs(actor, nc)
     line.delete()
 
 
@@ -232,10 +229,7 @@ def escalate_to_capa(nc: Nonconformance, *, actor: User, capa: Any = None) -> An
     from qualitas.capa import services as capa_services
     from qualitas.core import links
 
-    if not records.may_edit(actor, nc) and not permissions.has_perm(
-        actor, workflows.DISPOSE, site=nc.site
-    ):
-        raise PermissionDenied(f"You may not escalate {nc.number}.")
+    policy.require_escalate(actor, nc)
     if capa is None:
         facts = [
             f"{nc.number}: {nc.finding or nc.title}",

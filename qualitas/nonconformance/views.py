@@ -17,12 +17,12 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from qualitas.core import exports, links, permissions, records
+from qualitas.core import exports, links, records
 from qualitas.core.errors import InvalidInput, QualitasError
 from qualitas.core.forms import StyledForm, style_fields
 from qualitas.core.views import signed_in_user
 from qualitas.core.views.records import detail_url
-from qualitas.nonconformance import queries, services, workflows
+from qualitas.nonconformance import policy, queries, services
 from qualitas.nonconformance.models import (
     SEVERITY_DEFINITIONS,
     CostCategory,
@@ -61,20 +61,15 @@ def nonconformance_panel(nc: Nonconformance, request: HttpRequest) -> str:
         "concession": any(line.decision in Decision.concessions() for line in lines),
         "quality_approval": signed.get("approve_quality"),
         "engineering_approval": signed.get("approve_engineering"),
-        "may_dispose": nc.state == State.REVIEW
-        and permissions.has_perm(actor, workflows.DISPOSE, site=nc.site),
+        # The disposition is decided during material review (the service says so otherwise).
+        "may_dispose": nc.state == State.REVIEW and policy.may_decide_disposition(actor, nc),
         "costs": list(nc.cost_lines.all()),
         "totals": services.cost_total(nc),
-        "may_cost": records.may_edit(actor, nc)
-        or permissions.has_perm(actor, workflows.DISPOSE, site=nc.site),
+        "may_cost": policy.may_record_costs(actor, nc),
         "cost_form": CostForm(initial={"currency": settings.QUALITAS_CURRENCY}),
         "escalation": services.escalation_reason(nc),
         "capas": [v for v in links.links_of(nc, viewer=actor) if v.link.kind == "escalated_to"],
-        "may_escalate": nc.state != State.CANCELLED
-        and (
-            records.may_edit(actor, nc)
-            or permissions.has_perm(actor, workflows.DISPOSE, site=nc.site)
-        ),
+        "may_escalate": policy.may_escalate(actor, nc),
         "severity_definition": SEVERITY_DEFINITIONS.get(Severity(nc.severity), "")
         if nc.severity
         else "",
@@ -98,7 +93,7 @@ def disposition(request: HttpRequest, pk: int) -> HttpResponse:
     """Split the nonconforming quantity over decisions (material review)."""
     nc = _nc(request, pk)
     actor = signed_in_user(request)
-    permissions.require(actor, workflows.DISPOSE, site=nc.site)
+    policy.require_decide_disposition(actor, nc)
     existing = [
         {"decision": line.decision, "quantity": line.quantity, "instructions": line.instructions}
         for line in nc.disposition_lines.all()
@@ -149,7 +144,7 @@ def add_cost(request: HttpRequest, pk: int) -> HttpResponse:
 def escalation_panel(request: HttpRequest) -> str:
     """For those who decide on CAPAs: nonconformances the rules say should escalate."""
     user = signed_in_user(request)
-    if not permissions.has_perm(user, workflows.EDIT):
+    if not policy.may_see_escalation_candidates(user):
         return ""
     open_states = [
         State.OPEN,
@@ -195,7 +190,7 @@ class AnalysisForm(StyledForm):
 def analysis(request: HttpRequest) -> HttpResponse:
     """Pareto of nonconformances (by defect, part, supplier or cost) and the monthly trend."""
     user = signed_in_user(request)
-    permissions.require(user, workflows.VIEW)
+    policy.require_see_analysis(user)
     today = timezone.localdate()
     form = AnalysisForm(
         request.GET or {"by": "defect_code", "since": (today - timedelta(days=365)).isoformat()}
@@ -248,12 +243,12 @@ class DefectCodeForm(StyledForm):
 def defect_codes(request: HttpRequest) -> HttpResponse:
     """The defect taxonomy; quality managers extend it."""
     user = signed_in_user(request)
-    permissions.require(user, workflows.VIEW)
-    may_manage = permissions.has_perm(user, workflows.MANAGE_TAXONOMY)
+    policy.require_see_defect_codes(user)
+    may_manage = policy.may_manage_defect_codes(user)
     form = DefectCodeForm(request.POST or None)
     status = 200
     if request.method == "POST":
-        permissions.require(user, workflows.MANAGE_TAXONOMY)
+        policy.require_manage_defect_codes(user)
         if form.is_valid():
             try:
                 added = services.add_defect_code(actor=user, **form.cleaned_data)

@@ -9,11 +9,11 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from ninja import Field, Router, Schema, Status
 
-from qualitas.core import permissions, records
+from qualitas.core import records
 from qualitas.core.errors import InvalidInput
 from qualitas.core.models import Department, Site, User
 from qualitas.core.schemas import ErrorOut
-from qualitas.studies import services, workflows
+from qualitas.studies import policy, services
 
 router = Router(tags=["spc-studies"])
 ERRORS: dict[int, Any] = dict.fromkeys((400, 401, 403, 404, 409, 422), ErrorOut)
@@ -81,7 +81,7 @@ def analyse(request: HttpRequest, payload: AnalysisIn) -> Any:
         rules=payload.rules,
     )
     if not payload.save:
-        permissions.require(actor, workflows.VIEW)
+        policy.require_try_analysis(actor)
         return Status(
             200, {"study_id": None, "number": None, "results": services.analyse(measurements)}
         )

@@ -11,10 +11,10 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from qualitas.core import permissions, records
+from qualitas.core import records
 from qualitas.core.errors import InvalidInput
 from qualitas.core.views import signed_in_user
-from qualitas.studies import parsing, report, services, workflows
+from qualitas.studies import parsing, policy, report, services
 from qualitas.studies.forms import StudyForm
 from qualitas.studies.models import ChartType, SpcStudy
 
@@ -48,7 +48,7 @@ def measurements_from(table: parsing.Table, data: dict[str, Any]) -> services.Me
 @login_required
 def study_create(request: HttpRequest) -> HttpResponse:
     actor = signed_in_user(request)
-    permissions.require(actor, workflows.CREATE)
+    policy.require_record_studies(actor)
     form = StudyForm(request.POST or None, request.FILES or None, initial={"site": actor.site})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

@@ -12,6 +12,7 @@ from django.utils import timezone
 from qualitas.core import workflow
 from qualitas.core.errors import InvalidInput, PermissionDenied
 from qualitas.core.models import User
+from qualitas.core.records import RecordLocked
 from qualitas.nonconformance import queries, services
 from qualitas.nonconformance.models import DefectCode
 
@@ -47,6 +48,19 @@ def test_bad_amounts_are_named(raise_nc: object, inspector: User, amount: str, f
 def test_strangers_cannot_book_costs(raise_nc: object, contributor: User) -> None:
     with pytest.raises(PermissionDenied):
         services.add_cost(raise_nc(), actor=contributor, category="scrap", amount=10)  # type: ignore[operator]
+
+
+def test_the_costs_of_a_cancelled_nonconformance_are_final(
+    raise_nc: object, inspector: User
+) -> None:
+    nc = raise_nc()  # type: ignore[operator]
+    services.add_cost(nc, actor=inspector, category="scrap", amount=10, currency="GBP")
+    nc = workflow.fire(nc, "cancel", actor=inspector, comment="Raised twice")
+
+    with pytest.raises(RecordLocked, match="its costs are final"):
+        services.add_cost(nc, actor=inspector, category="scrap", amount=20, currency="GBP")
+
+    assert services.cost_total(nc) == {"GBP": Decimal(10)}
 
 
 def test_critical_severity_suggests_escalation(raise_nc: object) -> None:
