@@ -17,8 +17,10 @@ os.environ.setdefault(
 )
 
 from qualitas.settings import *  # noqa: F403
-from qualitas.settings import INSTALLED_APPS as PRODUCTION_APPS
-from qualitas.settings import PASSWORD_HASHERS as PRODUCTION_PASSWORD_HASHERS
+from qualitas.settings import (
+    INSTALLED_APPS as PRODUCTION_APPS,
+    PASSWORD_HASHERS as PRODUCTION_PASSWORD_HASHERS,
+)
 
 # Argon2 is deliberately slow; tests that check hashing use PRODUCTION_PASSWORD_HASHERS.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PRODUCTION_PASSWORD_HASHERS]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 
-from qualitas.core.audit import AuditedQuerySet
+from qualitas.core.auditing import AuditedQuerySet
 from qualitas.core.models import QualityRecord
 
 

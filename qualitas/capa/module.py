@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from qualitas.capa import api, jobs, services, views
-from qualitas.capa import workflows as w
+from qualitas.capa import api, jobs, services, views, workflows as w
 from qualitas.capa.models import Capa, Cause, TeamMember, WhyStep
 from qualitas.core import permissions as p
 from qualitas.core.modules import Api, Audited, Job, Menu, Module, Moved, Pages, Permission

@@ -26,7 +26,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -36,21 +36,23 @@ from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 
-from qualitas.core.errors import Conflict, InvalidInput
+# The trail's public names that the models need too (they live in `auditing`).
+from qualitas.core.auditing import (
+    REGISTRY as REGISTRY,
+    AuditContextMissing as AuditContextMissing,
+    AuditedQuerySet as AuditedQuerySet,
+    AuditSpec as AuditSpec,
+    DeletionRefused as DeletionRefused,
+    register as register,
+    spec_for as spec_for,
+)
+from qualitas.core.errors import InvalidInput
 
 if TYPE_CHECKING:
     from qualitas.core.models import AuditEvent, User
 
 GENESIS_HASH = "0" * 64
 SECRET_VALUE = "(changed)"  # noqa: S105 - shown instead of a secret, not one
-
-
-class AuditContextMissing(RuntimeError):
-    """An audited model was saved outside an audit context: a programming error."""
-
-
-class DeletionRefused(Conflict):
-    """Quality records and the people who worked on them are never deleted."""
 
 
 # --- Context -----------------------------------------------------------------------------------
@@ -141,76 +143,6 @@ def service(func: Callable[P, R]) -> Callable[P, R]:
             return func(*args, **kwargs)
 
     return wrapper
-
-
-# --- Bulk writes ------------------------------------------------------------------------------
-
-
-class AuditedQuerySet(models.QuerySet[Any]):
-    """Bulk writes skip per-object capture, so they may touch untracked fields only
-    (a token's last use, a person's last sign-in); anything else goes through a service."""
-
-    def update(self, **kwargs: Any) -> int:
-        spec = REGISTRY.get(self.model)
-        tracked = set(kwargs) & set(spec.fields) if spec else set()
-        if tracked:
-            raise AuditContextMissing(
-                f"{self.model.__name__}.objects.update() would change audited fields "
-                f"{sorted(tracked)} without an audit trail; save each object through a service"
-            )
-        return super().update(**kwargs)
-
-    def bulk_update(self, objs: Any, fields: Any, batch_size: int | None = None) -> int:
-        raise AuditContextMissing(
-            f"bulk_update() on {self.model.__name__} bypasses the audit trail"
-        )
-
-    def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> list[Any]:
-        if self.model in REGISTRY:
-            raise AuditContextMissing(
-                f"bulk_create() on {self.model.__name__} bypasses the audit trail"
-            )
-        return super().bulk_create(objs, *args, **kwargs)
-
-
-# --- Registration ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class AuditSpec:
-    """How one model is audited."""
-
-    fields: tuple[str, ...]
-    secret_fields: frozenset[str] = field(default_factory=frozenset)
-    regulated: bool = False
-    protect_delete: bool = True
-
-
-REGISTRY: dict[type[models.Model], AuditSpec] = {}
-
-
-def register(
-    model: type[models.Model],
-    *,
-    exclude: tuple[str, ...] = (),
-    secret: tuple[str, ...] = (),
-    regulated: bool = False,
-    protect_delete: bool = True,
-) -> None:
-    """Audit every change to `model`'s concrete fields except `exclude`.
-
-    `secret` fields are recorded as changed without their values (password hashes);
-    `regulated` types need a reason for any change after creation; `protect_delete`
-    refuses deletion outright.
-    """
-    names = tuple(
-        f.name for f in model._meta.concrete_fields if not f.primary_key and f.name not in exclude
-    )
-    REGISTRY[model] = AuditSpec(names, frozenset(secret), regulated, protect_delete)
-
-
-def spec_for(model: type[models.Model]) -> AuditSpec | None:
-    return REGISTRY.get(model)
 
 
 def _plain(value: Any) -> Any:

@@ -16,8 +16,13 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
 
-from qualitas.core.models import IdentityProvider
-from qualitas.core.sso import ExternalAccount, ldap_enabled, sign_in_or_refuse
+from qualitas.core.models import IdentityProvider, User
+from qualitas.core.sso import (
+    ExternalAccount,
+    identity_of,
+    ldap_enabled,
+    sign_in_or_refuse,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -176,3 +181,13 @@ class LDAPBackend(ModelBackend):
             return None
         user = sign_in_or_refuse(account)
         return user if user is not None and self.user_can_authenticate(user) else None
+
+
+def password_matches(user: User, password: str) -> bool:
+    """The signer's password: the directory's for directory users (checked by the LDAP
+    backend, as at sign-in), the local one for everyone else."""
+    identity = identity_of(user)
+    if identity is not None and identity.provider == IdentityProvider.LDAP:
+        found = LDAPBackend().authenticate(None, username=user.username, password=password)
+        return found is not None and found.pk == user.pk
+    return user.check_password(password)

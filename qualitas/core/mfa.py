@@ -22,7 +22,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
 
-from qualitas.core import audit, passkeys, permissions
+from qualitas.core import audit, permissions
 from qualitas.core.errors import InvalidInput, PermissionDenied
 
 if TYPE_CHECKING:
@@ -60,6 +60,13 @@ def has_confirmed_device(user: User) -> bool:
     return bool(
         UserModel.objects.filter(pk=user.pk).filter(Q(Exists(app)) | Q(Exists(key))).exists()
     )
+
+
+def has_passkey(user: User) -> bool:
+    """A security key or passkey enrolled (a second factor as good as an authenticator)."""
+    if not getattr(user, "is_authenticated", False) or user.pk is None:
+        return False
+    return bool(WebAuthnCredential.objects.filter(user=user, confirmed=True).exists())
 
 
 def pending_device(user: User) -> TOTPDevice | None:
@@ -238,7 +245,7 @@ def _check_password_and_code(user: User, password: str | None, code: str | None)
 def remove(user: User, *, actor: User, password: str | None, code: str | None) -> None:
     """Remove the person's authenticator and recovery codes (password and a code needed)."""
     _require_self(user, actor)
-    if required_for(user) and not passkeys.has_passkey(user):  # before a code is spent on it
+    if required_for(user) and not has_passkey(user):  # before a code is spent on it
         raise PermissionDenied(
             "One of your roles requires MFA, so your authenticator cannot be removed; "
             "an administrator can reset it if the phone is lost."

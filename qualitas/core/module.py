@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from qualitas.core import jobs, navigation, notifications, setup
-from qualitas.core import permissions as p
+from qualitas.core import jobs, navigation, notifications, permissions as p, setup
 from qualitas.core.models import (
     ActionItem,
     ApiToken,

@@ -22,7 +22,7 @@ from django_otp_webauthn.models import WebAuthnCredential
 from webauthn.helpers.exceptions import WebAuthnException
 from webauthn.helpers.structs import ResidentKeyRequirement
 
-from qualitas.core import audit
+from qualitas.core import audit, mfa
 from qualitas.core.errors import InvalidInput, PermissionDenied
 
 if TYPE_CHECKING:
@@ -49,12 +49,6 @@ class _Helper(WebAuthnHelper):  # type: ignore[misc]  # untyped library
 
 def passkeys_of(user: User) -> list[WebAuthnCredential]:
     return list(WebAuthnCredential.objects.filter(user=user, confirmed=True).order_by("id"))
-
-
-def has_passkey(user: User) -> bool:
-    if not getattr(user, "is_authenticated", False) or user.pk is None:
-        return False
-    return bool(WebAuthnCredential.objects.filter(user=user, confirmed=True).exists())
 
 
 def _parse(data: str | dict[str, Any] | None) -> dict[str, Any]:
@@ -153,8 +147,6 @@ def remove(
 ) -> None:
     """Remove a passkey: the password and a second factor (a code, or any of the person's
     passkeys answering a fresh challenge)."""
-    from qualitas.core import mfa
-
     _require_self(user, actor)
     device = _own(user, passkey_id)
     others = WebAuthnCredential.objects.filter(user=user, confirmed=True).exclude(pk=device.pk)

@@ -140,6 +140,7 @@ def register(record_type: RecordType) -> RecordType:
 
     numbering.validate_pattern(record_type.number_pattern)
     RECORD_TYPES[record_type.key] = record_type
+    record_type.model.record_type = record_type
     audit.register(record_type.model, regulated=record_type.regulated)
     shown = record_type.presentation
     if shown.menu_group:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -95,7 +96,7 @@ def authenticate_from(
     if sso.signs_with_fresh_login(user):
         # No password here: a fresh login at the identity provider, checked and kept as a
         # single-use proof in the session (views/sso.py), stands for it.
-        return sso.consume_fresh_login(request, user)
+        return consume_fresh_login(request, user)
     return authenticate(
         user, _given(data, "password"), otp=_given(data, "otp_code"), subject=subject
     )
@@ -107,11 +108,11 @@ def needs_otp(user: User) -> bool:
     component here (signing forms carry typed components only): a person whose role requires
     MFA and who holds only passkeys is asked to add an authenticator app; one whose role does
     not signs with the password, like anyone without MFA."""
-    from qualitas.core import mfa, passkeys
+    from qualitas.core import mfa
 
     if mfa.confirmed_device(user) is not None:
         return True
-    return passkeys.has_passkey(user) and mfa.required_for(user)
+    return mfa.has_passkey(user) and mfa.required_for(user)
 
 
 def _refuse(user: User, subject: Any, reason: str, changes: dict[str, Any]) -> tuple[int, bool]:
@@ -170,10 +171,10 @@ def authenticate(
         raise SignatureRefused(
             f"Signing is locked after repeated wrong passwords until {until:%H:%M} UTC."
         )
-    from qualitas.core import sso
+    from qualitas.core import directory
 
     # Directory users' passwords are the directory's: checked by the LDAP backend.
-    if sso.password_matches(user, password) and user.is_active:
+    if directory.password_matches(user, password) and user.is_active:
         if not with_otp:
             return SignatureToken(user.pk, timezone.now())
         from qualitas.core import mfa
@@ -333,3 +334,28 @@ def is_valid(signature: Signature, record: Any = None) -> bool:
     if signature.object_id != subject.pk:
         return False
     return content_hash(subject) == signature.content_hash
+
+
+def consume_fresh_login(request: HttpRequest | None, user: User) -> SignatureToken:
+    """Spend a single sign-on user's fresh-login proof (views/sso.py) on one signature."""
+    from qualitas.core import sso
+
+    name = sso.oidc_provider_name()
+    if request is None or getattr(request, "api_token", None) is not None:
+        raise SignatureRefused(
+            f"You sign in through {name}, so signing needs a fresh sign-in there: sign in "
+            "the Qualitas web application. API tokens cannot sign for single sign-on users."
+        )
+    proof = request.session.pop(sso.FRESH_LOGIN, None)
+    if proof is not None:
+        request.session.save()  # spent now, before anything else can read it
+    if not proof:
+        raise InvalidInput.for_field("password", f"Confirm with {name} to sign.")
+    if proof.get("user") != user.pk or not user.is_active:
+        raise SignatureRefused("A signature can only be applied by the person who signs.")
+    if time.time() - proof.get("issued", 0) > sso.PROOF_LIFETIME_SECONDS:
+        raise InvalidInput.for_field(
+            "password", f"Your confirmation with {name} expired: confirm again to sign."
+        )
+    # The proof's id becomes the token's nonce, so signatures refuses a second use of it.
+    return SignatureToken(user.pk, timezone.now(), nonce=str(proof["id"]))

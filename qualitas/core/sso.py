@@ -20,8 +20,9 @@ audit trail shows each change with the IdP named in the reason:
 
 Signing (Part 11 §11.200) re-authenticates: OIDC users through a fresh login at the IdP
 (`prompt=login`, `max_age=0`; views/sso.py), whose checked result is a single-use proof in
-the session (`record_fresh_login` / `consume_fresh_login`); directory users with their
-directory password, verified by the LDAP backend (`password_matches`).
+the session (`record_fresh_login`; spent by `signatures.consume_fresh_login`); directory
+users with their directory password, verified by the LDAP backend
+(`directory.password_matches`).
 """
 
 from __future__ import annotations
@@ -55,7 +56,6 @@ from qualitas.core.models import (
 if TYPE_CHECKING:
     from django.http import HttpRequest
 
-    from qualitas.core.signatures import SignatureToken
 
 logger = logging.getLogger(__name__)
 
@@ -451,18 +451,6 @@ def signs_with_fresh_login(user: User) -> bool:
     return identity is not None and identity.provider == IdentityProvider.OIDC
 
 
-def password_matches(user: User, password: str) -> bool:
-    """The signer's password: the directory's for directory users (checked by the LDAP
-    backend, as at sign-in), the local one for everyone else."""
-    identity = identity_of(user)
-    if identity is not None and identity.provider == IdentityProvider.LDAP:
-        from qualitas.core.directory import LDAPBackend
-
-        found = LDAPBackend().authenticate(None, username=user.username, password=password)
-        return found is not None and found.pk == user.pk
-    return user.check_password(password)
-
-
 def start_reauthentication(
     request: HttpRequest, *, state: str, nonce: str, verifier: str, next_url: str
 ) -> None:
@@ -533,28 +521,3 @@ def has_fresh_login(request: HttpRequest | None, user: User) -> bool:
         and proof.get("user") == user.pk
         and time.time() - proof.get("issued", 0) <= PROOF_LIFETIME_SECONDS
     )
-
-
-def consume_fresh_login(request: HttpRequest | None, user: User) -> SignatureToken:
-    """Spend the fresh-login proof on one signature."""
-    from qualitas.core.signatures import SignatureRefused, SignatureToken
-
-    name = oidc_provider_name()
-    if request is None or getattr(request, "api_token", None) is not None:
-        raise SignatureRefused(
-            f"You sign in through {name}, so signing needs a fresh sign-in there: sign in "
-            "the Qualitas web application. API tokens cannot sign for single sign-on users."
-        )
-    proof = request.session.pop(FRESH_LOGIN, None)
-    if proof is not None:
-        request.session.save()  # spent now, before anything else can read it
-    if not proof:
-        raise InvalidInput.for_field("password", f"Confirm with {name} to sign.")
-    if proof.get("user") != user.pk or not user.is_active:
-        raise SignatureRefused("A signature can only be applied by the person who signs.")
-    if time.time() - proof.get("issued", 0) > PROOF_LIFETIME_SECONDS:
-        raise InvalidInput.for_field(
-            "password", f"Your confirmation with {name} expired: confirm again to sign."
-        )
-    # The proof's id becomes the token's nonce, so signatures refuses a second use of it.
-    return SignatureToken(user.pk, timezone.now(), nonce=str(proof["id"]))

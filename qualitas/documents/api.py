@@ -18,9 +18,17 @@ from qualitas.core import permissions, recordapi, signatures
 from qualitas.core.errors import InvalidInput, NotFound
 from qualitas.core.models import Department, Site, User
 from qualitas.core.pagination import Mapped, PageNumber
-from qualitas.documents import compare, indexing, policy, queries, reviews, search, services
-from qualitas.documents import schemas as s
-from qualitas.documents import workflows as w
+from qualitas.documents import (
+    compare,
+    indexing,
+    policy,
+    queries,
+    reviews,
+    schemas as s,
+    search,
+    services,
+    workflows as w,
+)
 from qualitas.documents.models import Document, DocumentType
 from qualitas.documents.schemas import ERRORS
 

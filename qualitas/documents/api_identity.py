@@ -13,8 +13,7 @@ from ninja import Router, Schema
 
 from qualitas.core import actions, attachments, recordapi
 from qualitas.core.recordapi import ERRORS
-from qualitas.documents import policy, queries
-from qualitas.documents import schemas as s
+from qualitas.documents import policy, queries, schemas as s
 from qualitas.documents.models import Document, DocumentRevision
 
 router = Router()

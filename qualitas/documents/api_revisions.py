@@ -18,8 +18,7 @@ from ninja.files import UploadedFile
 from qualitas.core import signatures
 from qualitas.core.errors import InvalidInput, NotFound
 from qualitas.core.models import Department, Role, User
-from qualitas.documents import copies, policy, reading, services, signoffs
-from qualitas.documents import schemas as s
+from qualitas.documents import copies, policy, reading, schemas as s, services, signoffs
 from qualitas.documents.models import Acknowledgement
 from qualitas.documents.schemas import ERRORS
 

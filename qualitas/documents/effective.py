@@ -9,8 +9,7 @@ from datetime import date
 
 from django.utils import timezone
 
-from qualitas.core import audit, events, notifications, records
-from qualitas.core import workflow as core_workflow
+from qualitas.core import audit, events, notifications, records, workflow as core_workflow
 from qualitas.core.errors import Conflict
 from qualitas.core.models import User
 from qualitas.documents import queries

@@ -6,8 +6,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from qualitas.core import notifications
-from qualitas.core import services as core_services
+from qualitas.core import notifications, services as core_services
 from qualitas.core.models import User
 from qualitas.core.workflow import holders_of
 from qualitas.documents import effective, queries, reading, reviews, workflows

@@ -16,8 +16,7 @@ from django.utils.html import format_html
 from qualitas.core.models import Department, Site, User
 from qualitas.core.views import signed_in_user
 from qualitas.core.views.generic import ObjectListView
-from qualitas.documents import content, queries
-from qualitas.documents import workflows as w
+from qualitas.documents import content, queries, workflows as w
 from qualitas.documents.models import Document, DocumentStatus, DocumentType
 
 # --- The register (master list) ----------------------------------------------------------------

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from qualitas.core import events
-from qualitas.core import permissions as p
+from qualitas.core import events, permissions as p
 from qualitas.core.modules import (
     Api,
     Audited,
@@ -30,8 +29,8 @@ from qualitas.documents import (
     search,
     services,
     setup,
+    workflows as w,
 )
-from qualitas.documents import workflows as w
 from qualitas.documents.events import RevisionBecameEffective
 from qualitas.documents.models import (
     Acknowledgement,

@@ -10,8 +10,7 @@ from typing import TYPE_CHECKING
 
 from qualitas.core import permissions
 from qualitas.core.errors import PermissionDenied
-from qualitas.documents import queries
-from qualitas.documents import workflows as w
+from qualitas.documents import queries, workflows as w
 from qualitas.documents.models import DocumentStatus
 
 if TYPE_CHECKING:

@@ -18,8 +18,14 @@ from typing import IO, Any
 from django.db import transaction
 from django.utils import timezone
 
-from qualitas.core import attachments, audit, numbering, permissions, records
-from qualitas.core import workflow as core_workflow
+from qualitas.core import (
+    attachments,
+    audit,
+    numbering,
+    permissions,
+    records,
+    workflow as core_workflow,
+)
 from qualitas.core.errors import Conflict, FieldError, InvalidInput, NotFound
 from qualitas.core.models import Department, Role, Site, User
 from qualitas.core.signatures import SignatureToken

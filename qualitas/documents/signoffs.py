@@ -6,8 +6,7 @@ from __future__ import annotations
 from django.db.models import Max
 from django.utils import timezone
 
-from qualitas.core import audit, notifications, records
-from qualitas.core import workflow as core_workflow
+from qualitas.core import audit, notifications, records, workflow as core_workflow
 from qualitas.core.errors import Conflict, FieldError, InvalidInput, PermissionDenied
 from qualitas.core.models import Meaning, User
 from qualitas.core.signatures import SignatureToken, sign

@@ -33,8 +33,8 @@ from qualitas.documents import (
     search,
     services,
     signoffs,
+    workflows as w,
 )
-from qualitas.documents import workflows as w
 from qualitas.documents.models import (
     Acknowledgement,
     Document,

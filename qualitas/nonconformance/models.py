@@ -7,7 +7,7 @@ from decimal import Decimal
 from django.core.validators import MinValueValidator
 from django.db import models
 
-from qualitas.core.audit import AuditedQuerySet
+from qualitas.core.auditing import AuditedQuerySet
 from qualitas.core.models import QualityRecord
 
 

@@ -16,8 +16,7 @@ from qualitas.core.modules import (
 )
 from qualitas.core.records import RecordPermissions, RecordPresentation, RecordType
 from qualitas.core.registry import HomePanel, MenuItem
-from qualitas.nonconformance import api, demo, lists, reactions, services, views
-from qualitas.nonconformance import workflows as w
+from qualitas.nonconformance import api, demo, lists, reactions, services, views, workflows as w
 from qualitas.nonconformance.events import NonconformanceRaised
 from qualitas.nonconformance.models import (
     CostLine,

@@ -5,8 +5,7 @@ from __future__ import annotations
 from qualitas.core import permissions as p
 from qualitas.core.modules import Api, Module, Moved, Pages, Permission
 from qualitas.core.records import RecordPermissions, RecordPresentation, RecordType
-from qualitas.studies import api, demo, views
-from qualitas.studies import workflows as w
+from qualitas.studies import api, demo, views, workflows as w
 from qualitas.studies.models import SpcStudy
 
 SPC_STUDY = RecordType(

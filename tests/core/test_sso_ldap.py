@@ -14,8 +14,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from qualitas.core import directory as ldap_directory
-from qualitas.core import permissions, services, signatures, sso
+from qualitas.core import directory as ldap_directory, permissions, services, signatures, sso
 from qualitas.core.errors import PermissionDenied
 from qualitas.core.models import AuditEvent, ExternalIdentity, RoleAssignment, User
 

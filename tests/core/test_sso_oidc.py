@@ -559,8 +559,7 @@ def test_password_expiry_does_not_apply_to_people_without_a_local_password(
 def test_a_document_is_approved_with_a_fresh_login_from_its_page(
     idp: FakeProvider, site: Any
 ) -> None:
-    from qualitas.documents import services as documents
-    from qualitas.documents import signoffs
+    from qualitas.documents import services as documents, signoffs
     from qualitas.documents.models import DocumentType
 
     client = Client()

@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 
-from qualitas.core import permissions
-from qualitas.core import services as core_services
+from qualitas.core import permissions, services as core_services
 from qualitas.core.errors import InvalidInput, PermissionDenied
 from qualitas.core.models import User
 from qualitas.documents import policy, services, signoffs

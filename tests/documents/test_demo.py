@@ -12,8 +12,7 @@ from django.utils import timezone
 
 from qualitas.core import audit, demo, signatures
 from qualitas.core.models import Attachment, Signature, User
-from qualitas.documents import demo as documents_demo
-from qualitas.documents import queries
+from qualitas.documents import demo as documents_demo, queries
 from qualitas.documents.models import (
     Acknowledgement,
     Document,

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from qualitas.core import actions
-from qualitas.core import permissions as p
+from qualitas.core import actions, permissions as p
 from qualitas.core.models import Meaning
 from qualitas.core.modules import Module, Permission
 from qualitas.core.records import RecordPermissions, RecordType
 from qualitas.core.workflow import Transition, Workflow
-from tests.recordtypes.models import Deviation
-from tests.recordtypes.models import DeviationState as S
+from tests.recordtypes.models import Deviation, DeviationState as S
 
 VIEW = "deviations.view"
 CREATE = "deviations.create"

@@ -1,8 +1,7 @@
 """Hypothesis property tests for invariants of the engine."""
 
 import numpy as np
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 from rules_reference import slow_rules
 from test_constants import C4, D2
 

@@ -6,7 +6,7 @@ from django.contrib.contenttypes.fields import GenericRelation
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
-from qualitas.core.audit import AuditedQuerySet
+from qualitas.core.auditing import AuditedQuerySet
 
 
 class ActionState(models.TextChoices):

@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 
-from qualitas.core.audit import AuditedQuerySet
+from qualitas.core.auditing import AuditedQuerySet
 
 
 class AuditedUserManager(UserManager.from_queryset(AuditedQuerySet)):  # type: ignore[misc]

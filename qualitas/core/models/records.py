@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django.contrib.contenttypes.fields import GenericRelation
 from django.db import models
@@ -19,7 +19,7 @@ class QualityRecordQuerySet(models.QuerySet[Any]):
     """Quality records change one at a time through services, and are never deleted."""
 
     def delete(self) -> tuple[int, dict[str, int]]:
-        from qualitas.core.audit import DeletionRefused
+        from qualitas.core.auditing import DeletionRefused
 
         raise DeletionRefused("Quality records are never deleted; cancel them with a reason.")
 
@@ -36,6 +36,9 @@ class QualityRecord(models.Model):
     `state` is set only by qualitas.core.workflow; `version` rises with every change and
     makes writes from stale copies fail (optimistic locking).
     """
+
+    # The declared RecordType, set by records.register (not a field).
+    record_type: ClassVar[Any] = None
 
     number = models.CharField(max_length=40, unique=True, editable=False)
     title = models.CharField(max_length=200)
@@ -89,10 +92,10 @@ class QualityRecord(models.Model):
         return f"{self.number} {self.title}"
 
     def get_state_display(self) -> str:
-        """The state as people read it, from the record type's declared workflow."""
-        from qualitas.core import records
-
-        return records.type_of(self).workflow.label_of(self.state)
+        """The state as people read it, from the record type's declared workflow (set on
+        the class when the record type is declared, so the model needs no registry)."""
+        declared = type(self).record_type
+        return declared.workflow.label_of(self.state) if declared else self.state
 
 
 class NumberSequence(models.Model):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
-from qualitas.core.audit import AuditedQuerySet
+from qualitas.core.auditing import AuditedQuerySet
 
 
 class ApiToken(models.Model):

@@ -191,7 +191,7 @@ def second_step(request: HttpRequest) -> HttpResponse:
         "user": AnonymousUser(),  # not signed in yet: no navigation in the shell
         "person": user,
         "has_app": mfa.confirmed_device(user) is not None,
-        "has_passkey": passkeys.has_passkey(user),
+        "has_passkey": mfa.has_passkey(user),
         "passkey_error": passkey_error,
     }
     return render(request, "core/mfa/second_step.html", context, status=status)

@@ -13,7 +13,7 @@ from django.shortcuts import redirect
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from qualitas.core import passkeys
+from qualitas.core import mfa, passkeys
 from qualitas.core.errors import InvalidInput, PermissionDenied
 from qualitas.core.forms import StyledForm, put_errors
 from qualitas.core.views import signed_in_user
@@ -68,7 +68,7 @@ def registration_options(request: HttpRequest) -> HttpResponse:
 def assertion_options(request: HttpRequest) -> HttpResponse:
     """A challenge for one of the signed-in person's keys (sign-in second step, removal)."""
     user = signed_in_user(request)
-    if not passkeys.has_passkey(user):
+    if not mfa.has_passkey(user):
         return JsonResponse({"detail": "You have no passkey.", "errors": []}, status=404)
     return JsonResponse(passkeys.assertion_options(user, request.session))
 
