@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import models
 
 from qualitas.core.auditing import AuditedQuerySet
-from qualitas.core.models import QualityRecord
+from qualitas.core.models import QualityRecord, record_indexes
 
 
 class CapaType(models.TextChoices):
@@ -61,6 +61,7 @@ class Capa(QualityRecord):
     class Meta(QualityRecord.Meta):
         verbose_name = "CAPA"
         verbose_name_plural = "CAPAs"
+        indexes = [*record_indexes("capa")]
 
 
 class TeamMember(models.Model):

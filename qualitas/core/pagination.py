@@ -1,12 +1,21 @@
-"""Paging in one place: the API's shape ({count, page, page_size, results}, a bad `page` is a
-422 naming it) and the pages' (a bad ?page= shows the nearest page that exists)."""
+"""Paging in one place: the API's shape ({count, page, page_size, next, results}, a bad
+`page` is a 422 naming it) and the pages' (a bad ?page= shows the nearest page that exists).
 
+Record lists also page by cursor: `next` is an opaque cursor to the row after the last one
+returned, and `?after=<cursor>` continues from there. It is a keyset (WHERE (created_at, id)
+< …, served by each record table's `<x>_recent_idx`), so its cost does not grow with the
+page's depth and rows added meanwhile neither shift nor repeat what the client reads.
+"""
+
+import base64
+import binascii
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from ninja import Field, Schema
 from ninja.pagination import PaginationBase
@@ -34,18 +43,50 @@ class NearestPagePaginator(Paginator):  # type: ignore[type-arg]
         return super().page(requested_page(number, max(1, self.num_pages)))
 
 
-class Mapped:
-    """A queryset whose rows are turned into API dicts only for the page that is shown."""
+def cursor_of(item: Any) -> str:
+    """The opaque cursor just past `item` in newest-first order."""
+    raw = f"{item.created_at.isoformat()}|{item.pk}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
-    def __init__(self, queryset: QuerySet[Any], row: Callable[[Any], Any]) -> None:
+
+def _position(cursor: str) -> tuple[datetime, int]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        stamp, _bar, pk = base64.urlsafe_b64decode(padded.encode()).decode().partition("|")
+        return datetime.fromisoformat(stamp), int(pk)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise InvalidInput.for_field(
+            "after", "Not a cursor from this list: pass a `next` value unchanged."
+        ) from None
+
+
+class Mapped:
+    """A queryset whose rows are turned into API dicts only for the page that is shown.
+
+    `keyset=True` declares the queryset newest first on (created_at, id), so the list also
+    pages by cursor."""
+
+    def __init__(
+        self, queryset: QuerySet[Any], row: Callable[[Any], Any], *, keyset: bool = False
+    ) -> None:
         self.queryset = queryset
         self.row = row
+        self.keyset = keyset
 
     def count(self) -> int:
         return self.queryset.count()
 
     def __getitem__(self, page: slice) -> list[Any]:
         return [self.row(item) for item in self.queryset[page]]
+
+    def after(self, cursor: str, size: int) -> tuple[list[Any], str | None]:
+        """Up to `size` rows after the cursor, and the cursor after them (None at the end)."""
+        stamp, pk = _position(cursor)
+        later = self.queryset.filter(Q(created_at__lt=stamp) | Q(created_at=stamp, pk__lt=pk))
+        rows = list(later[: size + 1])
+        more = len(rows) > size
+        rows = rows[:size]
+        return [self.row(item) for item in rows], cursor_of(rows[-1]) if more else None
 
 
 class PageNumber(PaginationBase):
@@ -56,11 +97,20 @@ class PageNumber(PaginationBase):
     class Input(Schema):
         page: int = Field(1, ge=1, le=MAX_PAGE)
         page_size: int = Field(settings.NINJA_PAGINATION_PER_PAGE, ge=1)
+        after: str | None = Field(
+            None,
+            max_length=200,
+            description="Record lists: continue after this cursor (a `next` value); "
+            "`page` and `count` are then left out",
+        )
 
     class Output(Schema):
-        count: int
-        page: int
+        count: int | None
+        page: int | None
         page_size: int
+        next: str | None = Field(
+            None, description="Record lists: the cursor to pass as `after` for the next page"
+        )
         results: list[Any]
 
     def paginate_queryset(
@@ -73,6 +123,18 @@ class PageNumber(PaginationBase):
         limit = settings.NINJA_PAGINATION_MAX_PER_PAGE_SIZE
         if pagination.page_size > limit:
             raise InvalidInput.for_field("page_size", f"page_size may be at most {limit}.")
+        keyset = isinstance(queryset, Mapped) and queryset.keyset
+        if pagination.after is not None:
+            if not keyset:
+                raise InvalidInput.for_field("after", "This list pages by `page` only.")
+            results, following = queryset.after(pagination.after, pagination.page_size)  # type: ignore[union-attr]
+            return {
+                "count": None,
+                "page": None,
+                "page_size": pagination.page_size,
+                "next": following,
+                "results": results,
+            }
         count = queryset.count()
         last_page = max(1, -(-count // pagination.page_size))
         if pagination.page > last_page:
@@ -80,9 +142,19 @@ class PageNumber(PaginationBase):
                 "page", f"Page {pagination.page} is past the last page ({last_page})."
             )
         offset = (pagination.page - 1) * pagination.page_size
+        if keyset and offset + pagination.page_size < count:
+            page_rows = list(queryset.queryset[offset : offset + pagination.page_size])  # type: ignore[union-attr]
+            return {
+                "count": count,
+                "page": pagination.page,
+                "page_size": pagination.page_size,
+                "next": cursor_of(page_rows[-1]),
+                "results": [queryset.row(item) for item in page_rows],  # type: ignore[union-attr]
+            }
         return {
             "count": count,
             "page": pagination.page,
             "page_size": pagination.page_size,
+            "next": None,
             "results": list(queryset[offset : offset + pagination.page_size]),
         }

@@ -308,7 +308,7 @@ def build_router(
             found = found.filter(site_id=filters.site)
         if filters.q:
             found = found.filter(Q(number__icontains=filters.q) | Q(title__icontains=filters.q))
-        return Mapped(found.order_by("-created_at", "-id"), to_out)
+        return Mapped(found.order_by("-created_at", "-id"), to_out, keyset=True)
 
     def create_record(request: HttpRequest, payload: in_schema) -> Any:
         data = {

@@ -12,7 +12,7 @@ from django.db import models
 from django.db.models import Q
 
 from qualitas.core.auditing import AuditedQuerySet
-from qualitas.core.models import QualityRecord
+from qualitas.core.models import QualityRecord, record_indexes
 
 
 class RevisionScheme(models.TextChoices):
@@ -158,6 +158,7 @@ class DocumentRevision(QualityRecord):
             ),
         ]
         indexes = [
+            *record_indexes("rev"),
             # Who may see a revision is decided on these columns alone; SQLite stores them
             # after the text, so without a covering index every check reads the whole text.
             models.Index(

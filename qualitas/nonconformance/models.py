@@ -8,7 +8,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 
 from qualitas.core.auditing import AuditedQuerySet
-from qualitas.core.models import QualityRecord
+from qualitas.core.models import QualityRecord, record_indexes
 
 
 class Source(models.TextChoices):
@@ -117,7 +117,10 @@ class Nonconformance(QualityRecord):
     class Meta(QualityRecord.Meta):
         verbose_name = "nonconformance"
         indexes = [
-            models.Index(fields=["defect_code", "part_number", "detected_on"], name="nc_repeat_idx")
+            *record_indexes("nc"),
+            models.Index(
+                fields=["defect_code", "part_number", "detected_on"], name="nc_repeat_idx"
+            ),
         ]
 
 

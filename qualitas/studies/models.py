@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 
-from qualitas.core.models import QualityRecord
+from qualitas.core.models import QualityRecord, record_indexes
 
 
 class ChartType(models.TextChoices):
@@ -54,3 +54,4 @@ class SpcStudy(QualityRecord):
     class Meta(QualityRecord.Meta):
         verbose_name = "SPC study"
         verbose_name_plural = "SPC studies"
+        indexes = [*record_indexes("spc")]

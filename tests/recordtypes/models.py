@@ -1,6 +1,6 @@
 from django.db import models
 
-from qualitas.core.models import QualityRecord
+from qualitas.core.models import QualityRecord, record_indexes
 
 
 class DeviationState(models.TextChoices):
@@ -22,3 +22,4 @@ class Deviation(QualityRecord):
 
     class Meta(QualityRecord.Meta):
         app_label = "recordtypes"
+        indexes = [*record_indexes("dev")]

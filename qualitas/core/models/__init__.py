@@ -7,7 +7,7 @@ from qualitas.core.models.links import LinkKind, RecordLink
 from qualitas.core.models.notifications import Notification
 from qualitas.core.models.org import Department, Role, RoleAssignment, RolePermission, Site, User
 from qualitas.core.models.passwords import PasswordHistory
-from qualitas.core.models.records import NumberSequence, Priority, QualityRecord
+from qualitas.core.models.records import NumberSequence, Priority, QualityRecord, record_indexes
 from qualitas.core.models.sessions import UserSession
 from qualitas.core.models.signatures import Meaning, Signature
 from qualitas.core.models.sso import ExternalIdentity, IdentityProvider
@@ -31,6 +31,7 @@ __all__ = [
     "PasswordHistory",
     "Priority",
     "QualityRecord",
+    "record_indexes",
     "RecordLink",
     "ReminderLog",
     "Role",
