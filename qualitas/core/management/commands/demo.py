@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import connections
 from django.test.utils import override_settings
 
-from qualitas.core import demo, jobs
+from qualitas.core import demo, jobs, server
 
 logger = logging.getLogger(__name__)
 
@@ -84,9 +84,11 @@ class Command(BaseCommand):
         threading.Thread(
             target=_run_jobs_forever, args=(JOB_INTERVAL_SECONDS,), daemon=True, name="demo-jobs"
         ).start()
-        call_command(
-            "runserver",
-            f"{options['host']}:{options['port']}",
-            use_reloader=False,
-            skip_checks=True,
-        )
+        httpd = server.create(options["host"], options["port"])
+        self.stdout.write(f"Serving with waitress ({server.THREADS} threads); Ctrl-C stops it.")
+        try:
+            httpd.run()
+        except KeyboardInterrupt:
+            self.stdout.write("Stopped.")
+        finally:
+            httpd.close()

@@ -1,0 +1,38 @@
+"""The demo's server answers eight busy clients without a 5xx (runserver did not)."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+import requests
+
+from qualitas.core import server, services
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_eight_clients_get_no_server_error(quality_manager: Any) -> None:
+    _token, plain = services.create_token(actor=quality_manager, name="load")
+    httpd = server.create("127.0.0.1", 0)
+    serving = threading.Thread(target=httpd.run, daemon=True)
+    serving.start()
+    base = f"http://127.0.0.1:{httpd.effective_port}"
+    paths = ["/healthz", "/login/", "/api/v1/me", "/api/v1/nonconformances", "/api/v1/sites"]
+
+    def fetch(n: int) -> int:
+        answer = requests.get(
+            base + paths[n % len(paths)], headers={"Authorization": f"Bearer {plain}"}, timeout=30
+        )
+        return answer.status_code
+
+    try:
+        with ThreadPoolExecutor(max_workers=8) as clients:
+            statuses = Counter(clients.map(fetch, range(200)))
+    finally:
+        httpd.close()
+    assert not [s for s in statuses if s >= 500], statuses
+    assert statuses[200] == 200, statuses
