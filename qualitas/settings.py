@@ -176,6 +176,8 @@ MIDDLEWARE = [
     # A session is not signed in until its second factor is given (before anything else).
     "qualitas.core.views.mfa.MfaMiddleware",
     "qualitas.core.middleware.PasswordExpiryMiddleware",
+    # Last: an API write sent with an Idempotency-Key runs once per person and key.
+    "qualitas.core.idempotency.IdempotencyMiddleware",
 ]
 
 ROOT_URLCONF = "qualitas.urls"
@@ -199,7 +201,10 @@ TEMPLATES = [
 
 # --- Database -----------------------------------------------------------------------------
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{DATA_DIR / 'qualitas.sqlite3'}")
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+# Health checks: a kept connection that died with a database restart is replaced, not a 500.
+DATABASES = {
+    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES["default"]["CONN_MAX_AGE"] = 0

@@ -21,7 +21,10 @@ api = NinjaAPI(
         "token (`Authorization: Bearer qlt_…`, created on your profile page or with "
         "`qualitas token create`) or with the browser session plus CSRF token. Errors always "
         'read `{"detail": "...", "errors": [{"field": "...", "message": "..."}]}`. Lists take '
-        "`page` and `page_size` and return `count`, `page`, `page_size`, `results`."
+        "`page` and `page_size` and return `count`, `page`, `page_size`, `results`. Send "
+        "`Idempotency-Key: <unique value>` with a POST, PUT or PATCH to retry it safely: the "
+        "same key for the same request within 24 hours replays the first answer "
+        "(`Idempotent-Replayed: true`) instead of acting twice."
     ),
     auth=api_auth,
     urls_namespace="api",

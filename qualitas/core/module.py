@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from qualitas.core import jobs, navigation, notifications, permissions as p, setup
+from qualitas.core import (
+    idempotency,
+    jobs,
+    navigation,
+    notifications,
+    permissions as p,
+    setup,
+)
 from qualitas.core.models import (
     ActionItem,
     ApiToken,
@@ -100,6 +107,11 @@ MODULE = Module(
             "action-reminders",
             "Remind assignees of actions due soon or overdue.",
             notifications.remind_actions,
+        ),
+        Job(
+            "idempotency-keys-expire",
+            "Remove API idempotency keys and the answers they hold after 24 hours.",
+            idempotency.remove_expired_keys,
         ),
     ),
     after_migrate=setup.after_migrate,

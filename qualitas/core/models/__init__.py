@@ -3,6 +3,7 @@
 from qualitas.core.models.actions import ActionItem, ActionState, ReminderLog
 from qualitas.core.models.attachments import Attachment
 from qualitas.core.models.audit import AuditAction, AuditChainHead, AuditEvent
+from qualitas.core.models.idempotency import IdempotentRequest
 from qualitas.core.models.links import LinkKind, RecordLink
 from qualitas.core.models.notifications import Notification
 from qualitas.core.models.org import Department, Role, RoleAssignment, RolePermission, Site, User
@@ -23,6 +24,7 @@ __all__ = [
     "AuditEvent",
     "Department",
     "ExternalIdentity",
+    "IdempotentRequest",
     "IdentityProvider",
     "LinkKind",
     "Meaning",
@@ -31,7 +33,6 @@ __all__ = [
     "PasswordHistory",
     "Priority",
     "QualityRecord",
-    "record_indexes",
     "RecordLink",
     "ReminderLog",
     "Role",
@@ -41,4 +42,5 @@ __all__ = [
     "Site",
     "User",
     "UserSession",
+    "record_indexes",
 ]
