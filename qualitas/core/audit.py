@@ -16,6 +16,7 @@ created, changed or removed what, with old and new values and the reason. Here:
 
 from __future__ import annotations
 
+import copy
 import functools
 import getpass
 import hashlib
@@ -49,6 +50,7 @@ from qualitas.core.auditing import (
 from qualitas.core.errors import InvalidInput
 
 if TYPE_CHECKING:
+    from qualitas.core.auditverify import Verification
     from qualitas.core.models import AuditEvent, User
 
 GENESIS_HASH = "0" * 64
@@ -173,6 +175,10 @@ def _label(instance: models.Model, name: str, value: Any) -> str | None:
     model_field = instance._meta.get_field(name)
     if not model_field.is_relation or value is None:
         return None
+    # The related object the service just set is already in memory: no query for it.
+    cached = instance._state.fields_cache.get(name)
+    if cached is not None and cached.pk == value:
+        return str(cached)
     related = model_field.related_model._default_manager.filter(pk=value).first()  # type: ignore[union-attr]
     return str(related) if related is not None else None
 
@@ -203,9 +209,40 @@ def _diff(
 # --- Capture (connected in CoreConfig.ready) -----------------------------------------------------
 
 
+def _as_loaded(instance: models.Model, spec: AuditSpec) -> dict[str, Any]:
+    """The audited columns as they are in memory now, raw (deferred ones left out). Lists and
+    dicts (JSON fields) are copied, so a change made in place still shows as a change."""
+    loaded = instance.__dict__
+    return {
+        attname: copy.deepcopy(loaded[attname])
+        if isinstance(loaded[attname], dict | list)
+        else loaded[attname]
+        for attname in spec.attnames
+        if attname in loaded
+    }
+
+
 def on_post_init(sender: type[models.Model], instance: models.Model, **_: Any) -> None:
-    if sender in REGISTRY:
-        instance._audit_snapshot = snapshot(instance) if instance.pk is not None else None  # type: ignore[attr-defined]
+    """Remember what was loaded, cheaply: lists and exports load thousands of instances they
+    never save, so the values are converted (and deferred columns fetched) only on save."""
+    spec = REGISTRY.get(sender)
+    if spec is not None:
+        instance._audit_loaded = _as_loaded(instance, spec) if instance.pk is not None else None  # type: ignore[attr-defined]
+
+
+def _before(instance: models.Model, spec: AuditSpec) -> dict[str, Any] | None:
+    """The audited values as they were loaded (or last saved), in the trail's plain form."""
+    raw = getattr(instance, "_audit_loaded", None)
+    if raw is None:
+        return None
+    missing = [attname for attname in spec.attnames if attname not in raw]
+    if missing:  # deferred at load (`.only()`): read them as they still are in the database
+        stored = type(instance)._base_manager.filter(pk=instance.pk).values(*missing).first()
+        raw = {**raw, **(stored or {})}
+    return {
+        name: _plain(raw.get(attname))
+        for name, attname in zip(spec.fields, spec.attnames, strict=True)
+    }
 
 
 def on_pre_save(
@@ -218,7 +255,7 @@ def on_pre_save(
         return
     spec = REGISTRY[sender]
     adding = instance._state.adding
-    old = None if adding else getattr(instance, "_audit_snapshot", None)
+    old = None if adding else _before(instance, spec)
     new = snapshot(instance)
     if update_fields is not None and not adding:
         new = {k: v for k, v in new.items() if k in update_fields}
@@ -254,7 +291,7 @@ def on_post_save(sender: type[models.Model], instance: models.Model, **_: Any) -
     instance._audit_pending = None  # type: ignore[attr-defined]
     instance._audit_action = None  # type: ignore[attr-defined]
     instance._audit_extra = None  # type: ignore[attr-defined]
-    instance._audit_snapshot = snapshot(instance)  # type: ignore[attr-defined]
+    instance._audit_loaded = _as_loaded(instance, REGISTRY[sender])  # type: ignore[attr-defined]
 
 
 def on_pre_delete(sender: type[models.Model], instance: models.Model, **_: Any) -> None:
@@ -302,6 +339,52 @@ def canonical(event: AuditEvent) -> bytes:
 
 def digest(event: AuditEvent) -> str:
     return hashlib.sha256(canonical(event)).hexdigest()
+
+
+# What `canonical` covers, as columns, in the order `canonical_row` reads them (then the hash).
+ROW_FIELDS = (
+    "id",
+    "occurred_at",
+    "actor_id",
+    "actor_name",
+    "action",
+    "object_type_id",
+    "object_id",
+    "object_repr",
+    "changes",
+    "reason",
+    "request_id",
+    "client_address",
+    "prev_hash",
+    "hash",
+)
+# `json.dumps` with `canonical`'s arguments, built once; values read back from the database
+# cannot refer to themselves, so the circular-reference check is skipped (same bytes).
+_encode_canonical = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, check_circular=False
+).encode
+
+
+def canonical_row(row: tuple[Any, ...]) -> bytes:
+    """`canonical` for a `values_list(*ROW_FIELDS)` tuple: the same bytes, without building
+    a model instance per event (verifying a long trail is dominated by that cost)."""
+    return _encode_canonical(
+        {
+            "id": row[0],
+            "occurred_at": row[1].astimezone(UTC).isoformat(timespec="microseconds"),
+            "actor_id": row[2],
+            "actor_name": row[3],
+            "action": row[4],
+            "object_type": row[5],
+            "object_id": row[6],
+            "object_repr": row[7],
+            "changes": row[8],
+            "reason": row[9],
+            "request_id": row[10],
+            "client_address": row[11],
+            "prev_hash": row[12],
+        }
+    ).encode()
 
 
 def set_many(instance: models.Model, name: str, values: Any) -> bool:
@@ -368,73 +451,18 @@ def record(
 # --- Verification and checkpoints --------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Verification:
-    """The outcome of walking the chain."""
+def verify_chain(
+    *, checkpoint_dir: Path | None = None, since_checkpoint: bool = False, workers: int = 1
+) -> Verification:
+    """Walk the events in order and compare with the latest signed checkpoint; report the
+    first one that was altered, removed or moved (`auditverify.verify`).
 
-    intact: bool
-    events_checked: int
-    last_event_id: int
-    first_broken_id: int | None = None
-    problem: str = ""
-    checkpoint: str = ""
+    `since_checkpoint` walks only what was added after the checkpoint (and checks the
+    checkpointed event); `workers` splits a full walk over processes on PostgreSQL."""
+    from qualitas.core import auditverify
 
-
-def _broken(checked: int, last: int, at: int, problem: str) -> Verification:
-    return Verification(
-        intact=False,
-        events_checked=checked,
-        last_event_id=last,
-        first_broken_id=at,
-        problem=problem,
-    )
-
-
-def verify_chain(*, checkpoint_dir: Path | None = None) -> Verification:
-    """Walk every event in order; report the first one that was altered, removed or moved."""
-    from qualitas.core.models import AuditEvent
-
-    expected_id, expected_prev, checked = 1, GENESIS_HASH, 0
-    checkpoint = read_checkpoint(checkpoint_dir)
-    hash_at_checkpoint = None
-    for event in AuditEvent.objects.order_by("id").iterator(chunk_size=2000):
-        n = event.pk
-        if n > expected_id:
-            return _broken(
-                checked, n, expected_id, f"event #{expected_id} is missing (next is #{n})"
-            )
-        if event.prev_hash != expected_prev:
-            return _broken(
-                checked,
-                n,
-                n,
-                f"event #{n} does not follow event #{n - 1} (removed, inserted or moved)",
-            )
-        if digest(event) != event.hash:
-            return _broken(checked, n, n, f"event #{n} was altered after it was written")
-        if checkpoint is not None and n == checkpoint["last_event_id"]:
-            hash_at_checkpoint = event.hash
-        expected_id, expected_prev, checked = n + 1, event.hash, checked + 1
-    last = expected_id - 1
-    if checkpoint is None:
-        return Verification(
-            intact=True,
-            events_checked=checked,
-            last_event_id=last,
-            checkpoint="no checkpoint to compare with",
-        )
-    at, when = checkpoint["last_event_id"], checkpoint["created_at"]
-    if at > last:
-        problem = f"the checkpoint of {when} saw event #{at}, the chain ends at #{last}"
-        return _broken(checked, last, last + 1, problem)
-    if hash_at_checkpoint != checkpoint["last_hash"]:
-        problem = f"event #{at} differs from the checkpoint of {when}: the chain was rewritten"
-        return _broken(checked, last, at, problem)
-    return Verification(
-        intact=True,
-        events_checked=checked,
-        last_event_id=last,
-        checkpoint=f"matches the checkpoint at event #{at}",
+    return auditverify.verify(
+        checkpoint_dir=checkpoint_dir, since_checkpoint=since_checkpoint, workers=workers
     )
 
 
@@ -459,26 +487,32 @@ def _mac(payload: dict[str, Any]) -> str:
     return hmac.new(_checkpoint_key(), body, hashlib.sha256).hexdigest()
 
 
-def write_checkpoint(directory: Path | None = None) -> dict[str, Any] | None:
-    """Sign the current chain head into `directory/latest.json` (and a dated copy)."""
+def write_checkpoint(
+    directory: Path | None = None, *, at: tuple[int, str] | None = None
+) -> dict[str, Any] | None:
+    """Sign the current chain head (or `at`: an event id and hash just verified) into
+    `directory/latest.json` (and a dated copy)."""
     from qualitas.core.models import AuditChainHead
 
-    head = AuditChainHead.objects.filter(pk=1).first()
-    if head is None or head.last_event_id == 0:
+    if at is None:
+        head = AuditChainHead.objects.filter(pk=1).first()
+        at = (head.last_event_id, head.last_hash) if head is not None else (0, GENESIS_HASH)
+    last_event_id, last_hash = at
+    if last_event_id == 0:
         return None
     target = directory or checkpoint_dir()
     latest = read_checkpoint(target)
-    if latest is not None and latest["last_event_id"] == head.last_event_id:
+    if latest is not None and latest["last_event_id"] == last_event_id:
         return latest
     payload = {
-        "last_event_id": head.last_event_id,
-        "last_hash": head.last_hash,
+        "last_event_id": last_event_id,
+        "last_hash": last_hash,
         "created_at": timezone.now().isoformat(timespec="seconds"),
     }
     signed = {**payload, "hmac": _mac(payload)}
     target.mkdir(parents=True, exist_ok=True)
     text = json.dumps(signed, indent=2)
-    (target / f"checkpoint-{head.last_event_id:012d}.json").write_text(text)
+    (target / f"checkpoint-{last_event_id:012d}.json").write_text(text)
     (target / "latest.json").write_text(text)
     return signed
 

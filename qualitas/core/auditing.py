@@ -32,6 +32,8 @@ class AuditSpec:
     secret_fields: frozenset[str] = field(default_factory=frozenset)
     regulated: bool = False
     protect_delete: bool = True
+    # The fields' column attributes (`owner_id` for `owner`), in the same order.
+    attnames: tuple[str, ...] = ()
 
 
 REGISTRY: dict[type[models.Model], AuditSpec] = {}
@@ -51,10 +53,16 @@ def register(
     `regulated` types need a reason for any change after creation; `protect_delete`
     refuses deletion outright.
     """
-    names = tuple(
-        f.name for f in model._meta.concrete_fields if not f.primary_key and f.name not in exclude
+    audited = [
+        f for f in model._meta.concrete_fields if not f.primary_key and f.name not in exclude
+    ]
+    REGISTRY[model] = AuditSpec(
+        tuple(f.name for f in audited),
+        frozenset(secret),
+        regulated,
+        protect_delete,
+        tuple(f.attname for f in audited),
     )
-    REGISTRY[model] = AuditSpec(names, frozenset(secret), regulated, protect_delete)
 
 
 def spec_for(model: type[models.Model]) -> AuditSpec | None:

@@ -24,8 +24,20 @@ CHECKPOINT_JOB = "audit-checkpoint"
 
 
 def checkpoint_audit_trail() -> str:
-    """Sign the audit trail's chain head into the checkpoint folder."""
-    signed = audit.write_checkpoint()
+    """Verify what was added since the last checkpoint, then sign the verified chain head.
+
+    A checkpoint vouches for the chain up to its event; signing over a broken chain would
+    make a tampered trail look anchored, so a failed verification writes no checkpoint."""
+    try:
+        result = audit.verify_chain(since_checkpoint=True)
+    except audit.CheckpointForged as exc:
+        return f"NO checkpoint written: the latest checkpoint is not genuine ({exc})"
+    if not result.intact:
+        return (
+            f"NO checkpoint written: audit trail broken at event #{result.first_broken_id}: "
+            f"{result.problem}"
+        )
+    signed = audit.write_checkpoint(at=(result.last_event_id, result.last_hash))
     if signed is None:
         return "no events yet"
     return f"checkpoint at event #{signed['last_event_id']}"
