@@ -13,7 +13,15 @@ from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
-from qualitas.core import actions, attachments, links, records, signatures, workflow
+from qualitas.core import (
+    actions,
+    attachments,
+    links,
+    records,
+    search as text_search,
+    signatures,
+    workflow,
+)
 from qualitas.core.errors import FieldError, InvalidInput, NotFound
 from qualitas.core.models import ActionItem, Attachment, AuditEvent, RecordLink, Signature, User
 from qualitas.core.pagination import Mapped, PageNumber
@@ -307,7 +315,7 @@ def build_router(
         if filters.site:
             found = found.filter(site_id=filters.site)
         if filters.q:
-            found = found.filter(Q(number__icontains=filters.q) | Q(title__icontains=filters.q))
+            found = text_search.matching(found, record_type, filters.q)
         return Mapped(found.order_by("-created_at", "-id"), to_out, keyset=True)
 
     def create_record(request: HttpRequest, payload: in_schema) -> Any:

@@ -119,6 +119,9 @@ class RecordType:
     # opened, a fresh effectiveness check): (record, name, actor=…, comment=…, signature=…,
     # expected_version=…) -> record. The generic transition page and API call it.
     transition_service: Callable[..., Any] | None = None
+    # What a text search of the list looks in (any case, anywhere in the text); on
+    # PostgreSQL each gets a trigram index (core.search.TrigramIndexes in a migration).
+    search_fields: tuple[str, ...] = ("number", "title")
     # How the pages show it: list columns and filters, detail panel, menu entry.
     presentation: RecordPresentation = field(default_factory=lambda: RecordPresentation())
 

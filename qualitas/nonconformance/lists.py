@@ -6,10 +6,12 @@ from typing import Any
 
 import django_filters
 import django_tables2 as tables
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
+from qualitas.core import search as text_search
 from qualitas.core.models import Department, Site, User
 from qualitas.core.views.records import StateColumn, detail_url
+from qualitas.nonconformance import services
 from qualitas.nonconformance.models import (
     DefectCategory,
     DefectCode,
@@ -85,10 +87,4 @@ class NonconformanceFilterSet(django_filters.FilterSet):
     def search(
         self, queryset: QuerySet[Nonconformance], name: str, value: str
     ) -> QuerySet[Nonconformance]:
-        return queryset.filter(
-            Q(number__icontains=value)
-            | Q(title__icontains=value)
-            | Q(lot_number__icontains=value)
-            | Q(serial_numbers__icontains=value)
-            | Q(finding__icontains=value)
-        )
+        return text_search.matching(queryset, services.record_type(), value)

@@ -62,6 +62,7 @@ NONCONFORMANCE = RecordType(
         "due_on",
         "priority",
     ),
+    search_fields=("number", "title", "lot_number", "serial_numbers", "finding"),
     relations={"detector": lambda nc: [nc.detected_by_id] if nc.detected_by_id else []},
     signed_extra=services.disposition_content,
     presentation=RecordPresentation(

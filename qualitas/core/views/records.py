@@ -17,7 +17,16 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from qualitas.core import actions, attachments, links, permissions, recordapi, records, workflow
+from qualitas.core import (
+    actions,
+    attachments,
+    links,
+    permissions,
+    recordapi,
+    records,
+    search as text_search,
+    workflow,
+)
 from qualitas.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from qualitas.core.forms import put_errors
 from qualitas.core.forms_records import (
@@ -75,9 +84,7 @@ def table_for(record_type: records.RecordType) -> type[tables.Table]:
 
 def filterset_for(record_type: records.RecordType) -> type[django_filters.FilterSet]:
     def search(queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
-        from django.db.models import Q
-
-        return queryset.filter(Q(number__icontains=value) | Q(title__icontains=value))
+        return text_search.matching(queryset, record_type, value)
 
     attrs = {
         "q": django_filters.CharFilter(method=search, label="Search"),

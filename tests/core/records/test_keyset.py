@@ -108,3 +108,29 @@ def test_the_default_list_and_the_site_filter_use_an_index(key: str, site: Any) 
         assert f"Seq Scan on {table}" not in plan, plan
         # Read in order from the index: no sort of the whole table for a page of 25.
         assert index in plan and "Sort" not in plan, plan
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="EXPLAIN plans of PostgreSQL")
+@pytest.mark.parametrize("key", sorted(records.RECORD_TYPES))
+def test_a_text_search_reads_the_trigram_indexes(key: str) -> None:
+    from qualitas.core import search
+
+    record_type = records.RECORD_TYPES[key]
+    table = record_type.model._meta.db_table
+    # Unordered, so the plan shows how the rows are found (a page then sorts the few hits).
+    found = search.matching(record_type.model.objects.order_by(), record_type, "bore")
+    plan = _plan(found)
+    assert f"Seq Scan on {table}" not in plan, plan
+    for column in record_type.search_fields:
+        assert search.trigram_index_name(table, column) in plan, plan
+
+
+def test_the_list_search_and_the_api_search_find_the_same(
+    api_for: Any, author: User, raise_deviation: Any, client_for: Any
+) -> None:
+    raise_deviation(title="Torque wrench out of calibration")
+    raise_deviation(title="Spare gauge in use")
+    api = api_for(author).get("/deviations", q="TORQUE").json()
+    page = client_for(author).get("/deviations/", {"q": "torque"}).content.decode()
+    assert _titles(api["results"]) == ["Torque wrench out of calibration"]
+    assert "Torque wrench out of calibration" in page and "Spare gauge" not in page
