@@ -540,5 +540,8 @@ LOGGING = {
     "loggers": {"axes": {"level": "WARNING"}, "weasyprint": {"level": "WARNING"}},
 }
 
+# List pages count at most this many rows: beyond it they show "10,000+" and page no deeper
+# (sort the other way for the oldest), so a list costs the same at a million records.
+QUALITAS_LIST_COUNT_CAP = env_int("QUALITAS_LIST_COUNT_CAP", default=10_000)
 NINJA_PAGINATION_PER_PAGE = 50
 NINJA_PAGINATION_MAX_PER_PAGE_SIZE = 500

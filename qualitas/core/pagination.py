@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
+from django.utils.functional import cached_property
 from ninja import Field, Schema
 from ninja.pagination import PaginationBase
 
@@ -41,6 +42,25 @@ class NearestPagePaginator(Paginator):  # type: ignore[type-arg]
 
     def page(self, number: Any) -> Page:  # type: ignore[type-arg]
         return super().page(requested_page(number, max(1, self.num_pages)))
+
+
+class CappedPaginator(NearestPagePaginator):
+    """Counts at most `QUALITAS_LIST_COUNT_CAP` rows (SELECT COUNT(*) over a LIMITed
+    subquery), so a page of a million-row list costs the same as one of ten thousand; the
+    deepest page is then at that offset. `capped` says the list holds more ("10,000+"):
+    the oldest are the first page in the other sort order."""
+
+    capped = False
+
+    @cached_property
+    def count(self) -> int:
+        cap = settings.QUALITAS_LIST_COUNT_CAP
+        rows: Any = self.object_list
+        # A django-tables2 table pages its BoundRows; the queryset is two levels down.
+        queryset = getattr(getattr(rows, "data", None), "data", rows)
+        found = queryset[: cap + 1].count() if isinstance(queryset, QuerySet) else len(rows)
+        self.capped = found > cap
+        return min(int(found), cap)
 
 
 def cursor_of(item: Any) -> str:

@@ -8,6 +8,7 @@ import django_filters
 import django_tables2 as tables
 from django.db.models import Q, QuerySet
 from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -129,7 +130,7 @@ class RegisterView(ObjectListView):
 
     export_formats = ("csv", "xlsx", "pdf")
 
-    def export(self, table: tables.Table, export_format: str) -> HttpResponse:
+    def export(self, table: tables.Table, export_format: str) -> HttpResponseBase:
         """CSV and Excel as every list; PDF for the auditor who asks for the register."""
         if export_format != "pdf":
             return super().export(table, export_format)

@@ -244,7 +244,7 @@ def test_compare_shows_what_changed(client_for, author, effective, release):
 
 def test_register_exports_csv_xlsx_and_pdf(client_for, quality_manager, effective):
     client = client_for(quality_manager)
-    csv = client.get("/documents/?export=csv").content.decode()
+    csv = client.get("/documents/?export=csv").getvalue().decode()
     assert effective.number in csv and "Next review" in csv
     xlsx = client.get("/documents/?export=xlsx")
     assert xlsx["Content-Type"].startswith("application/vnd.openxmlformats")

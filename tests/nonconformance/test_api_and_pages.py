@@ -121,7 +121,7 @@ def test_the_list_filters_exports_and_keeps_its_query_count(
     export = client.get("/nonconformances/", {"severity": "critical", "export": "csv"})
 
     assert len(many) == len(few)
-    rows = list(csv.reader(io.StringIO(export.content.decode().lstrip("\ufeff"))))
+    rows = list(csv.reader(io.StringIO(export.getvalue().decode().lstrip("\ufeff"))))
     assert rows[0][:5] == ["Number", "Title", "State", "Severity", "Defect"]
     assert [r[1] for r in rows[1:]] == ["Critical one"]
 

@@ -65,6 +65,10 @@ class AuditEventTable(tables.Table):
     def render_request_id(self, value: str) -> str:
         return format_html("<code class='small'>{}</code>", value[:12])
 
+    def value_request_id(self, value: str) -> str:
+        """Exports carry the whole request id as text (the page shows its start as code)."""
+        return value
+
 
 class AuditEventFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Search")

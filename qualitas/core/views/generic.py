@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
 from django.views import View
@@ -18,11 +19,11 @@ from django_filters import FilterSet
 from django_htmx.http import HttpResponseClientRedirect
 from django_tables2 import RequestConfig
 
-from qualitas.core import exports, permissions
+from qualitas.core import export_plan, exports, permissions
 from qualitas.core.errors import Conflict, InvalidInput
 from qualitas.core.forms import put_errors, style_fields
 from qualitas.core.models import User
-from qualitas.core.pagination import NearestPagePaginator
+from qualitas.core.pagination import CappedPaginator
 from qualitas.core.views import signed_in_user
 
 
@@ -46,22 +47,14 @@ class ObjectListView(LoginRequiredMixin, View, ABC):
     def get_queryset(self) -> QuerySet[Any]:
         """The rows this user may see, before filters."""
 
-    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         permissions.require(signed_in_user(request), self.permission)
-        queryset = self.get_queryset()
-        filterset = None
-        if self.filterset_class is not None:
-            filterset = self.filterset_class(request.GET, queryset=queryset, request=request)
-            style_fields(filterset.form, small=True)
-            queryset = filterset.qs
-        table = self.table_class(queryset, exclude=self.hidden_columns(signed_in_user(request)))
-        # Sorting from the request; paging below, where a bad ?page= cannot raise.
-        RequestConfig(request, paginate=False).configure(table)
+        table, filterset = self.filtered_table(request)
         export_format = request.GET.get("export")
         if export_format in self.export_formats:
             return self.export(table, export_format)
         table.paginate(
-            NearestPagePaginator, page=request.GET.get("page", 1), per_page=self._per_page(request)
+            CappedPaginator, page=request.GET.get("page", 1), per_page=self._per_page(request)
         )
         context = {
             "title": self.title,
@@ -74,15 +67,29 @@ class ObjectListView(LoginRequiredMixin, View, ABC):
             return render(request, "core/partials/_table.html", context)
         return render(request, self.template_name, context)
 
+    def filtered_table(self, request: HttpRequest) -> tuple[tables.Table, FilterSet | None]:
+        """The table of the rows asked for, filtered and sorted, not yet paged."""
+        queryset = self.get_queryset()
+        filterset = None
+        if self.filterset_class is not None:
+            filterset = self.filterset_class(request.GET, queryset=queryset, request=request)
+            style_fields(filterset.form, small=True)
+            queryset = filterset.qs
+        table = self.table_class(queryset, exclude=self.hidden_columns(signed_in_user(request)))
+        # Sorting from the request; paging in get(), where a bad ?page= cannot raise.
+        RequestConfig(request, paginate=False).configure(table)
+        return table, filterset
+
     def hidden_columns(self, user: User) -> tuple[str, ...]:
         """Columns this user may not see (on the page and in exports)."""
         return ()
 
-    def export(self, table: tables.Table, export_format: str) -> HttpResponse:
-        rows = list(table.as_values())
+    def export(self, table: tables.Table, export_format: str) -> HttpResponseBase:
+        # Streamed from values() rows: no model instances, memory flat in the row count.
+        rows = export_plan.export_rows(table)
         if export_format == "csv":
-            return exports.csv_response(self.export_name, rows)
-        return exports.xlsx_response(self.export_name, rows, title=self.title)
+            return exports.csv_stream(self.export_name, rows, neutralised=True)
+        return exports.xlsx_stream(self.export_name, rows, title=self.title)
 
     def _per_page(self, request: HttpRequest) -> int:
         try:

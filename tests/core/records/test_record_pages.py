@@ -74,7 +74,7 @@ def test_the_list_exports_what_it_shows(
 ) -> None:
     response = client_for(author).get("/deviations/", {"state": "submitted", "export": "csv"})  # type: ignore[operator]
 
-    rows = list(csv.reader(io.StringIO(response.content.decode().lstrip("\ufeff"))))
+    rows = list(csv.reader(io.StringIO(response.getvalue().decode().lstrip("\ufeff"))))
     assert rows[0][:3] == ["Number", "Title", "State"]
     assert [r[0] for r in rows[1:]] == [full_record.number]
     assert rows[1][2] == "Submitted"
@@ -223,7 +223,7 @@ def test_the_audit_trail_page_is_for_quality_managers_and_exports(
 
     assert refused.status_code == 403
     assert full_record.number.encode() in page.content
-    rows = list(csv.reader(io.StringIO(export.content.decode().lstrip("\ufeff"))))
+    rows = list(csv.reader(io.StringIO(export.getvalue().decode().lstrip("\ufeff"))))
     assert rows[0][:4] == ["#", "When (UTC)", "Who", "Action"]
     assert {r[3] for r in rows[1:]} == {"Created", "Transition"}
 
