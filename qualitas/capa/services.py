@@ -3,9 +3,9 @@ causes."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from django.db import transaction
 from django.db.models import Max
 
 from qualitas.capa import policy
@@ -28,10 +28,21 @@ def open_capa(*, actor: User, **fields: Any) -> Capa:
     return capa
 
 
-def _reset_effectiveness(capa: Capa, actor: User) -> None:
+def _reset_effectiveness(capa: Capa, actor: User, comment: str) -> None:
     """The next effectiveness check starts afresh; the failed one stays in the history."""
     capa.effectiveness_result = "pending"
     records.touch(capa, actor)
+
+
+def _announce_closed(capa: Capa, actor: User, comment: str) -> None:
+    events.publish(CapaClosed(capa.pk, capa.number, actor.pk))
+
+
+# What a step entails besides the change of state, done in the same transaction.
+_ENTAILS: dict[str, Callable[[Capa, User, str], None]] = {
+    "not_effective": _reset_effectiveness,
+    "close": _announce_closed,
+}
 
 
 def fire_transition(
@@ -47,20 +58,16 @@ def fire_transition(
     """Fire a step of the CAPA workflow and do what it entails, all or nothing: found not
     effective, the CAPA goes back to root cause with a fresh effectiveness check; closed,
     it is announced (`CapaClosed`) to whoever waits for it."""
-    with audit.context(actor=actor, reason=comment), transaction.atomic():
-        fired: Capa = workflow.fire(
-            capa,
-            name,
-            actor=actor,
-            comment=comment,
-            signature=signature,
-            expected_version=expected_version,
-            by_service=by_service,
-        )
-        if name == "not_effective":
-            _reset_effectiveness(fired, actor)
-        if name == "close":
-            events.publish(CapaClosed(fired.pk, fired.number, actor.pk))
+    fired: Capa = workflow.fire(
+        capa,
+        name,
+        actor=actor,
+        comment=comment,
+        signature=signature,
+        expected_version=expected_version,
+        by_service=by_service,
+        entails=_ENTAILS.get(name),
+    )
     return fired
 
 

@@ -217,8 +217,12 @@ def fire(
     signature: SignatureToken | None = None,
     expected_version: int | None = None,
     by_service: bool = False,
+    entails: Callable[[Any, User, str], None] | None = None,
 ) -> Any:
-    """Fire one transition; the only way a record's state ever changes."""
+    """Fire one transition; the only way a record's state ever changes. `entails(record,
+    actor, comment)` is what the module's service says the step brings with it (sign-offs
+    opened, a fresh effectiveness check), done in the same transaction once the state has
+    changed and before anyone is told."""
     from qualitas.core import signatures
 
     record_type = records.type_of(record)
@@ -250,6 +254,8 @@ def fire(
                     comment=comment,
                     token=signature,  # type: ignore[arg-type]
                 )
+            if entails is not None:
+                entails(current, actor, comment)
             _notify_next(current, transition, actor, comment)
             events.publish(
                 events.RecordTransitioned(

@@ -15,7 +15,6 @@ from collections.abc import Callable, Iterable
 from datetime import date
 from typing import IO, Any
 
-from django.db import transaction
 from django.utils import timezone
 
 from qualitas.core import (
@@ -342,19 +341,16 @@ def fire_transition(
     """Fire a step of the revision workflow and do what it entails, all or nothing: sent for
     review opens the sign-offs, back to draft voids them, a withdrawal makes the document
     obsolete when it was the revision in force."""
-    with audit.context(actor=actor, reason=comment), transaction.atomic():
-        fired: DocumentRevision = core_workflow.fire(
-            revision,
-            name,
-            actor=actor,
-            comment=comment,
-            signature=signature,
-            expected_version=expected_version,
-            by_service=by_service,
-        )
-        entails = _ENTAILS.get(name)
-        if entails is not None:
-            entails(fired, actor, comment)
+    fired: DocumentRevision = core_workflow.fire(
+        revision,
+        name,
+        actor=actor,
+        comment=comment,
+        signature=signature,
+        expected_version=expected_version,
+        by_service=by_service,
+        entails=_ENTAILS.get(name),
+    )
     return fired
 
 
