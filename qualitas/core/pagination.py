@@ -102,7 +102,11 @@ class Mapped:
     def after(self, cursor: str, size: int) -> tuple[list[Any], str | None]:
         """Up to `size` rows after the cursor, and the cursor after them (None at the end)."""
         stamp, pk = _position(cursor)
-        later = self.queryset.filter(Q(created_at__lt=stamp) | Q(created_at=stamp, pk__lt=pk))
+        # (created_at, id) < (stamp, pk), written so that PostgreSQL starts the index scan at
+        # the cursor: the `<=` bound is a range on the index, the OR only trims its edge.
+        later = self.queryset.filter(
+            Q(created_at__lte=stamp) & (Q(created_at__lt=stamp) | Q(pk__lt=pk))
+        )
         rows = list(later[: size + 1])
         more = len(rows) > size
         rows = rows[:size]
@@ -131,6 +135,11 @@ class PageNumber(PaginationBase):
         next: str | None = Field(
             None, description="Record lists: the cursor to pass as `after` for the next page"
         )
+        count_capped: bool = Field(
+            False,
+            description="Record lists count at most QUALITAS_LIST_COUNT_CAP rows: true when "
+            "there are more (page on with `after`)",
+        )
         results: list[Any]
 
     def paginate_queryset(
@@ -155,17 +164,28 @@ class PageNumber(PaginationBase):
                 "next": following,
                 "results": results,
             }
-        count = queryset.count()
+        capped = False
+        if keyset:
+            # A record list counts at most the cap, as its page does: the cost of page 1 must
+            # not grow with the table; deeper than that, the cursor goes on.
+            cap = settings.QUALITAS_LIST_COUNT_CAP
+            count = queryset.queryset[: cap + 1].count()  # type: ignore[union-attr]
+            capped = count > cap
+            count = min(count, cap)
+        else:
+            count = queryset.count()
         last_page = max(1, -(-count // pagination.page_size))
         if pagination.page > last_page:
+            more = " (and more: follow `next` with `after`)" if capped else ""
             raise InvalidInput.for_field(
-                "page", f"Page {pagination.page} is past the last page ({last_page})."
+                "page", f"Page {pagination.page} is past the last page ({last_page}){more}."
             )
         offset = (pagination.page - 1) * pagination.page_size
-        if keyset and offset + pagination.page_size < count:
+        if keyset and (offset + pagination.page_size < count or capped):
             page_rows = list(queryset.queryset[offset : offset + pagination.page_size])  # type: ignore[union-attr]
             return {
                 "count": count,
+                "count_capped": capped,
                 "page": pagination.page,
                 "page_size": pagination.page_size,
                 "next": cursor_of(page_rows[-1]),

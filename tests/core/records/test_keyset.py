@@ -134,3 +134,19 @@ def test_the_list_search_and_the_api_search_find_the_same(
     page = client_for(author).get("/deviations/", {"q": "torque"}).content.decode()
     assert _titles(api["results"]) == ["Torque wrench out of calibration"]
     assert "Torque wrench out of calibration" in page and "Spare gauge" not in page
+
+
+def test_an_api_list_beyond_the_cap_says_so_and_pages_on_by_cursor(
+    api_for: Any, author: User, raise_deviation: Any, settings: Any
+) -> None:
+    settings.QUALITAS_LIST_COUNT_CAP = 4
+    for n in range(6):
+        raise_deviation(title=f"Deviation {n}")
+    api = api_for(author)
+    last_counted = api.get("/deviations", page_size=2, page=2).json()
+    beyond = api.get("/deviations", page_size=2, page=3)
+    rest = api.get("/deviations", page_size=5, after=last_counted["next"]).json()
+
+    assert (last_counted["count"], last_counted["count_capped"]) == (4, True)
+    assert beyond.status_code == 422 and "after" in beyond.json()["errors"][0]["message"]
+    assert _titles(rest["results"]) == ["Deviation 1", "Deviation 0"]
