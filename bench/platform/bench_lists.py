@@ -161,8 +161,16 @@ def works(requests: Requests, manager: Any, site: Any) -> list[Work]:
 
     visible = records.visible_to(manager, services.record_type()).count()
     middle = Nonconformance.objects.order_by("pk").values_list("pk", "lot_number")[visible // 2]
-    deep_page = max(1, visible // 50 // 2)  # the API's default page_size is 50
-    deep = requests.send(Work("", f"/api/v1/nonconformances?page={deep_page}", api=True))
+    # Halfway down the newest-first list: the cursor a client reading it all would hold there.
+    from qualitas.core.pagination import cursor_of
+
+    halfway = cursor_of(
+        Nonconformance.objects.order_by("-created_at", "-id").only("created_at")[visible // 2]
+    )
+    # Page numbers go as deep as the counted rows (QUALITAS_LIST_COUNT_CAP); cursors beyond.
+    from django.conf import settings
+
+    deepest_api_page = max(1, min(500, settings.QUALITAS_LIST_COUNT_CAP // 50))
     body = {
         "title": "Burr on edge of HSG-4412",
         "source": "in_process",
@@ -181,12 +189,12 @@ def works(requests: Requests, manager: Any, site: Any) -> list[Work]:
         Work("NC list, last page", f"/nonconformances/?page={-(-visible // PAGE)}"),
         Work(f"NC list, search q={middle[1][1:8]}", f"/nonconformances/?q={middle[1][1:8]}"),
         Work("API list, page 1", "/api/v1/nonconformances?page=1", api=True),
-        Work("API list, page 500", "/api/v1/nonconformances?page=500", api=True),
         Work(
-            f"API list, after cursor (page {deep_page})",
-            f"/api/v1/nonconformances?after={deep.json()['next']}",
+            f"API list, page {deepest_api_page} (deepest counted)",
+            f"/api/v1/nonconformances?page={deepest_api_page}",
             api=True,
         ),
+        Work("API list, cursor halfway", f"/api/v1/nonconformances?after={halfway}", api=True),
         Work("NC detail", f"/nonconformances/{middle[0]}/"),
         Work("API create", "/api/v1/nonconformances", api=True, body=body),
     ]
