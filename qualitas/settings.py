@@ -177,7 +177,7 @@ MIDDLEWARE = [
     "qualitas.core.views.mfa.MfaMiddleware",
     "qualitas.core.middleware.PasswordExpiryMiddleware",
     # Last: an API write sent with an Idempotency-Key runs once per person and key.
-    "qualitas.core.idempotency.IdempotencyMiddleware",
+    "qualitas.api.idempotency.IdempotencyMiddleware",
 ]
 
 ROOT_URLCONF = "qualitas.urls"

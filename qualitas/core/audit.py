@@ -50,7 +50,6 @@ from qualitas.core.auditing import (
 from qualitas.core.errors import InvalidInput
 
 if TYPE_CHECKING:
-    from qualitas.core.auditverify import Verification
     from qualitas.core.models import AuditEvent, User
 
 GENESIS_HASH = "0" * 64
@@ -449,21 +448,6 @@ def record(
 
 
 # --- Verification and checkpoints --------------------------------------------------------------
-
-
-def verify_chain(
-    *, checkpoint_dir: Path | None = None, since_checkpoint: bool = False, workers: int = 1
-) -> Verification:
-    """Walk the events in order and compare with the latest signed checkpoint; report the
-    first one that was altered, removed or moved (`auditverify.verify`).
-
-    `since_checkpoint` walks only what was added after the checkpoint (and checks the
-    checkpointed event); `workers` splits a full walk over processes on PostgreSQL."""
-    from qualitas.core import auditverify
-
-    return auditverify.verify(
-        checkpoint_dir=checkpoint_dir, since_checkpoint=since_checkpoint, workers=workers
-    )
 
 
 def checkpoint_dir() -> Path:

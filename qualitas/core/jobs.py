@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from qualitas.core import audit
+from qualitas.core import audit, auditverify
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ def checkpoint_audit_trail() -> str:
     A checkpoint vouches for the chain up to its event; signing over a broken chain would
     make a tampered trail look anchored, so a failed verification writes no checkpoint."""
     try:
-        result = audit.verify_chain(since_checkpoint=True)
+        result = auditverify.verify(since_checkpoint=True)
     except audit.CheckpointForged as exc:
         return f"NO checkpoint written: the latest checkpoint is not genuine ({exc})"
     if not result.intact:

@@ -136,7 +136,7 @@ class PageNumber(PaginationBase):
             None, description="Record lists: the cursor to pass as `after` for the next page"
         )
         count_capped: bool = Field(
-            False,
+            default=False,
             description="Record lists count at most QUALITAS_LIST_COUNT_CAP rows: true when "
             "there are more (page on with `after`)",
         )

@@ -15,7 +15,8 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
-from qualitas.core import audit, idempotency, jobs, records, services
+from qualitas.api import idempotency
+from qualitas.core import audit, jobs, records, services
 from qualitas.core.models import Attachment, IdempotentRequest, Site, User
 from tests.conftest import ApiClient
 from tests.recordtypes.models import Deviation

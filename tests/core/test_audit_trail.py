@@ -12,7 +12,7 @@ from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 from django.test import override_settings
 
-from qualitas.core import audit, services
+from qualitas.core import audit, auditverify, services
 from qualitas.core.models import AuditEvent, Role, Signature, Site, User
 from qualitas.core.models.audit import AppendOnlyViolation
 from tests.factories import UserFactory
@@ -275,7 +275,7 @@ def test_a_deleted_latest_checkpoint_falls_back_to_the_dated_copy(
     (checkpoints / "latest.json").unlink()
     _raw("DELETE FROM core_auditevent WHERE id = %s", [chain[-1]])
 
-    result = audit.verify_chain()
+    result = auditverify.verify()
 
     assert result.intact is False
     assert f"saw event #{chain[-1]}" in result.problem
@@ -307,7 +307,7 @@ def test_two_swapped_events_are_detected(chain: list[int]) -> None:
     for source, target in ((first, temporary), (second, first), (temporary, second)):
         _raw("UPDATE core_auditevent SET id = %s WHERE id = %s", [target, source])
 
-    result = audit.verify_chain()
+    result = auditverify.verify()
 
     assert (result.intact, result.first_broken_id) == (False, first)
 
@@ -322,7 +322,7 @@ def test_an_inserted_event_is_detected(chain: list[int]) -> None:
         [last.pk + 1, last.occurred_at, last.object_type_id, last.hash, "f" * 64],
     )
 
-    result = audit.verify_chain()
+    result = auditverify.verify()
 
     assert (result.intact, result.first_broken_id) == (False, last.pk + 1)
 
@@ -341,9 +341,9 @@ def test_a_rewritten_chain_is_caught_by_the_checkpoint(chain: list[int], checkpo
             [prev, new_hash, event.pk],
         )
         prev = new_hash
-    assert audit.verify_chain(checkpoint_dir=checkpoints / "nowhere").intact is True
+    assert auditverify.verify(checkpoint_dir=checkpoints / "nowhere").intact is True
 
-    result = audit.verify_chain()
+    result = auditverify.verify()
 
     assert result.intact is False
     assert "the chain was rewritten" in result.problem
@@ -364,7 +364,7 @@ def test_a_truncated_chain_is_caught_by_the_checkpoint(chain: list[int], checkpo
     audit.write_checkpoint()
     _raw("DELETE FROM core_auditevent WHERE id = %s", [chain[-1]])
 
-    result = audit.verify_chain()
+    result = auditverify.verify()
 
     assert result.intact is False
     assert f"saw event #{chain[-1]}" in result.problem
@@ -380,7 +380,7 @@ def test_tick_writes_a_checkpoint_once(
     assert f"checkpoint at event #{chain[-1]}" in capsys.readouterr().out
     assert (checkpoints / "latest.json").read_text() == first
     assert len(list(checkpoints.glob("checkpoint-*.json"))) == 1
-    assert audit.verify_chain().checkpoint == f"matches the checkpoint at event #{chain[-1]}"
+    assert auditverify.verify().checkpoint == f"matches the checkpoint at event #{chain[-1]}"
 
 
 def test_bulk_updates_of_audited_fields_are_refused(admin: User) -> None:

@@ -87,7 +87,7 @@ def test_the_tuple_path_gives_the_same_bytes_as_the_instance_path_for_every_kind
     for event in events:
         assert audit.canonical_row(rows[event.pk]) == audit.canonical(event), event
         assert rows[event.pk][-1] == event.hash == audit.digest(event)
-    assert audit.verify_chain().events_checked == len(events)
+    assert auditverify.verify().events_checked == len(events)
 
 
 # --- Incremental -------------------------------------------------------------------------------
@@ -100,7 +100,7 @@ def test_an_incremental_check_walks_only_what_was_added_since_the_checkpoint(
     audit.write_checkpoint()
     chain = _add_events(admin, 3, prefix="T")
 
-    result = audit.verify_chain(since_checkpoint=True)
+    result = auditverify.verify(since_checkpoint=True)
 
     added = len([n for n in chain if n > signed_at])
     assert (result.intact, result.events_checked) == (True, added + 1)  # + the checkpointed one
@@ -115,7 +115,7 @@ def test_an_incremental_check_finds_a_break_after_the_checkpoint(admin: User) ->
     target = _add_events(admin, 4, prefix="T")[-2]
     _tamper("UPDATE core_auditevent SET reason = 'nothing to see' WHERE id = %s", [target])
 
-    result = audit.verify_chain(since_checkpoint=True)
+    result = auditverify.verify(since_checkpoint=True)
 
     assert (result.intact, result.first_broken_id) == (False, target)
     assert result.problem == f"event #{target} was altered after it was written"
@@ -139,7 +139,7 @@ def test_an_incremental_check_checks_the_checkpointed_event_itself(
     _add_events(admin, 2, prefix="T")
     _tamper(statement, [at])
 
-    result = audit.verify_chain(since_checkpoint=True)
+    result = auditverify.verify(since_checkpoint=True)
 
     assert (result.intact, result.first_broken_id) == (False, at)
     assert problem in result.problem
@@ -150,8 +150,8 @@ def test_only_a_full_check_sees_a_change_before_the_checkpoint(admin: User) -> N
     audit.write_checkpoint()
     _tamper("UPDATE core_auditevent SET reason = 'backdated' WHERE id = %s", [chain[1]])
 
-    incremental = audit.verify_chain(since_checkpoint=True)
-    full = audit.verify_chain()
+    incremental = auditverify.verify(since_checkpoint=True)
+    full = auditverify.verify()
 
     assert (incremental.intact, incremental.events_checked) == (True, 1)
     assert (full.intact, full.first_broken_id) == (False, chain[1])
@@ -160,7 +160,7 @@ def test_only_a_full_check_sees_a_change_before_the_checkpoint(admin: User) -> N
 def test_without_a_checkpoint_an_incremental_check_walks_everything(admin: User) -> None:
     chain = _add_events(admin, 3)
 
-    result = audit.verify_chain(since_checkpoint=True)
+    result = auditverify.verify(since_checkpoint=True)
 
     assert (result.intact, result.events_checked) == (True, len(chain))
     assert result.checkpoint == "no checkpoint to compare with"
@@ -236,7 +236,7 @@ def test_the_id_range_is_cut_into_contiguous_near_equal_ranges() -> None:
 
 
 def _same_as_one_worker(result: auditverify.Verification) -> None:
-    alone = audit.verify_chain(workers=1)
+    alone = auditverify.verify(workers=1)
     assert (result.first_broken_id, result.problem, result.events_checked) == (
         alone.first_broken_id,
         alone.problem,
@@ -253,7 +253,7 @@ def test_with_two_workers_a_break_in_the_second_range_names_the_right_event(
     target = (start + end) // 2
     _tamper("UPDATE core_auditevent SET reason = 'nothing to see' WHERE id = %s", [target])
 
-    result = audit.verify_chain(workers=2)
+    result = auditverify.verify(workers=2)
 
     assert result.workers == (2 if connection.vendor == "postgresql" else 1)
     assert (result.intact, result.first_broken_id) == (False, target)
@@ -270,7 +270,7 @@ def test_with_two_workers_an_event_removed_at_the_seam_is_found(admin: User, whe
     target = last_of_first if where.startswith("end") else first_of_second
     _tamper("DELETE FROM core_auditevent WHERE id = %s", [target])
 
-    result = audit.verify_chain(workers=2)
+    result = auditverify.verify(workers=2)
 
     assert (result.intact, result.first_broken_id) == (False, target)
     assert result.problem == f"event #{target} is missing (next is #{target + 1})"

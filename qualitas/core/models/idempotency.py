@@ -1,4 +1,4 @@
-"""The answers to API writes sent with an `Idempotency-Key` (qualitas.core.idempotency)."""
+"""The answers to API writes sent with an `Idempotency-Key` (qualitas.api.idempotency)."""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from qualitas.core import audit
+from qualitas.core import audit, auditverify
 
 
 class Command(BaseCommand):
@@ -49,7 +49,7 @@ class Command(BaseCommand):
             raise CommandError("--workers must be 1 or more")
         started = time.perf_counter()
         try:
-            result = audit.verify_chain(
+            result = auditverify.verify(
                 checkpoint_dir=options["checkpoint_dir"],
                 since_checkpoint=options["incremental"],
                 workers=options["workers"],
