@@ -121,6 +121,8 @@ class Nonconformance(QualityRecord):
             models.Index(
                 fields=["defect_code", "part_number", "detected_on"], name="nc_repeat_idx"
             ),
+            # The list sorted by part: a page of 25 read in order, not a sort of every row.
+            models.Index(fields=["part_number"], name="nc_part_idx"),
         ]
 
 

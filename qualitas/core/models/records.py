@@ -33,14 +33,16 @@ class QualityRecordQuerySet(models.QuerySet[Any]):
 def record_indexes(short: str) -> list[models.Index]:
     """The indexes every record table needs at a million rows, named `<short>_…` (index
     names are at most 30 characters): the lists' default order (newest first, the API's
-    keyset cursor), the common filter "this state at this site" in that order, and an
-    owner's open records. A concrete record type adds `indexes = [*record_indexes("nc"), …]`
+    keyset cursor), the common filter "this state at this site" in that order, an owner's
+    open records, and due dates. A concrete record type adds `indexes = [*record_indexes("nc"), …]`
     to its Meta."""
     recent = ["-created_at", "-id"]
     return [
         models.Index(fields=recent, name=f"{short}_recent_idx"),
         models.Index(fields=["site", "state", *recent], name=f"{short}_site_state_idx"),
         models.Index(fields=["owner", "state"], name=f"{short}_owner_state_idx"),
+        # Due dates: overdue filters and the list sorted by due date.
+        models.Index(fields=["due_on"], name=f"{short}_due_idx"),
     ]
 
 

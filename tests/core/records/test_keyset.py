@@ -150,3 +150,19 @@ def test_an_api_list_beyond_the_cap_says_so_and_pages_on_by_cursor(
     assert (last_counted["count"], last_counted["count_capped"]) == (4, True)
     assert beyond.status_code == 422 and "after" in beyond.json()["errors"][0]["message"]
     assert _titles(rest["results"]) == ["Deviation 1", "Deviation 0"]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="EXPLAIN plans of PostgreSQL")
+@pytest.mark.parametrize("key", sorted(records.RECORD_TYPES))
+def test_a_list_sorted_by_due_date_reads_its_index(key: str) -> None:
+    model = records.RECORD_TYPES[key].model
+    plan = _plan(model.objects.order_by("due_on")[:25])
+    assert "_due_idx" in plan and "Sort" not in plan, plan
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="EXPLAIN plans of PostgreSQL")
+def test_the_nonconformance_list_sorted_by_part_reads_its_index() -> None:
+    from qualitas.nonconformance.models import Nonconformance
+
+    plan = _plan(Nonconformance.objects.order_by("part_number")[:25])
+    assert "nc_part_idx" in plan and "Sort" not in plan, plan
