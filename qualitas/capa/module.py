@@ -19,7 +19,7 @@ CAPA = RecordType(
     prefix="CAPA",
     workflow=w.WORKFLOW,
     create_service=services.open_capa,
-    transition_service=services.fire_transition,
+    entails=services.ENTAILS,
     permissions=RecordPermissions(view=w.VIEW, create=w.CREATE, edit=w.EDIT),
     resource="capas",
     editable_fields=(

@@ -11,10 +11,9 @@ from django.db.models import Max
 from qualitas.capa import policy
 from qualitas.capa.events import CapaClosed
 from qualitas.capa.models import Capa, Cause, CauseCategory, TeamMember, WhyStep
-from qualitas.core import audit, events, records, workflow
+from qualitas.core import audit, events, records
 from qualitas.core.errors import Conflict, InvalidInput
 from qualitas.core.models import User
-from qualitas.core.signatures import SignatureToken
 from qualitas.core.validation import clean_or_raise
 
 
@@ -38,37 +37,13 @@ def _announce_closed(capa: Capa, actor: User, comment: str) -> None:
     events.publish(CapaClosed(capa.pk, capa.number, actor.pk))
 
 
-# What a step entails besides the change of state, done in the same transaction.
-_ENTAILS: dict[str, Callable[[Capa, User, str], None]] = {
+# What a step entails besides the change of state (the record type's `entails`): found not
+# effective, the CAPA goes back to root cause with a fresh effectiveness check; closed, it is
+# announced (`CapaClosed`) to whoever waits for it.
+ENTAILS: dict[str, Callable[[Capa, User, str], None]] = {
     "not_effective": _reset_effectiveness,
     "close": _announce_closed,
 }
-
-
-def fire_transition(
-    capa: Capa,
-    name: str,
-    *,
-    actor: User,
-    comment: str = "",
-    signature: SignatureToken | None = None,
-    expected_version: int | None = None,
-    by_service: bool = False,
-) -> Capa:
-    """Fire a step of the CAPA workflow and do what it entails, all or nothing: found not
-    effective, the CAPA goes back to root cause with a fresh effectiveness check; closed,
-    it is announced (`CapaClosed`) to whoever waits for it."""
-    fired: Capa = workflow.fire(
-        capa,
-        name,
-        actor=actor,
-        comment=comment,
-        signature=signature,
-        expected_version=expected_version,
-        by_service=by_service,
-        entails=_ENTAILS.get(name),
-    )
-    return fired
 
 
 @audit.service

@@ -4,7 +4,8 @@ effectiveness check (D7) → closed (D8, signed by the quality manager). A faile
 effectiveness check sends the CAPA back to root cause with the reason.
 
 This module is data: states, transitions and guards (pure predicates over the CAPA). What a
-transition entails besides the change of state is done by `services.fire_transition`."""
+transition entails besides the change of state is done by the service functions the record
+type names in `entails` (`services.ENTAILS`)."""
 
 from __future__ import annotations
 

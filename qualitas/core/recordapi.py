@@ -261,8 +261,7 @@ def fire_with_signature(
         if refusals:  # say why before asking for a password that could not help
             workflow._raise(refusals)
         token = signatures.authenticate_from(request, actor, credentials, subject=record)
-    fire = records.type_of(record).transition_service or workflow.fire
-    return fire(
+    return workflow.fire(
         record, name, actor=actor, comment=comment, signature=token, expected_version=version
     )
 

@@ -115,10 +115,11 @@ class RecordType:
     # fields): (record, actor=…, expected_version=…, reason=…, **changes) -> record. The
     # generic edit page and PATCH call it through `change_record`.
     update_service: Callable[..., Any] | None = None
-    # The module's service that fires a transition and does what it entails (sign-offs
-    # opened, a fresh effectiveness check): (record, name, actor=…, comment=…, signature=…,
-    # expected_version=…) -> record. The generic transition page and API call it.
-    transition_service: Callable[..., Any] | None = None
+    # What a step brings with it beyond the change of state (sign-offs opened, a fresh
+    # effectiveness check): transition name -> the module's service function (record,
+    # actor, comment). workflow.fire runs it in the same transaction, whoever fires the
+    # step (page, API, service, test), so no path can skip it.
+    entails: dict[str, Callable[[Any, Any, str], None]] = field(default_factory=dict)
     # What a text search of the list looks in (any case, anywhere in the text); on
     # PostgreSQL each gets a trigram index (core.search.TrigramIndexes in a migration).
     search_fields: tuple[str, ...] = ("number", "title")

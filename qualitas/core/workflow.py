@@ -20,8 +20,8 @@ the electronic signature, then changes the state, audits it, signs and notifies.
 
 A workflow is data: guards are named predicates that read the record and say why not.
 What a transition entails beyond the change of state (sign-offs opened, a fresh
-effectiveness check) is done by the module's service that fires it, which the record type
-names as `transition_service` so that the generic page and API go through it too.
+effectiveness check) is a service function of the module, which the record type names in
+`entails`; `fire` runs it, so every way of firing the step does the same.
 """
 
 from __future__ import annotations
@@ -217,12 +217,11 @@ def fire(
     signature: SignatureToken | None = None,
     expected_version: int | None = None,
     by_service: bool = False,
-    entails: Callable[[Any, User, str], None] | None = None,
 ) -> Any:
-    """Fire one transition; the only way a record's state ever changes. `entails(record,
-    actor, comment)` is what the module's service says the step brings with it (sign-offs
-    opened, a fresh effectiveness check), done in the same transaction once the state has
-    changed and before anyone is told."""
+    """Fire one transition; the only way a record's state ever changes. What the record type
+    declares the step entails (`RecordType.entails`: sign-offs opened, a fresh
+    effectiveness check) is done in the same transaction once the state has changed and
+    before anyone is told."""
     from qualitas.core import signatures
 
     record_type = records.type_of(record)
@@ -254,6 +253,7 @@ def fire(
                     comment=comment,
                     token=signature,  # type: ignore[arg-type]
                 )
+            entails = record_type.entails.get(transition.name)
             if entails is not None:
                 entails(current, actor, comment)
             _notify_next(current, transition, actor, comment)

@@ -30,7 +30,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from qualitas.core import signatures
+from qualitas.core import signatures, workflow
 from qualitas.core.models import Department, Site, User
 from qualitas.documents import demo_files, reading, reviews, services, signoffs
 from qualitas.documents.models import Document, DocumentRevision, DocumentType
@@ -169,7 +169,7 @@ class _Loader:
         signoffs.set_signoffs(
             revision, actor=author, reviewers=self.ps(reviewers), approvers=self.ps(approvers)
         )
-        submitted: DocumentRevision = services.fire_transition(revision, "submit", actor=author)
+        submitted: DocumentRevision = workflow.fire(revision, "submit", actor=author)
         return submitted
 
     def release(
@@ -427,7 +427,7 @@ class _Loader:
         )
         signoffs.review(change, actor=self.p("jokafor"), accept=True)
         signoffs.review(change, actor=self.p("dfischer"), accept=True)
-        services.fire_transition(
+        workflow.fire(
             change,
             "return_to_draft",
             actor=self.p("hmarsh"),

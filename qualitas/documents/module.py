@@ -51,7 +51,7 @@ DOCUMENT_REVISION = RecordType(
     prefix="REV",
     workflow=w.WORKFLOW,
     update_service=services.edit_revision,
-    transition_service=services.fire_transition,
+    entails=services.ENTAILS,
     permissions=RecordPermissions(view=w.VIEW, create=w.AUTHOR, edit=w.CONTROL),
     resource="document-revisions",
     editable_fields=(

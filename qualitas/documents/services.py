@@ -27,7 +27,6 @@ from qualitas.core import (
 )
 from qualitas.core.errors import Conflict, FieldError, InvalidInput, NotFound
 from qualitas.core.models import Department, Role, Site, User
-from qualitas.core.signatures import SignatureToken
 from qualitas.core.validation import clean_or_raise
 from qualitas.documents import indexing, policy, queries, reading, signoffs, workflows
 from qualitas.documents.effective import add_months
@@ -320,38 +319,14 @@ def _withdrawn(revision: DocumentRevision, actor: User, comment: str) -> None:
     after_withdrawal(revision, actor=actor, reason=comment)
 
 
-# What a step entails besides the change of state, done in the same transaction.
-_ENTAILS: dict[str, Callable[[DocumentRevision, User, str], None]] = {
+# What a step entails besides the change of state (the record type's `entails`): sent for
+# review opens the sign-offs, back to draft voids them, a withdrawal makes the document
+# obsolete when it was the revision in force.
+ENTAILS: dict[str, Callable[[DocumentRevision, User, str], None]] = {
     "submit": _submitted,
     "return_to_draft": _returned,
     "withdraw": _withdrawn,
 }
-
-
-def fire_transition(
-    revision: DocumentRevision,
-    name: str,
-    *,
-    actor: User,
-    comment: str = "",
-    signature: SignatureToken | None = None,
-    expected_version: int | None = None,
-    by_service: bool = False,
-) -> DocumentRevision:
-    """Fire a step of the revision workflow and do what it entails, all or nothing: sent for
-    review opens the sign-offs, back to draft voids them, a withdrawal makes the document
-    obsolete when it was the revision in force."""
-    fired: DocumentRevision = core_workflow.fire(
-        revision,
-        name,
-        actor=actor,
-        comment=comment,
-        signature=signature,
-        expected_version=expected_version,
-        by_service=by_service,
-        entails=_ENTAILS.get(name),
-    )
-    return fired
 
 
 # --- Obsolete --------------------------------------------------------------------------------
@@ -368,7 +343,7 @@ def after_withdrawal(revision: DocumentRevision, *, actor: User, reason: str) ->
             for other in document.revisions.filter(state__in=workflows.IN_PROGRESS).exclude(
                 pk=revision.pk
             ):
-                fire_transition(
+                core_workflow.fire(
                     other,
                     "withdraw",
                     actor=actor,
@@ -387,7 +362,7 @@ def withdraw_document(document: Document, *, actor: User, reason: str) -> Docume
     target = queries.effective_revision(document) or queries.revision_in_progress(document)
     if target is None:
         raise Conflict(f"{document.number} is already obsolete.")
-    fire_transition(target, "withdraw", actor=actor, comment=reason)
+    core_workflow.fire(target, "withdraw", actor=actor, comment=reason)
     document.refresh_from_db()
     return document
 

@@ -8,7 +8,7 @@ Those transitions are `automatic`: nobody fires them from a button or the API.
 
 This module is data: states, transitions and guards (pure predicates over the revision).
 What happens besides the change of state (sign-offs opened or voided, the document made
-obsolete) is done by the service that fires the transition, `services.fire_transition`.
+obsolete) is done by the service functions the record type names in `entails` (services.ENTAILS).
 """
 
 from __future__ import annotations

@@ -158,9 +158,7 @@ def test_a_failed_effectiveness_check_goes_back_to_root_cause(
     capa = records.update(
         capa, actor=owner, expected_version=capa.version, effectiveness_result="failed"
     )
-    back = services.fire_transition(
-        capa, "not_effective", actor=owner, comment="Two more NCs in March"
-    )
+    back = workflow.fire(capa, "not_effective", actor=owner, comment="Two more NCs in March")
 
     assert (back.state, back.effectiveness_result) == ("root_cause", "pending")
     from qualitas.core.recordapi import history_of

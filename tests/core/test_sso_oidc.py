@@ -574,7 +574,7 @@ def test_a_document_is_approved_with_a_fresh_login_from_its_page(
     )
     revision = document.revisions.get()
     signoffs.set_signoffs(revision, actor=author, reviewers=[], approvers=[helen])
-    documents.fire_transition(revision, "submit", actor=author)
+    workflow.fire(revision, "submit", actor=author)
 
     page = client.get(f"/documents/{document.pk}/").content.decode()
     assert "Confirm with Keycloak" in page and 'id="approve-password"' not in page

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from qualitas.core import permissions, signatures
+from qualitas.core import permissions, signatures, workflow
 from qualitas.core.models import User
 from qualitas.documents import services, signoffs
 from qualitas.documents.models import Document, DocumentRevision, DocumentType
@@ -77,7 +77,7 @@ def release(author: User, approver: User) -> Callable[..., DocumentRevision]:
         signer = by or approver
         writer = revision.owner
         signoffs.set_signoffs(revision, actor=writer, reviewers=list(reviewers), approvers=[signer])
-        services.fire_transition(revision, "submit", actor=writer)
+        workflow.fire(revision, "submit", actor=writer)
         for person in reviewers:
             signoffs.review(revision, actor=person, accept=True)
         done = signoffs.approve(revision, actor=signer, signature=sign_token(signer))

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from qualitas.core import permissions, services as core_services
+from qualitas.core import permissions, services as core_services, workflow
 from qualitas.core.errors import InvalidInput, PermissionDenied
 from qualitas.core.models import User
-from qualitas.documents import policy, services, signoffs
+from qualitas.documents import policy, signoffs
 from qualitas.documents.models import Document, SignOff
 from tests.documents.conftest import sign_token
 from tests.factories import SiteFactory, UserFactory, with_role
@@ -58,7 +58,7 @@ def test_authority_lost_after_being_listed_stops_the_signature(
     revision = document.revisions.get()
     approver = _approver_at(leeds, "lds")
     signoffs.set_signoffs(revision, actor=author, reviewers=[], approvers=[approver])
-    services.fire_transition(revision, "submit", actor=author)
+    workflow.fire(revision, "submit", actor=author)
     for assignment in approver.role_assignments.all():
         core_services.revoke_role(assignment, actor=admin)
     with_role(approver, permissions.APPROVER, site=SiteFactory(code="SHF"))

@@ -59,7 +59,7 @@ def test_the_whole_way_to_effective(new_document, author, reviewer, approver, se
     signoffs.set_signoffs(
         revision, actor=author, reviewers=[reviewer], approvers=[approver, second_approver]
     )
-    services.fire_transition(revision, "submit", actor=author)
+    workflow.fire(revision, "submit", actor=author)
     revision.refresh_from_db()
     assert revision.state == "in_review"
     signoffs.review(revision, actor=reviewer, accept=False, comment="Add the scrap tag colour.")
@@ -83,7 +83,7 @@ def test_the_whole_way_to_effective(new_document, author, reviewer, approver, se
 def test_submit_needs_content_approvers_and_no_self_approval(new_document, author, approver):
     revision = new_document(content_text="").revisions.get()
     with pytest.raises(InvalidInput) as refused:
-        services.fire_transition(revision, "submit", actor=author)
+        workflow.fire(revision, "submit", actor=author)
     assert "Write the content" in refused.value.detail
     assert "Choose at least one approver" in refused.value.detail
     with pytest.raises(InvalidInput, match="cannot approve"):
@@ -99,7 +99,7 @@ def test_only_people_who_may_approve_can_be_approvers(new_document, author, revi
 def test_approval_cannot_skip_the_review(new_document, author, reviewer, approver):
     revision = new_document().revisions.get()
     signoffs.set_signoffs(revision, actor=author, reviewers=[reviewer], approvers=[approver])
-    services.fire_transition(revision, "submit", actor=author)
+    workflow.fire(revision, "submit", actor=author)
     with pytest.raises(PermissionDenied, match="review is not finished"):
         signoffs.approve(revision, actor=approver, signature=sign_token(approver))
     assert not Signature.objects.filter(object_id=revision.pk).exists()
@@ -112,7 +112,7 @@ def test_the_author_cannot_approve_even_as_a_quality_manager(
     steps = signoffs.set_signoffs(
         revision, actor=quality_manager, reviewers=[], approvers=[approver]
     )
-    services.fire_transition(revision, "submit", actor=quality_manager)
+    workflow.fire(revision, "submit", actor=quality_manager)
     # Forced onto the approver list behind the service's back, the author is still refused.
     with audit.context(actor=quality_manager):
         steps[0].person = quality_manager
@@ -128,7 +128,7 @@ def test_the_author_cannot_approve_even_as_a_quality_manager(
 def test_someone_not_asked_cannot_approve(new_document, author, approver, second_approver):
     revision = new_document().revisions.get()
     signoffs.set_signoffs(revision, actor=author, reviewers=[], approvers=[approver])
-    services.fire_transition(revision, "submit", actor=author)
+    workflow.fire(revision, "submit", actor=author)
     with pytest.raises(PermissionDenied, match="not an approver"):
         signoffs.approve(revision, actor=second_approver, signature=sign_token(second_approver))
 
@@ -136,7 +136,7 @@ def test_someone_not_asked_cannot_approve(new_document, author, approver, second
 def test_a_wrong_password_signs_nothing(new_document, author, approver):
     revision = new_document().revisions.get()
     signoffs.set_signoffs(revision, actor=author, reviewers=[], approvers=[approver])
-    services.fire_transition(revision, "submit", actor=author)
+    workflow.fire(revision, "submit", actor=author)
     with pytest.raises(signatures.SignatureRefused):
         signatures.authenticate(approver, "not-my-password", subject=revision)
     assert not Signature.objects.filter(object_id=revision.pk).exists()
@@ -152,7 +152,7 @@ def test_sequential_approval_goes_in_order(author, approver, second_approver):
     signoffs.set_signoffs(
         revision, actor=author, reviewers=[], approvers=[approver, second_approver]
     )
-    services.fire_transition(revision, "submit", actor=author)
+    workflow.fire(revision, "submit", actor=author)
     with pytest.raises(PermissionDenied, match="sequential"):
         signoffs.approve(revision, actor=second_approver, signature=sign_token(second_approver))
     signoffs.approve(revision, actor=approver, signature=sign_token(approver))
@@ -164,7 +164,7 @@ def test_sequential_approval_goes_in_order(author, approver, second_approver):
 def test_content_is_frozen_from_review_on(new_document, author, approver):
     revision = new_document().revisions.get()
     signoffs.set_signoffs(revision, actor=author, reviewers=[], approvers=[approver])
-    services.fire_transition(revision, "submit", actor=author)
+    workflow.fire(revision, "submit", actor=author)
     revision.refresh_from_db()
     with pytest.raises(records.RecordLocked):
         services.edit_revision(
@@ -177,7 +177,7 @@ def test_content_is_frozen_from_review_on(new_document, author, approver):
 def test_automatic_steps_cannot_be_fired_by_hand(new_document, author, approver, controller):
     revision = new_document().revisions.get()
     signoffs.set_signoffs(revision, actor=author, reviewers=[], approvers=[approver])
-    services.fire_transition(revision, "submit", actor=author)
+    workflow.fire(revision, "submit", actor=author)
     with pytest.raises(Conflict, match="happens by itself"):
         workflow.fire(revision, "approve", actor=approver)
     names = [a.transition.name for a in workflow.available(revision, controller)]
@@ -191,13 +191,11 @@ def test_back_to_draft_voids_the_signatures_collected(
     signoffs.set_signoffs(
         revision, actor=author, reviewers=[], approvers=[approver, second_approver]
     )
-    services.fire_transition(revision, "submit", actor=author)
+    workflow.fire(revision, "submit", actor=author)
     signoffs.approve(revision, actor=approver, signature=sign_token(approver))
     with pytest.raises(InvalidInput):
-        services.fire_transition(revision, "return_to_draft", actor=author)  # needs a reason
-    services.fire_transition(
-        revision, "return_to_draft", actor=author, comment="Wrong torque value"
-    )
+        workflow.fire(revision, "return_to_draft", actor=author)  # needs a reason
+    workflow.fire(revision, "return_to_draft", actor=author, comment="Wrong torque value")
     revision.refresh_from_db()
     assert revision.state == "draft"
     voided = SignOff.objects.get(person=approver, outcome="voided")
@@ -224,7 +222,7 @@ def test_the_second_revision_needs_a_change_summary(new_document, author, releas
     assert draft.label == "B" and draft.content_text.startswith("# Purpose")
     draft.refresh_from_db()
     with pytest.raises(InvalidInput, match="Summarise what changed"):
-        services.fire_transition(draft, "submit", actor=author)
+        workflow.fire(draft, "submit", actor=author)
 
 
 def test_only_one_revision_in_progress(new_document, author, release):
@@ -305,7 +303,7 @@ def test_withdrawing_a_draft_keeps_the_effective_revision(
     document = new_document()
     release(document.revisions.get())
     draft = services.new_revision(document, actor=author)
-    services.fire_transition(draft, "withdraw", actor=controller, comment="Not needed after all")
+    workflow.fire(draft, "withdraw", actor=controller, comment="Not needed after all")
     document.refresh_from_db()
     assert document.status == "effective"
     assert services.new_revision(document, actor=author).label == "C"
@@ -435,7 +433,7 @@ def test_concurrent_ticks_make_one_revision_effective_once(author, approver, pro
     )
     first = document.revisions.get()
     signoffs.set_signoffs(first, actor=author, reviewers=[], approvers=[approver])
-    services.fire_transition(first, "submit", actor=author)
+    workflow.fire(first, "submit", actor=author)
     signoffs.approve(first, actor=approver, signature=sign_token(approver))
     later = timezone.localdate() + timedelta(days=1)
     second = services.new_revision(document, actor=author)
@@ -447,7 +445,7 @@ def test_concurrent_ticks_make_one_revision_effective_once(author, approver, pro
         effective_on=later,
     )
     signoffs.set_signoffs(second, actor=author, reviewers=[], approvers=[approver])
-    services.fire_transition(second, "submit", actor=author)
+    workflow.fire(second, "submit", actor=author)
     signoffs.approve(second, actor=approver, signature=sign_token(approver))
     barrier = threading.Barrier(4)
     outcomes: list[str] = []

@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from pypdf import PdfReader
 
+from qualitas.core import workflow
 from qualitas.core.models import AuditEvent
 from qualitas.documents import services, signoffs
 from qualitas.documents.models import Document
@@ -208,7 +209,7 @@ def test_review_and_approval_from_the_document_page(
         {"reviewers": [reviewer.pk], "approver_1": approver.pk},
     )
     assert page.status_code == 302
-    services.fire_transition(revision, "submit", actor=author)
+    workflow.fire(revision, "submit", actor=author)
     # The approver cannot sign before the review is finished; the page says why.
     page = client_for(approver).get(f"/documents/{document.pk}/").content.decode()
     assert "every reviewer must accept first" in page
@@ -433,7 +434,7 @@ def test_an_approval_blocked_by_the_review_is_not_yet_on_the_approvers_home(
 
     revision = new_document().revisions.get()
     signoffs.set_signoffs(revision, actor=author, reviewers=[reviewer], approvers=[approver])
-    services.fire_transition(revision, "submit", actor=author)
+    workflow.fire(revision, "submit", actor=author)
     assert revision.number not in client_for(approver).get("/").content.decode()
     assert revision.number in client_for(reviewer).get("/").content.decode()
     signoffs.review(revision, actor=reviewer, accept=True)
