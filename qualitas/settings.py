@@ -199,6 +199,10 @@ TEMPLATES = [
     },
 ]
 
+# Django's renderer, with select boxes written in Python (a list's filter panel is hundreds
+# of options; see qualitas/core/formrender.py).
+FORM_RENDERER = "qualitas.core.formrender.FormRenderer"
+
 # --- Database -----------------------------------------------------------------------------
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{DATA_DIR / 'qualitas.sqlite3'}")
 # Health checks: a kept connection that died with a database restart is replaced, not a 500.

@@ -170,7 +170,8 @@ def works(requests: Requests, manager: Any, site: Any) -> list[Work]:
     # Page numbers go as deep as the counted rows (QUALITAS_LIST_COUNT_CAP); cursors beyond.
     from django.conf import settings
 
-    deepest_api_page = max(1, min(500, settings.QUALITAS_LIST_COUNT_CAP // 50))
+    cap = settings.QUALITAS_LIST_COUNT_CAP
+    deepest_api_page = max(1, min(500, cap // 50))
     body = {
         "title": "Burr on edge of HSG-4412",
         "source": "in_process",
@@ -186,7 +187,8 @@ def works(requests: Requests, manager: Any, site: Any) -> list[Work]:
         Work("NC list, page 1", "/nonconformances/"),
         Work("NC list, state=open & site", f"/nonconformances/?state=open&site={site.pk}"),
         Work("NC list, sorted by part", "/nonconformances/?sort=part_number"),
-        Work("NC list, last page", f"/nonconformances/?page={-(-visible // PAGE)}"),
+        # The deepest page the list offers: the counted rows end there (a page past it is a 404).
+        Work("NC list, last page", f"/nonconformances/?page={-(-min(visible, cap) // PAGE)}"),
         Work(f"NC list, search q={middle[1][1:8]}", f"/nonconformances/?q={middle[1][1:8]}"),
         Work("API list, page 1", "/api/v1/nonconformances?page=1", api=True),
         Work(

@@ -1,5 +1,7 @@
-"""Paging in one place: the API's shape ({count, page, page_size, next, results}, a bad
-`page` is a 422 naming it) and the pages' (a bad ?page= shows the nearest page that exists).
+"""Paging in one place: the API's shape ({count, page, page_size, next, results}; a `page`
+that is not a number from 1 is a 422 naming it, one past the end an empty page) and the
+pages' (junk in ?page= shows the first page, a page past the end is a 404 saying which is
+the last).
 
 Record lists also page by cursor: `next` is an opaque cursor to the row after the last one
 returned, and `?after=<cursor>` continues from there. It is a keyset (WHERE (created_at, id)
@@ -21,30 +23,44 @@ from django.utils.functional import cached_property
 from ninja import Field, Schema
 from ninja.pagination import PaginationBase
 
-from qualitas.core.errors import InvalidInput
+from qualitas.core.errors import InvalidInput, NotFound
 
 # Beyond this a page number cannot become a row offset in a 64-bit database integer.
 MAX_PAGE = 10**12
 
 
-def requested_page(value: Any, last_page: int = MAX_PAGE) -> int:
-    """The page a person asked for (?page=), or the nearest that exists: junk and numbers
-    below 1 give page 1, numbers past the end the last page."""
+def requested_page(value: Any) -> int:
+    """The page a person asked for (?page=): junk and numbers below 1 give page 1 (a link
+    typed by hand, harmless to answer); a number too large for any list stays too large."""
     try:
         number = int(str(value).strip())
     except ValueError:  # also digit strings too long to convert
-        number = 1
-    return max(1, min(number, last_page))
+        return MAX_PAGE if str(value).strip().isdigit() else 1
+    return max(1, min(number, MAX_PAGE))
 
 
-class NearestPagePaginator(Paginator):  # type: ignore[type-arg]
-    """Django's paginator for list pages, showing the nearest page instead of raising."""
+class ListPaginator(Paginator):  # type: ignore[type-arg]
+    """Django's paginator for list pages: junk gives the first page, a page past the end
+    is a 404 naming the last one (a bookmark to page 40 of a list that has shrunk), never
+    a 500 (Django's EmptyPage)."""
 
     def page(self, number: Any) -> Page:  # type: ignore[type-arg]
-        return super().page(requested_page(number, max(1, self.num_pages)))
+        wanted, last = requested_page(number), max(1, self.num_pages)
+        if wanted > last:
+            more = getattr(self, "capped", False)
+            raise NotFound(
+                f"Page {wanted} is past the last page ({last})."
+                + (
+                    " The list holds more records than it pages through: narrow it with"
+                    " the filters, or sort it the other way to see the oldest first."
+                    if more
+                    else ""
+                )
+            )
+        return super().page(wanted)
 
 
-class CappedPaginator(NearestPagePaginator):
+class CappedPaginator(ListPaginator):
     """Counts at most `QUALITAS_LIST_COUNT_CAP` rows (SELECT COUNT(*) over a LIMITed
     subquery), so a page of a million-row list costs the same as one of ten thousand; the
     deepest page is then at that offset. `capped` says the list holds more ("10,000+"):
@@ -174,13 +190,16 @@ class PageNumber(PaginationBase):
             count = min(count, cap)
         else:
             count = queryset.count()
-        last_page = max(1, -(-count // pagination.page_size))
-        if pagination.page > last_page:
-            more = " (and more: follow `next` with `after`)" if capped else ""
-            raise InvalidInput.for_field(
-                "page", f"Page {pagination.page} is past the last page ({last_page}){more}."
-            )
         offset = (pagination.page - 1) * pagination.page_size
+        if offset >= count and not capped:
+            # Past the end: an empty page (a client walking pages stops on it), no query.
+            return {
+                "count": count,
+                "page": pagination.page,
+                "page_size": pagination.page_size,
+                "next": None,
+                "results": [],
+            }
         if keyset and (offset + pagination.page_size < count or capped):
             page_rows = list(queryset.queryset[offset : offset + pagination.page_size])  # type: ignore[union-attr]
             return {
@@ -188,7 +207,10 @@ class PageNumber(PaginationBase):
                 "count_capped": capped,
                 "page": pagination.page,
                 "page_size": pagination.page_size,
-                "next": cursor_of(page_rows[-1]),
+                # Past the counted rows a page may run out (an empty page ends the walk).
+                "next": cursor_of(page_rows[-1])
+                if len(page_rows) == pagination.page_size
+                else None,
                 "results": [queryset.row(item) for item in page_rows],  # type: ignore[union-attr]
             }
         return {

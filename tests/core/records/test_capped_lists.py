@@ -35,9 +35,11 @@ def test_beyond_the_cap_the_list_says_so_and_counts_no_further(
 
     assert "5+ in total" in page
     assert len(counts) == 1 and "LIMIT 6" in counts[0], counts
-    deepest = client.get("/deviations/", {"per_page": 2, "page": 99}).content.decode()
+    deepest = client.get("/deviations/", {"per_page": 2, "page": 3}).content.decode()
+    beyond = client.get("/deviations/", {"per_page": 2, "page": 4})
     assert "Deviation 3" in deepest  # the fifth newest: the last row within the cap
     assert "Deviation 2" not in deepest
+    assert beyond.status_code == 404
 
 
 def test_within_the_cap_the_count_is_exact(

@@ -144,12 +144,34 @@ def test_an_api_list_beyond_the_cap_says_so_and_pages_on_by_cursor(
         raise_deviation(title=f"Deviation {n}")
     api = api_for(author)
     last_counted = api.get("/deviations", page_size=2, page=2).json()
-    beyond = api.get("/deviations", page_size=2, page=3)
+    beyond = api.get("/deviations", page_size=2, page=3).json()
+    past_the_end = api.get("/deviations", page_size=2, page=4)
     rest = api.get("/deviations", page_size=5, after=last_counted["next"]).json()
 
     assert (last_counted["count"], last_counted["count_capped"]) == (4, True)
-    assert beyond.status_code == 422 and "after" in beyond.json()["errors"][0]["message"]
+    # Past the counted rows, numbered pages still read on until the list runs out.
+    assert _titles(beyond["results"]) == ["Deviation 1", "Deviation 0"]
+    assert past_the_end.status_code == 200
+    assert (past_the_end.json()["results"], past_the_end.json()["next"]) == ([], None)
     assert _titles(rest["results"]) == ["Deviation 1", "Deviation 0"]
+
+
+def test_a_list_page_past_the_end_is_a_404_naming_the_last(
+    client_for: Any, author: User, raise_deviation: Any, settings: Any
+) -> None:
+    for n in range(3):
+        raise_deviation(title=f"Deviation {n}")
+    client = client_for(author)
+
+    shown = client.get("/deviations/", {"per_page": 2, "page": 2})
+    past = client.get("/deviations/", {"per_page": 2, "page": 3})
+    settings.QUALITAS_LIST_COUNT_CAP = 2
+    past_the_cap = client.get("/deviations/", {"per_page": 2, "page": 2})
+
+    assert shown.status_code == 200 and "Deviation 0" in shown.content.decode()
+    assert past.status_code == 404 and "past the last page (2)" in past.content.decode()
+    assert past_the_cap.status_code == 404
+    assert "sort it the other way" in past_the_cap.content.decode()
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="EXPLAIN plans of PostgreSQL")
