@@ -547,5 +547,8 @@ LOGGING = {
 # List pages count at most this many rows: beyond it they show "10,000+" and page no deeper
 # (sort the other way for the oldest), so a list costs the same at a million records.
 QUALITAS_LIST_COUNT_CAP = env_int("QUALITAS_LIST_COUNT_CAP", default=10_000)
+# An export of more rows than this is written by a background job (progress, then a download
+# link, under /exports/) instead of in the request, which a proxy would time out.
+QUALITAS_EXPORT_BACKGROUND_ROWS = env_int("QUALITAS_EXPORT_BACKGROUND_ROWS", default=20_000)
 NINJA_PAGINATION_PER_PAGE = 50
 NINJA_PAGINATION_MAX_PER_PAGE_SIZE = 500

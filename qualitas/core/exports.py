@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
+from typing import IO
 
 from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.utils import timezone
@@ -27,7 +29,7 @@ def neutralise(value: object) -> object:
     return value
 
 
-def _filename(base: str, extension: str) -> str:
+def filename(base: str, extension: str) -> str:
     stamp = timezone.now().strftime("%Y%m%d-%H%M")
     return f"{base}-{stamp}.{extension}"
 
@@ -39,7 +41,7 @@ def csv_response(base_name: str, rows: Iterable[Sequence[object]]) -> HttpRespon
         writer.writerow([neutralise(cell) for cell in row])
     # The BOM makes Excel read UTF-8 names (Müller, Ørsted) correctly.
     response = HttpResponse("\ufeff" + buffer.getvalue(), content_type=CSV_TYPE)
-    response["Content-Disposition"] = f'attachment; filename="{_filename(base_name, "csv")}"'
+    response["Content-Disposition"] = f'attachment; filename="{filename(base_name, "csv")}"'
     return response
 
 
@@ -57,13 +59,15 @@ def csv_stream(
     `neutralised`: the rows' formulas are already neutralised (export_plan does it as it
     makes each cell, the cheaper place for 100,000 rows)."""
     response = StreamingHttpResponse(
-        _csv_pieces(rows, neutralised=neutralised), content_type=CSV_TYPE
+        csv_pieces(rows, neutralised=neutralised), content_type=CSV_TYPE
     )
-    response["Content-Disposition"] = f'attachment; filename="{_filename(base_name, "csv")}"'
+    response["Content-Disposition"] = f'attachment; filename="{filename(base_name, "csv")}"'
     return response
 
 
-def _csv_pieces(rows: Iterable[Sequence[object]], *, neutralised: bool) -> Iterator[str]:
+def csv_pieces(rows: Iterable[Sequence[object]], *, neutralised: bool) -> Iterator[str]:
+    """The CSV text in pieces of about 64 KiB: sent by csv_stream, written to a file by a
+    background export (qualitas.core.backgroundexports)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     buffer.write("\ufeff")  # as csv_response: Excel then reads UTF-8 names correctly
@@ -81,28 +85,41 @@ def _csv_pieces(rows: Iterable[Sequence[object]], *, neutralised: bool) -> Itera
 
 def xlsx_stream(base_name: str, rows: Iterable[Sequence[object]], *, title: str) -> FileResponse:
     """A workbook of any length: openpyxl writes rows to disk, the file is sent in blocks."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=title[:31])
-    for row in rows:
-        sheet.append([_xlsx_cell(cell) for cell in row])
     spool = tempfile.SpooledTemporaryFile(max_size=_XLSX_IN_MEMORY)  # noqa: SIM115 (FileResponse closes it)
-    workbook.save(spool)
+    write_xlsx(rows, spool, title=title)
     spool.seek(0)
     response = FileResponse(spool, content_type=XLSX_TYPE)
     response.block_size = 64 * 1024
-    response["Content-Disposition"] = f'attachment; filename="{_filename(base_name, "xlsx")}"'
+    response["Content-Disposition"] = f'attachment; filename="{filename(base_name, "xlsx")}"'
     return response
 
 
-def xlsx_response(base_name: str, rows: Iterable[Sequence[object]], *, title: str) -> HttpResponse:
+def write_xlsx(rows: Iterable[Sequence[object]], target: IO[bytes], *, title: str) -> None:
+    """A workbook of one sheet written to `target`: openpyxl's write-only mode keeps the rows
+    in a temporary file, not in memory. Used by xlsx_stream and by background exports."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=title[:31])
-    for row in rows:
-        sheet.append([_xlsx_cell(cell) for cell in row])
+    try:
+        for row in rows:
+            sheet.append([_xlsx_cell(cell) for cell in row])
+    except BaseException:
+        # The rows failed half way: close openpyxl's half-written sheet and remove its
+        # temporary file now (it would stay until the server stops), then let the error go on.
+        with contextlib.suppress(Exception):
+            sheet.close()
+        writer = getattr(sheet, "_writer", None)
+        if writer is not None:
+            with contextlib.suppress(Exception):
+                writer.cleanup()
+        raise
+    workbook.save(target)
+
+
+def xlsx_response(base_name: str, rows: Iterable[Sequence[object]], *, title: str) -> HttpResponse:
     buffer = io.BytesIO()
-    workbook.save(buffer)
+    write_xlsx(rows, buffer, title=title)
     response = HttpResponse(buffer.getvalue(), content_type=XLSX_TYPE)
-    response["Content-Disposition"] = f'attachment; filename="{_filename(base_name, "xlsx")}"'
+    response["Content-Disposition"] = f'attachment; filename="{filename(base_name, "xlsx")}"'
     return response
 
 

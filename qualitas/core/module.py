@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from qualitas.core import (
+    backgroundexports,
     idempotency,
     jobs,
     navigation,
     notifications,
     permissions as p,
+    search,
     setup,
 )
 from qualitas.core.models import (
@@ -27,6 +31,14 @@ from qualitas.core.modules import Audited, Job, Menu, Module, Moved, Permission
 from qualitas.core.registry import HomePanel, MenuItem, SearchSource
 
 ORGANISATION = "Organisation"
+
+
+def after_migrate(**kwargs: Any) -> None:
+    """The system account and roles, then the SQLite search indexes a table rebuild in a
+    migration may have dropped (search.ensure_indexes)."""
+    setup.after_migrate(**kwargs)
+    search.after_migrate(**kwargs)
+
 
 MODULE = Module(
     name="core",
@@ -113,6 +125,11 @@ MODULE = Module(
             "Remove API idempotency keys and the answers they hold after 24 hours.",
             idempotency.remove_expired_keys,
         ),
+        Job(
+            "exports-expire",
+            "Remove background list exports and their files after 24 hours; fail lost ones.",
+            backgroundexports.remove_expired,
+        ),
     ),
-    after_migrate=setup.after_migrate,
+    after_migrate=after_migrate,
 )

@@ -5,6 +5,7 @@ from django.urls import path, register_converter
 from qualitas.core.records import RECORD_TYPES
 from qualitas.core.views import (
     audit,
+    exportjobs,
     home,
     mfa,
     org,
@@ -58,6 +59,9 @@ urlpatterns = [
     # Under /login/mfa/ so a session still waiting for its second factor may reach it.
     path("login/mfa/passkey/", passkeys.assertion_options, name="passkey_challenge"),
     path("login/mfa/", mfa.second_step, name="mfa_second_step"),
+    path("exports/", exportjobs.export_list, name="export_list"),
+    path("exports/<int:pk>/", exportjobs.export_job, name="export_job"),
+    path("exports/<int:pk>/download", exportjobs.export_download, name="export_download"),
     path("people/", org.UserListView.as_view(), name="user_list"),
     path("people/new/", org.UserCreateView.as_view(), name="user_create"),
     path("people/<int:pk>/", org.user_detail, name="user_detail"),

@@ -205,6 +205,11 @@ def _path_value(route: str, name: str, ids: dict[str, Any], resource: str) -> st
         return str(_revision_with_file().pk)
     if name == "document_id" or (route.startswith("documents/") and name == "pk"):
         return str(_record_of(Document).pk)
+    if route.startswith("exports/") and name == "pk":
+        from qualitas.core.models import ExportJob
+
+        job = _record_of(ExportJob)  # none, or another person's: either answers 404, not 500
+        return str(job.pk if job else 1)
     raise AssertionError(f"teach _path_value a real id for <{name}> in {route!r}")
 
 

@@ -3,6 +3,7 @@
 from qualitas.core.models.actions import ActionItem, ActionState, ReminderLog
 from qualitas.core.models.attachments import Attachment
 from qualitas.core.models.audit import AuditAction, AuditChainHead, AuditEvent
+from qualitas.core.models.exports import ExportJob, ExportState
 from qualitas.core.models.idempotency import IdempotentRequest
 from qualitas.core.models.links import LinkKind, RecordLink
 from qualitas.core.models.notifications import Notification
@@ -23,6 +24,8 @@ __all__ = [
     "AuditChainHead",
     "AuditEvent",
     "Department",
+    "ExportJob",
+    "ExportState",
     "ExternalIdentity",
     "IdempotentRequest",
     "IdentityProvider",

@@ -19,7 +19,7 @@ from django_filters import FilterSet
 from django_htmx.http import HttpResponseClientRedirect
 from django_tables2 import RequestConfig
 
-from qualitas.core import export_plan, exports, permissions
+from qualitas.core import backgroundexports, export_plan, exports, permissions
 from qualitas.core.errors import Conflict, InvalidInput
 from qualitas.core.forms import put_errors, style_fields
 from qualitas.core.models import User
@@ -85,6 +85,14 @@ class ObjectListView(LoginRequiredMixin, View, ABC):
         return ()
 
     def export(self, table: tables.Table, export_format: str) -> HttpResponseBase:
+        if export_format in exports.FORMATS and backgroundexports.runs_in_background(table):
+            # Too long to write before a proxy times the request out: a job writes it, and
+            # its page shows the progress and then the download.
+            job = backgroundexports.start(self, self.request, export_format)
+            url = reverse("core:export_job", args=[job.pk])
+            if self.request.htmx:  # type: ignore[attr-defined]
+                return HttpResponseClientRedirect(url)
+            return HttpResponseRedirect(url)
         # Streamed from values() rows: no model instances, memory flat in the row count.
         rows = export_plan.export_rows(table)
         if export_format == "csv":
