@@ -57,3 +57,6 @@ urlpatterns += [
 # core's generic record pages, which share the record type's path (/nonconformances/…).
 urlpatterns += [path(prefix, include(module)) for prefix, module in registry.url_includes]
 urlpatterns += [path("", include("qualitas.core.urls"))]
+
+# A database that does not answer is a 503 with Retry-After, not a 500.
+handler500 = "qualitas.core.views.errors.server_error"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -58,3 +59,35 @@ _TITLES = {
     409: "Conflict",
     422: "Invalid input",
 }
+
+
+# A database that does not answer (restarting, failing over) or is busy (SQLite's "database
+# is locked") is a passing state: 503 with Retry-After tells people and clients to retry,
+# where a 500 says the software is broken. The page is written here, not from a template:
+# the base template's menus and bell would ask the database again.
+RETRY_AFTER_SECONDS = 5
+_UNAVAILABLE_PAGE = (
+    "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Try again in a moment"
+    "</title></head><body style='font-family:system-ui,sans-serif;margin:3rem'>"
+    "<h1>Try again in a moment</h1><p>Qualitas cannot reach its database just now (it may be "
+    "restarting). Nothing you sent was saved: reload the page in a few seconds.</p></body></html>"
+)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500: a 503 when the database is unavailable, else Django's own 500 page."""
+    from django.db import OperationalError
+    from django.http import JsonResponse
+    from django.views.defaults import server_error as django_server_error
+
+    failure = sys.exc_info()[1]
+    if not isinstance(failure, OperationalError):
+        return django_server_error(request)
+    response: HttpResponse
+    if request.path.startswith("/api/"):
+        detail = "The database is not answering just now; nothing was saved. Retry shortly."
+        response = JsonResponse({"detail": detail, "errors": []}, status=503)
+    else:
+        response = HttpResponse(_UNAVAILABLE_PAGE, status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
