@@ -78,6 +78,46 @@ class CappedPaginator(ListPaginator):
         self.capped = found > cap
         return min(int(found), cap)
 
+    def page(self, number: Any) -> Page:  # type: ignore[type-arg]
+        page = super().page(number)
+        bottom = (page.number - 1) * self.per_page
+        queryset = self._queryset()
+        # The last page of a long list, read as the first page of the reversed order and
+        # turned round: OFFSET would make the database walk past every row before it. Only
+        # when the order ends on the primary key, so the reversal is the exact mirror.
+        if (
+            page.number == self.num_pages
+            and bottom >= REVERSE_FROM
+            and not self.capped
+            and queryset is not None
+            and _ends_on_key(queryset)
+        ):
+            rows = list(queryset.reverse()[: self.count - bottom])
+            rows.reverse()
+            bound: Any = self.object_list
+            page.object_list = type(bound)(data=rows, table=bound.table)
+        return page
+
+    def _queryset(self) -> QuerySet[Any] | None:
+        """The queryset under a django-tables2 table's rows (None for other lists)."""
+        if getattr(self.object_list, "table", None) is None:
+            return None
+        found = getattr(getattr(self.object_list, "data", None), "data", None)
+        return found if isinstance(found, QuerySet) else None
+
+
+# From this offset on, the last page is read in the reversed order instead (an OFFSET of a
+# few hundred rows costs nothing worth saving).
+REVERSE_FROM = 500
+
+
+def _ends_on_key(queryset: QuerySet[Any]) -> bool:
+    ordering = list(queryset.query.order_by or queryset.model._meta.ordering or ())
+    if not ordering or not isinstance(ordering[-1], str):
+        return False
+    last = ordering[-1].lstrip("-")
+    return last in {"pk", queryset.model._meta.pk.name, queryset.model._meta.pk.attname}
+
 
 def cursor_of(item: Any) -> str:
     """The opaque cursor just past `item` in newest-first order."""

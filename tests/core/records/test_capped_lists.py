@@ -51,3 +51,30 @@ def test_within_the_cap_the_count_is_exact(
     page = client_for(author).get("/deviations/").content.decode()
     assert "4 in total" in page
     assert "+ in total" not in page
+
+
+def test_the_last_page_of_a_long_list_is_read_from_the_other_end(
+    client_for: Any, author: User, raise_deviation: Any, settings: Any, monkeypatch: Any
+) -> None:
+    from qualitas.core import pagination
+
+    monkeypatch.setattr(pagination, "REVERSE_FROM", 4)  # a "long" list of 7
+    for n in range(7):
+        raise_deviation(title=f"Deviation {n}")
+    client = client_for(author)
+
+    with CaptureQueriesContext(connection) as run:
+        answer = client.get("/deviations/", {"per_page": 3, "page": 3})
+    # Read before the next request: a request's start clears the connection's query log.
+    rows = [q["sql"] for q in run.captured_queries if "recordtypes_deviation" in q["sql"]]
+    page_query = [sql for sql in rows if not sql.startswith("SELECT COUNT(")]
+    assert answer.status_code == 200, answer.content
+    last = answer.content.decode()
+    middle = client.get("/deviations/", {"per_page": 3, "page": 2}).content.decode()
+    by_title = client.get("/deviations/", {"per_page": 3, "page": 3, "sort": "title"})
+
+    assert "Deviation 0" in last and "Deviation 1" not in last  # the oldest, alone
+    assert "OFFSET" not in page_query[-1] and "ASC" in page_query[-1], page_query
+    assert "Deviation 3" in middle and "Deviation 0" not in middle
+    # Sorted by a column that is not unique, the order is not mirrored: OFFSET as before.
+    assert "Deviation 6" in by_title.content.decode()
