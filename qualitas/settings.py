@@ -419,6 +419,8 @@ API_TOKEN_MAX_DAYS = env_int("QUALITAS_TOKEN_MAX_DAYS", default=366)
 
 # --- Internationalisation -----------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"
+# Forms write dates in ISO 8601, which browsers' date inputs need (qualitas/formats).
+FORMAT_MODULE_PATH = ["qualitas.formats"]
 TIME_ZONE = env_str("QUALITAS_TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
