@@ -10,6 +10,9 @@ created, changed or removed what, with old and new values and the reason. Here:
   loaded, and the changed fields are written as an event in the same transaction.
 - Events form one hash chain: each stores the SHA-256 of its canonical content and of the
   previous event. Ids are assigned by the chain (gap-free), under a lock on the chain head.
+  That lock serialises every write, so a service's events wait and are appended together
+  as it ends (the lock then covers those inserts and the commit); events of work rolled
+  back, whole or in a savepoint, never reach the chain.
 - The chain head is checkpointed outside the database with an HMAC whose key is not in the
   database (`write_checkpoint`), so a rewrite of the whole chain is detected too.
 """
@@ -133,15 +136,29 @@ R = TypeVar("R")
 def service(func: Callable[P, R]) -> Callable[P, R]:
     """Make a service one audited unit of work: a transaction in the actor's audit context.
 
-    The service must take `actor=` (and may take `reason=`) as keyword arguments.
+    The service must take `actor=` (and may take `reason=`) as keyword arguments. The events
+    it causes are appended to the chain together when it ends (see `_Pending`), so the chain
+    head is locked only for those inserts and the commit, not for the whole service.
     """
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         actor = kwargs["actor"]
         reason = str(kwargs.get("reason") or "")
-        with context(actor=actor, reason=reason), transaction.atomic():  # type: ignore[arg-type]
-            return func(*args, **kwargs)
+        outer = _pending.get()
+        if outer is not None and outer.open:  # a service called by a service: one unit
+            with context(actor=actor, reason=reason), transaction.atomic():  # type: ignore[arg-type]
+                return func(*args, **kwargs)
+        pending = _Pending()
+        token = _pending.set(pending)
+        try:
+            with context(actor=actor, reason=reason), transaction.atomic():  # type: ignore[arg-type]
+                result = func(*args, **kwargs)
+                pending.close()
+            return result
+        finally:
+            pending.open = False
+            _pending.reset(token)
 
     return wrapper
 
@@ -412,39 +429,135 @@ def record(
     *,
     reason: str | None = None,
 ) -> AuditEvent:
-    """Append one event about `subject` to the chain, inside the current transaction."""
+    """Append one event about `subject` to the chain, inside the current transaction.
+
+    Inside a service the event waits, with the service's others, to be appended when the
+    service ends: its id, hash and time are set then (`flush()` appends at once, for a
+    caller that needs them earlier). Elsewhere it is appended now.
+    """
     from django.contrib.contenttypes.models import ContentType
 
-    from qualitas.core.models import AuditChainHead, AuditEvent
+    from qualitas.core.models import AuditEvent
 
     ctx = _context.get()
     if ctx is None:
         raise AuditContextMissing(f"audit event '{action}' written outside an audit context")
-    with transaction.atomic():
+    event = AuditEvent(
+        actor=ctx.actor,
+        actor_name=ctx.actor_name,
+        action=action,
+        # The instance, not type(): request.user is a lazy proxy whose type is not the model.
+        object_type=ContentType.objects.get_for_model(subject),
+        object_id=subject.pk,
+        object_repr=str(subject)[:300],
+        changes=_plain(changes or {}),
+        reason=ctx.reason if reason is None else reason,
+        request_id=ctx.request_id,
+        client_address=ctx.client_address,
+    )
+    pending = _pending.get()
+    if pending is not None and pending.open:
+        pending.add(event)
+    else:
+        with transaction.atomic(savepoint=False):
+            _append([event])
+    return event
+
+
+def flush() -> None:
+    """Append the current service's waiting events to the chain now (a no-op outside one, or
+    when none wait): for code that reads the trail, or needs an event's id, mid-service."""
+    pending = _pending.get()
+    if pending is not None and pending.open:
+        pending.append_to_chain()
+
+
+def _append(events: list[AuditEvent]) -> None:
+    """Chain `events` on after the head: the head row locked, the events inserted, the head
+    moved, in the caller's transaction (whose commit releases the lock). Plain statements
+    for the head: every write in the installation waits while this runs."""
+    from django.db import connection
+
+    from qualitas.core.models import AuditChainHead, AuditEvent
+
+    table = connection.ops.quote_name(AuditChainHead._meta.db_table)
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT last_event_id, last_hash FROM {table} WHERE id = 1{lock}")  # noqa: S608
+        row = cursor.fetchone()
+    if row is None:  # the very first event: two first writers meet in get_or_create
         head, _ = AuditChainHead.objects.select_for_update().get_or_create(
             pk=1, defaults={"last_event_id": 0, "last_hash": GENESIS_HASH}
         )
-        event = AuditEvent(
-            id=head.last_event_id + 1,
-            occurred_at=timezone.now(),
-            actor=ctx.actor,
-            actor_name=ctx.actor_name,
-            action=action,
-            # The instance, not type(): request.user is a lazy proxy whose type is not the model.
-            object_type=ContentType.objects.get_for_model(subject),
-            object_id=subject.pk,
-            object_repr=str(subject)[:300],
-            changes=_plain(changes or {}),
-            reason=ctx.reason if reason is None else reason,
-            request_id=ctx.request_id,
-            client_address=ctx.client_address,
-            prev_hash=head.last_hash,
+        row = (head.last_event_id, head.last_hash)
+    last_id, last_hash = row
+    # Stamped under the lock: ids and times rise together along the chain.
+    now = timezone.now()
+    for event in events:
+        event.id = last_id = last_id + 1
+        event.occurred_at = now
+        event.prev_hash = last_hash
+        event.hash = last_hash = digest(event)
+    AuditEvent.objects.bulk_create(events)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET last_event_id = %s, last_hash = %s WHERE id = 1",  # noqa: S608
+            [last_id, last_hash],
         )
-        event.hash = digest(event)
-        event.save(force_insert=True, _from_chain=True)
-        head.last_event_id, head.last_hash = event.pk, event.hash
-        head.save(update_fields=["last_event_id", "last_hash"])
-    return event
+
+
+class _Pending:
+    """The events of one service (the outermost; a service it calls adds to the same),
+    appended to the chain in one go at its end.
+
+    An event recorded in a savepoint that is later rolled back (a nested `atomic` that
+    failed and was caught) must not reach the chain. Django forgets the on-commit callbacks
+    registered in a rolled-back savepoint, so each event carries such a callback (one per
+    savepoint nesting; it does nothing after commit), and only events whose callback is still
+    registered are appended.
+    """
+
+    def __init__(self) -> None:
+        self.open = True
+        self._events: list[tuple[AuditEvent, _Survives]] = []
+        self._marker: tuple[tuple[str, ...], _Survives] | None = None
+
+    def add(self, event: AuditEvent) -> None:
+        from django.db import connection
+
+        savepoints = tuple(connection.savepoint_ids)
+        if self._marker is None or self._marker[0] != savepoints:
+            marker = _Survives()
+            transaction.on_commit(marker)
+            self._marker = (savepoints, marker)
+        self._events.append((event, self._marker[1]))
+
+    def append_to_chain(self) -> None:
+        from django.db import connection
+
+        waiting, self._events, self._marker = self._events, [], None
+        if not waiting or connection.needs_rollback:
+            return  # nothing to add, or the transaction is rolling back anyway
+        registered = {id(entry[1]) for entry in connection.run_on_commit}
+        kept = [event for event, marker in waiting if id(marker) in registered]
+        if kept:
+            _append(kept)
+
+    def close(self) -> None:
+        """Append what waits, as the service's last work; events recorded from here on (by
+        on-commit callbacks, after the commit) are appended at once, in their own transaction."""
+        self.append_to_chain()
+        self.open = False
+
+
+class _Survives:
+    """An on-commit callback that does nothing: its presence says its savepoint survived."""
+
+    def __call__(self) -> None:
+        return None
+
+
+_pending: ContextVar[_Pending | None] = ContextVar("qualitas_audit_pending", default=None)
 
 
 # --- Verification and checkpoints --------------------------------------------------------------

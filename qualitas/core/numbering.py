@@ -3,7 +3,8 @@
 A database sequence would leave gaps when a transaction rolls back; an auditor reading
 NC-2026-0041 next to NC-2026-0043 asks where 0042 went. So each scope's counter is a row,
 locked for the rest of the creating transaction: numbers are handed out in commit order
-and a rolled-back creation gives its number back.
+and a rolled-back creation gives its number back. The lock serialises every creation of
+the scope, so the caller takes the number last, just before it saves the record.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import json
 import string
 
 from django.conf import settings
+from django.db import connection
 from django.utils import timezone
 
 from qualitas.core.models import NumberSequence
@@ -37,7 +39,8 @@ def pattern_for(key: str, default: str) -> str:
 
 
 def next_number(key: str, *, prefix: str, pattern: str) -> str:
-    """Hand out the next number; must run inside the transaction that saves the record."""
+    """Hand out the next number; must run inside the transaction that saves the record,
+    which holds the scope's lock from here to its commit."""
     # The year where the organisation is (QUALITAS_TIME_ZONE), not in UTC: an NC raised on
     # 31 December evening in Auckland or on 1 January morning in New York keeps its year.
     year = timezone.localdate().year
@@ -45,8 +48,15 @@ def next_number(key: str, *, prefix: str, pattern: str) -> str:
     # pattern contains {year}, and never otherwise.
     head = pattern.split("{seq", 1)[0]
     scope = f"{key}:{head.format(prefix=prefix, year=year)}"
-    NumberSequence.objects.bulk_create([NumberSequence(scope=scope)], ignore_conflicts=True)
-    sequence = NumberSequence.objects.select_for_update().get(scope=scope)
-    sequence.last_value += 1
-    sequence.save(update_fields=["last_value"])
-    return pattern.format(prefix=prefix, year=year, seq=sequence.last_value)
+    # One statement creates the scope's row or counts on, and locks it until the
+    # transaction ends (the same on PostgreSQL and SQLite 3.35+).
+    table = connection.ops.quote_name(NumberSequence._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (scope, last_value) VALUES (%s, 1) "  # noqa: S608 - our table
+            f"ON CONFLICT (scope) DO UPDATE SET last_value = {table}.last_value + 1 "
+            "RETURNING last_value",
+            [scope],
+        )
+        (seq,) = cursor.fetchone()
+    return pattern.format(prefix=prefix, year=year, seq=seq)

@@ -120,8 +120,9 @@ class RecordType:
     # actor, comment). workflow.fire runs it in the same transaction, whoever fires the
     # step (page, API, service, test), so no path can skip it.
     entails: dict[str, Callable[[Any, Any, str], None]] = field(default_factory=dict)
-    # What a text search of the list looks in (any case, anywhere in the text); on
-    # PostgreSQL each gets a trigram index (core.search.TrigramIndexes in a migration).
+    # What a text search of the list looks in (any case, anywhere in the text): a trigram
+    # index on PostgreSQL, an FTS5 trigram table on SQLite (core.search.TrigramIndexes in a
+    # migration; the core repairs the SQLite side after every migrate).
     search_fields: tuple[str, ...] = ("number", "title")
     # How the pages show it: list columns and filters, detail panel, menu entry.
     presentation: RecordPresentation = field(default_factory=lambda: RecordPresentation())
@@ -241,15 +242,48 @@ def create(
     if fields.get("owner") is None:
         record.owner = actor
     record.number = "pending"  # replaced below, after validation, so a refusal uses no number
-    clean_or_raise(record, exclude=["number"])
+    clean_or_raise(record, exclude=["number", *_loaded_relations(record)])
+    pattern = numbering.pattern_for(record_type.key, record_type.number_pattern)
+    # The number's lock serialises every creation of this type, and the chain head's every
+    # audited write; both are held to the commit, so they are taken last: after the number,
+    # only the record's insert and its events (appended as the service ends).
     record.number = numbering.next_number(
-        record_type.key,
-        prefix=record_type.prefix,
-        pattern=numbering.pattern_for(record_type.key, record_type.number_pattern),
+        record_type.key, prefix=record_type.prefix, pattern=pattern
     )
     record.save()
     events.publish(events.RecordCreated(record_type.key, record.pk, actor.pk))
     return record
+
+
+def _loaded_relations(record: Model) -> list[str]:
+    """Relations set to people, sites and other objects the service has just read: their
+    existence needs no query each (model validation asks one per field). Only relations no
+    uniqueness or constraint involves, so validation skips nothing else for them."""
+    meta = record._meta
+    constrained = {name for names in meta.unique_together for name in names}
+    for constraint in meta.constraints:
+        fields = getattr(constraint, "fields", None)
+        if not fields:  # a check or an expression: leave validation whole
+            return []
+        constrained.update(fields)
+        condition = getattr(constraint, "condition", None)
+        if condition is not None:
+            constrained.update(condition.referenced_base_fields)
+    loaded = []
+    for model_field in meta.concrete_fields:
+        if not model_field.many_to_one or model_field.unique or model_field.name in constrained:
+            continue
+        if model_field.remote_field.limit_choices_to:  # type: ignore[union-attr]
+            continue
+        related = record._state.fields_cache.get(model_field.name)
+        if (
+            related is not None
+            and not related._state.adding
+            and related._state.db is not None
+            and related.pk == getattr(record, model_field.attname)
+        ):
+            loaded.append(model_field.name)
+    return loaded
 
 
 def raise_record(record_type: RecordType, *, actor: User, **fields: Any) -> Any:

@@ -29,6 +29,16 @@ class AppendOnlyQuerySet(models.QuerySet["AuditEvent"]):
         raise AppendOnlyViolation("the audit trail is append-only: DELETE refused")
 
 
+class AuditEventManager(models.Manager["AuditEvent"]):
+    def get_queryset(self) -> AppendOnlyQuerySet:
+        # A running service's events wait to be chained at its end; a read of the trail
+        # inside it (or a caller needing an event's id) gets them appended first.
+        from qualitas.core import audit
+
+        audit.flush()
+        return AppendOnlyQuerySet(self.model, using=self._db)
+
+
 class AppendOnlyViolation(RuntimeError):
     """Something tried to change or remove an audit event."""
 
@@ -57,7 +67,7 @@ class AuditEvent(models.Model):
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
 
-    objects = AppendOnlyQuerySet.as_manager()
+    objects = AuditEventManager()
 
     class Meta:
         ordering = ["id"]
