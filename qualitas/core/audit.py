@@ -42,6 +42,7 @@ from django.utils import timezone
 
 # The trail's public names that the models need too (they live in `auditing`).
 from qualitas.core.auditing import (
+    BEFORE_TRAIL_READ,
     REGISTRY as REGISTRY,
     AuditContextMissing as AuditContextMissing,
     AuditedQuerySet as AuditedQuerySet,
@@ -470,6 +471,9 @@ def flush() -> None:
     pending = _pending.get()
     if pending is not None and pending.open:
         pending.append_to_chain()
+
+
+BEFORE_TRAIL_READ.append(flush)
 
 
 def _append(events: list[AuditEvent]) -> None:

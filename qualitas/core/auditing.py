@@ -8,6 +8,7 @@ names; call them as `audit.register`, `audit.AuditedQuerySet` ….
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +38,10 @@ class AuditSpec:
 
 
 REGISTRY: dict[type[models.Model], AuditSpec] = {}
+
+# Called before the trail is read: `core.audit` appends a running service's waiting events
+# (it adds its `flush` when it loads; it imports the models, not the models it).
+BEFORE_TRAIL_READ: list[Callable[[], None]] = []
 
 
 def register(

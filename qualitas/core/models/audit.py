@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
+from qualitas.core.auditing import BEFORE_TRAIL_READ
+
 
 class AuditAction(models.TextChoices):
     CREATE = "create", "Created"
@@ -33,9 +35,8 @@ class AuditEventManager(models.Manager["AuditEvent"]):
     def get_queryset(self) -> AppendOnlyQuerySet:
         # A running service's events wait to be chained at its end; a read of the trail
         # inside it (or a caller needing an event's id) gets them appended first.
-        from qualitas.core import audit
-
-        audit.flush()
+        for hook in BEFORE_TRAIL_READ:
+            hook()
         return AppendOnlyQuerySet(self.model, using=self._db)
 
 
