@@ -158,7 +158,7 @@ def install(module: Module, app_config: AppConfig | None = None) -> None:
     registry.url_includes.extend((p.prefix, p.urlconf) for p in module.pages)
     registry.api_routers.extend((a.prefix, a.router) for a in module.api)
     registry.moved.extend((m.old, m.new) for m in module.moved)
-    registry.search.extend(module.search)
+    registry.search.extend(searched_by(module))
     registry.home_panels.extend(module.home_panels)
     registry.record_documents.extend(module.reports)
     for subscription in module.subscriptions:
@@ -183,6 +183,18 @@ class ModuleConfig(AppConfig):
     def ready(self) -> None:
         declaration = importlib.import_module(f"{self.name}.module")
         install(declaration.MODULE, self)
+
+
+def searched_by(module: Module) -> list[SearchSource]:
+    """What the global search box finds of a module: the sources it declares, and each of
+    its record types by the fields its list searches (`search.record_source`) unless a
+    declared source finds that type already (documents search their text too)."""
+    from qualitas.core import search
+
+    own = {source.record_type for source in module.search}
+    return list(module.search) + [
+        search.record_source(rt) for rt in module.record_types if rt.key not in own
+    ]
 
 
 def undeclared() -> list[str]:
@@ -231,7 +243,12 @@ def undeclared() -> list[str]:
     )
     check("api", registry.api_routers, {(a.prefix, a.router) for m in declared for a in m.api}, str)
     check("moved", registry.moved, {(x.old, x.new) for m in declared for x in m.moved}, str)
-    check("search", registry.search, {s for m in declared for s in m.search}, lambda s: s.label)
+    check(
+        "search",
+        [s.label for s in registry.search],
+        {s.label for m in declared for s in searched_by(m)},
+        str,
+    )
     check(
         "home panel",
         registry.home_panels,

@@ -58,6 +58,9 @@ class SearchSource:
     label: str
     search: Callable[[User, str], QuerySet[Any] | Sequence[Any]]
     describe: Callable[[Any], tuple[str, str, str] | tuple[str, str, str, str]]
+    # The record type (its key) the source finds, when it finds records: every record type
+    # must be findable (the contract suite checks it).
+    record_type: str | None = None
 
 
 @dataclass(frozen=True)

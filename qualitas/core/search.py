@@ -44,11 +44,14 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import connections, migrations, models, transaction
 from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
+from django.urls import reverse
 
 if TYPE_CHECKING:
     from django.db.backends.base.base import BaseDatabaseWrapper
 
+    from qualitas.core.models import User
     from qualitas.core.records import RecordType
+    from qualitas.core.registry import SearchSource
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +83,33 @@ def matching(queryset: QuerySet[Any], record_type: RecordType, text: str) -> Que
     for name in record_type.search_fields:
         anywhere |= Q(**{f"{name}__icontains": text})
     return queryset.filter(anywhere)
+
+
+# The global search box shows this many hits of each kind (a source gives one more, so the
+# page can tell there are more).
+GLOBAL_HITS = 10
+
+
+def record_source(record_type: RecordType) -> SearchSource:
+    """The global search box's source for one record type: what its list's search finds,
+    among the records the person may see there, the one whose number is the text first,
+    then the newest. A module declares it in its `Module(search=...)`."""
+    from qualitas.core import records
+    from qualitas.core.registry import SearchSource
+
+    def found(user: User, text: str) -> list[Any]:
+        visible = records.visible_to(user, record_type)
+        exact = list(visible.filter(number__iexact=text.strip())[:1])
+        others = matching(visible, record_type, text).exclude(pk__in=[r.pk for r in exact])
+        return exact + list(others.order_by("-created_at", "-id")[: GLOBAL_HITS + 1 - len(exact)])
+
+    def describe(record: Any) -> tuple[str, str, str]:
+        where = record.site.name if record.site_id else ""
+        subtitle = " · ".join(p for p in (str(record.get_state_display()), where) if p)
+        url = reverse("core:record_detail", args=[record_type.resource, record.pk])
+        return f"{record.number} {record.title}", subtitle, url
+
+    return SearchSource(record_type.label_plural, found, describe, record_type=record_type.key)
 
 
 def fts_query(columns: list[str], text: str) -> str:

@@ -159,7 +159,11 @@ MODULE = Module(
         Moved("/api/v1/documents/revisions/", "/api/v1/document-revisions/"),
         Moved("/documents/revisions/", "/document-revisions/"),
     ),
-    search=(SearchSource("Documents", search.global_search, search.describe),),
+    search=(
+        SearchSource(
+            "Documents", search.global_search, search.describe, record_type=DOCUMENT_REVISION.key
+        ),
+    ),
     home_panels=(
         HomePanel("document-reading", panels.reading_panel, order=4),
         HomePanel("document-reviews", panels.reviews_panel, order=8),

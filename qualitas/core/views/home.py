@@ -10,12 +10,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from qualitas.core import services
+from qualitas.core import search as text_search, services
 from qualitas.core.models import Notification
 from qualitas.core.registry import registry
 from qualitas.core.views import signed_in_user
 
-SEARCH_LIMIT = 10
+SEARCH_LIMIT = text_search.GLOBAL_HITS
 
 
 @login_required
