@@ -92,7 +92,7 @@ def build(capa: Capa, *, viewer: User) -> EightD:
         is_not_description=capa.is_not_description,
         containment=capa.containment_summary,
         containment_actions=[_line(a) for a in all_actions if a.kind == "containment"],
-        whys=[(w.why, w.because, w.is_root_cause) for w in capa.whys.all()],
+        whys=[(w.question, w.answer, w.is_root_cause) for w in capa.whys.all()],
         fishbone_svg=diagram.fishbone_svg(capa.title, capa.causes.all()),
         root_cause=capa.root_cause,
         root_cause_category=capa.get_root_cause_category_display()

@@ -100,6 +100,28 @@ class WhyStep(models.Model):
     def __str__(self) -> str:
         return f"Why {self.position}: {self.why}"
 
+    @property
+    def question(self) -> str:
+        """The why as one question, however it was typed: "Why was the bore oversize?"."""
+        return f"Why {_core(self.why, 'why', '?')}?"
+
+    @property
+    def answer(self) -> str:
+        """The because as one sentence: "Because the boring bar was worn."."""
+        return f"Because {_core(self.because, 'because', '.')}."
+
+
+def _core(text: str, lead: str, end: str) -> str:
+    """The words between an optional leading "Why"/"Because" and the closing punctuation."""
+    words = text.strip()
+    if words[: len(lead)].lower() == lead and words[len(lead) : len(lead) + 1] in ("", " ", ","):
+        words = words[len(lead) :].lstrip(" ,")
+    words = words.rstrip().rstrip(end + ".?!").rstrip()
+    # "Bore oversize" reads as "Why bore oversize?"; an acronym ("CNC-3 …") keeps its capitals.
+    if len(words) > 1 and words[0].isupper() and words[1].islower():
+        words = words[0].lower() + words[1:]
+    return words
+
 
 class Cause(models.Model):
     """A possible cause on the Ishikawa diagram, under one of the 6M."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
@@ -164,6 +165,7 @@ def _advance(
         workflow.fire(nc, "cancel", actor=owner, comment="Raised twice; see the other NC.")
         return
     if target >= 1:
+        nc = _contain(nc, owner=owner, qm=qm, verified=target >= 2, software=software)
         nc = workflow.fire(nc, "contain", actor=owner, comment="Lot quarantined")
         if rng.random() < 0.3:
             actions.assign(
@@ -224,6 +226,49 @@ def _advance(
             signature=_proof(qm),
             comment="Rework verified",
         )
+
+
+QUARANTINE = ["Quarantine cage Q1", "Bonded store B2", "MRB rack, goods-in"]
+
+
+def _contain(
+    nc: Nonconformance, *, owner: User, qm: User, verified: bool, software: bool
+) -> Nonconformance:
+    """The containment as it was recorded at the time: the suspect quantity held the day the
+    NC was found, and checked by quality the day after. (Chosen from the NC's id, not the
+    random stream, so the rest of the demo stays as it was.)"""
+    today = timezone.localdate()
+    contained_on = nc.detected_on
+    fields: dict[str, Any]
+    if software:
+        fields = {
+            "containment_action": "Release rolled back; affected users told to wait for the fix",
+        }
+    else:
+        fields = {
+            "containment_action": f"Lot {nc.lot_number} on hold and labelled; 100% sort of "
+            "the stock on the line",
+            "quantity_quarantined": nc.quantity_affected,
+            "containment_location": QUARANTINE[nc.pk % len(QUARANTINE)],
+        }
+    nc = services.record_containment(
+        nc,
+        actor=owner,
+        expected_version=nc.version,
+        contained_by=owner,
+        contained_on=contained_on,
+        **fields,
+    )
+    if verified:
+        nc = services.record_containment(
+            nc,
+            actor=qm,
+            expected_version=nc.version,
+            containment_verified=True,
+            containment_verified_by=qm,
+            containment_verified_on=min(contained_on + timedelta(days=1), today),
+        )
+    return nc
 
 
 def _load_capas(qm: User, approver: User) -> None:
@@ -319,7 +364,9 @@ def _load_capas(qm: User, approver: User) -> None:
             capa,
             actor=qm,
             expected_version=capa.version,
-            containment_summary="Stock sorted; 100% check at final inspection",
+            # D3 as the NC's containment carried it over, or as the team set it up.
+            containment_summary=capa.containment_summary
+            or "Stock sorted; 100% check at final inspection",
         )
         capa = workflow.fire(capa, "confirm_containment", actor=qm)
         for why, because in whys:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.utils import timezone
 
 from qualitas.core.auditing import AuditedQuerySet
 from qualitas.core.models import QualityRecord, record_indexes
@@ -113,6 +115,47 @@ class Nonconformance(QualityRecord):
         blank=True,
     )
     detected_on = models.DateField(db_index=True)
+    # Containment (ISO 9001 8.7.1): what keeps the nonconforming output from use or delivery
+    # until the disposition, and whether someone checked that it holds.
+    containment_action = models.TextField(
+        blank=True,
+        help_text="What was done to stop use or shipment: quarantine, hold, 100% sort, recall",
+    )
+    quantity_quarantined = models.DecimalField(
+        max_digits=12,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(0))],
+    )
+    containment_location = models.CharField(
+        "quarantine location", max_length=120, blank=True, help_text="e.g. bonded store, cage B2"
+    )
+    contained_by = models.ForeignKey(
+        "core.User",
+        on_delete=models.PROTECT,
+        related_name="contained_nonconformances",
+        null=True,
+        blank=True,
+        help_text="Who put the containment in place (default: whoever records it)",
+    )
+    contained_on = models.DateField(
+        null=True, blank=True, help_text="When the containment was put in place (default: today)"
+    )
+    containment_verified = models.BooleanField(
+        default=False, help_text="Someone checked that the containment holds"
+    )
+    containment_verified_by = models.ForeignKey(
+        "core.User",
+        on_delete=models.PROTECT,
+        related_name="verified_containments",
+        null=True,
+        blank=True,
+        help_text="Default: whoever marks it verified",
+    )
+    containment_verified_on = models.DateField(
+        null=True, blank=True, help_text="Default: the day it is marked verified"
+    )
 
     class Meta(QualityRecord.Meta):
         verbose_name = "nonconformance"
@@ -124,6 +167,44 @@ class Nonconformance(QualityRecord):
             # The list sorted by part: a page of 25 read in order, not a sort of every row.
             models.Index(fields=["part_number"], name="nc_part_idx"),
         ]
+
+    def clean(self) -> None:
+        """Refuse quantities and dates that cannot be true, naming the field (the page, the
+        API and the CLI all validate through here)."""
+        super().clean()
+        errors: dict[str, str] = {}
+        today = timezone.localdate()
+        affected, nonconforming = self.quantity_affected, self.quantity_nonconforming
+        if affected is not None and nonconforming is not None and nonconforming > affected:
+            errors["quantity_nonconforming"] = (
+                f"The nonconforming quantity ({nonconforming.normalize():f} {self.unit}) cannot "
+                f"be larger than the quantity affected ({affected.normalize():f} {self.unit})."
+            )
+        detected = self.detected_on
+        if detected is not None and detected > today:
+            errors["detected_on"] = (
+                f"The detection date cannot be in the future (today is {today.isoformat()})."
+            )
+        if self.due_on is not None and detected is not None and self.due_on < detected:
+            errors["due_on"] = (
+                f"The due date cannot be before the detection date ({detected.isoformat()})."
+            )
+        contained, verified = self.contained_on, self.containment_verified_on
+        if contained is not None and contained > today:
+            errors["contained_on"] = "The containment date cannot be in the future."
+        elif contained is not None and detected is not None and contained < detected:
+            errors["contained_on"] = (
+                f"Containment cannot start before the detection ({detected.isoformat()})."
+            )
+        if verified is not None and verified > today:
+            errors["containment_verified_on"] = "The verification date cannot be in the future."
+        elif verified is not None and contained is not None and verified < contained:
+            errors["containment_verified_on"] = (
+                f"The containment cannot be verified before it was put in place "
+                f"({contained.isoformat()})."
+            )
+        if errors:
+            raise ValidationError(errors)
 
 
 class Decision(models.TextChoices):

@@ -7,12 +7,13 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, F, QuerySet, Sum
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Count, Exists, F, OuterRef, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 
 from qualitas import spc
 from qualitas.core import records
-from qualitas.core.models import User
+from qualitas.core.models import LinkKind, RecordLink, User
 from qualitas.nonconformance.models import CostLine, Nonconformance
 from qualitas.nonconformance.workflows import State
 
@@ -30,6 +31,18 @@ class ParetoBar:
     weight: float
     percent: float
     cumulative_percent: float
+
+
+def escalated() -> Exists:
+    """Per nonconformance: is it escalated to a CAPA (a current escalation link)?"""
+    return Exists(
+        RecordLink.objects.filter(
+            source_type=ContentType.objects.get_for_model(Nonconformance),
+            source_id=OuterRef("pk"),
+            kind=LinkKind.ESCALATED_TO,
+            removed_at__isnull=True,
+        )
+    )
 
 
 def in_period(user: User, since: date | None, until: date | None) -> QuerySet[Nonconformance]:

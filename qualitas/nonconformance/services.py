@@ -15,7 +15,7 @@ from qualitas.core import audit, events, records
 from qualitas.core.errors import FieldError, InvalidInput
 from qualitas.core.models import User
 from qualitas.core.validation import clean_or_raise
-from qualitas.nonconformance import policy
+from qualitas.nonconformance import money, policy, queries
 from qualitas.nonconformance.events import NonconformanceRaised
 from qualitas.nonconformance.models import (
     CostLine,
@@ -40,11 +40,119 @@ def raise_nonconformance(*, actor: User, **fields: Any) -> Nonconformance:
         fields["detected_on"] = timezone.localdate()
     if fields.get("detected_by") is None:
         fields["detected_by"] = actor
+    # Not stated (the API's default 0 too): at least the nonconforming quantity is affected.
+    if not fields.get("quantity_affected") and fields.get("quantity_nonconforming"):
+        fields["quantity_affected"] = fields["quantity_nonconforming"]
+    _containment_defaults(fields, None, actor)
     nc: Nonconformance = records.create(record_type(), actor=actor, **fields)
     events.publish(
         NonconformanceRaised(nc.pk, nc.number, nc.title, nc.severity, nc.site_id, actor.pk)
     )
     return nc
+
+
+def change_nonconformance(
+    nc: Nonconformance,
+    *,
+    actor: User,
+    expected_version: int | None,
+    reason: str = "",
+    **changes: Any,
+) -> Nonconformance:
+    """Change a nonconformance's fields (the edit page, the containment page, PATCH): who
+    contained it and who verified the containment default to whoever records it."""
+    _containment_defaults(changes, nc, actor)
+    changed: Nonconformance = records.update(
+        nc, actor=actor, expected_version=expected_version, reason=reason, **changes
+    )
+    return changed
+
+
+def _containment_defaults(fields: dict[str, Any], nc: Nonconformance | None, actor: User) -> None:
+    """Fill who and when for a containment recorded or verified now; a verification taken
+    back keeps no verifier."""
+    today = timezone.localdate()
+
+    def current(name: str) -> Any:
+        return fields[name] if name in fields else getattr(nc, name, None)
+
+    if (current("containment_action") or "").strip():
+        if current("contained_by") is None:
+            fields["contained_by"] = actor
+        if current("contained_on") is None:
+            fields["contained_on"] = today
+    if current("containment_verified"):
+        if current("containment_verified_by") is None:
+            fields["containment_verified_by"] = actor
+        if current("containment_verified_on") is None:
+            fields["containment_verified_on"] = today
+    elif "containment_verified" in fields and nc is not None and nc.containment_verified:
+        fields["containment_verified_by"] = None
+        fields["containment_verified_on"] = None
+
+
+CONTAINMENT_FIELDS = (
+    "containment_action",
+    "quantity_quarantined",
+    "containment_location",
+    "contained_by",
+    "contained_on",
+    "containment_verified",
+    "containment_verified_by",
+    "containment_verified_on",
+)
+
+
+def record_containment(
+    nc: Nonconformance, *, actor: User, expected_version: int | None, **containment: Any
+) -> Nonconformance:
+    """Record how the nonconforming output is contained, and whether that was verified."""
+    unknown = sorted(set(containment) - set(CONTAINMENT_FIELDS))
+    if unknown:
+        raise InvalidInput([FieldError(name, "Not a containment field.") for name in unknown])
+    return change_nonconformance(nc, actor=actor, expected_version=expected_version, **containment)
+
+
+def start_containment(nc: Nonconformance, actor: User, comment: str) -> None:
+    """What "Start containment" entails: its comment, once only a note on the step, becomes
+    the containment action when none was recorded, with who and when."""
+    if nc.containment_action.strip() or not comment.strip():
+        return
+    nc.containment_action = comment.strip()
+    changes: dict[str, Any] = {"containment_action": nc.containment_action}
+    _containment_defaults(changes, nc, actor)
+    for name, value in changes.items():
+        setattr(nc, name, value)
+    clean_or_raise(nc)
+    records.touch(nc, actor)
+
+
+def containment_text(nc: Nonconformance) -> str:
+    """The containment as a CAPA's D3 reads it: what, how much, where, by whom, verified."""
+    if not nc.containment_action.strip():
+        return ""
+    lines = [f"{nc.number}: {nc.containment_action.strip()}"]
+    held = []
+    if nc.quantity_quarantined is not None:
+        held.append(f"{nc.quantity_quarantined.normalize():f} {nc.unit} quarantined")
+    if nc.containment_location:
+        held.append(f"at {nc.containment_location}")
+    if nc.contained_by is not None:
+        held.append(f"by {nc.contained_by.printed_name}")
+    if nc.contained_on is not None:
+        held.append(f"on {nc.contained_on.isoformat()}")
+    if held:
+        sentence = " ".join(held)
+        lines.append(sentence[0].upper() + sentence[1:] + ".")
+    if nc.containment_verified:
+        who = nc.containment_verified_by.printed_name if nc.containment_verified_by else ""
+        when = nc.containment_verified_on.isoformat() if nc.containment_verified_on else ""
+        lines.append(
+            "Verified" + (f" by {who}" if who else "") + (f" on {when}" if when else "") + "."
+        )
+    else:
+        lines.append("Not verified yet.")
+    return "\n".join(lines)
 
 
 @dataclass(frozen=True)
@@ -140,11 +248,12 @@ def add_cost(
     if nc.state in (State.CLOSED, State.CANCELLED):
         raise records.RecordLocked(f"{nc.number} is {nc.get_state_display()}: its costs are final.")
     policy.require_record_costs(actor, nc)
+    currency = (currency or settings.QUALITAS_CURRENCY).strip().upper()
     line = CostLine(
         nonconformance=nc,
         category=category,
-        amount=_money(amount),
-        currency=(currency or settings.QUALITAS_CURRENCY).upper(),
+        amount=_money(amount, currency),
+        currency=currency,
         incurred_on=incurred_on or timezone.localdate(),
         note=note,
     )
@@ -153,17 +262,47 @@ def add_cost(
     return line
 
 
-def _money(value: Any) -> Decimal:
+def _money(value: Any, currency: str) -> Decimal:
     try:
-        return Decimal(str(value)).quantize(Decimal("0.01"))
+        amount = Decimal(str(value))
     except (InvalidOperation, ValueError):
         raise InvalidInput.for_field("amount", f"'{value}' is not an amount.") from None
+    if not amount.is_finite():
+        raise InvalidInput.for_field("amount", f"'{value}' is not an amount.")
+    # An amount finer than the currency's smallest unit cannot be paid: say so, do not round.
+    if amount != money.rounded(amount, currency):
+        places = money.minor_units(currency)
+        raise InvalidInput.for_field(
+            "amount",
+            f"{currency} amounts have {places or 'no'} decimal{'' if places == 1 else 's'}: "
+            f"'{value}' has more.",
+        )
+    return amount.quantize(Decimal("0.01"))
 
 
 def cost_total(nc: Nonconformance) -> dict[str, Decimal]:
     """Total cost per currency."""
     rows = nc.cost_lines.values("currency").annotate(total=Sum("amount")).order_by("currency")
     return {row["currency"]: row["total"] for row in rows}
+
+
+def is_escalated(nc: Nonconformance) -> bool:
+    """Has the nonconformance been escalated to a CAPA (a current escalation link)?"""
+    found: bool = (
+        Nonconformance.objects.filter(pk=nc.pk)
+        .annotate(escalated=queries.escalated())
+        .values_list("escalated", flat=True)
+        .get()
+    )
+    return found
+
+
+def escalation_suggestion(nc: Nonconformance) -> str | None:
+    """The escalation rule's reason, while acting on it is still to do: the NC is live and
+    not yet escalated (a closed or escalated one needs no prompt)."""
+    if nc.state in (State.CLOSED, State.CANCELLED) or is_escalated(nc):
+        return None
+    return escalation_reason(nc)
 
 
 def escalation_reason(nc: Nonconformance) -> str | None:
@@ -248,6 +387,8 @@ def escalate_to_capa(nc: Nonconformance, *, actor: User, capa: Any = None) -> An
             site=nc.site,
             department=nc.department,
             priority="high" if nc.severity == Severity.CRITICAL else "medium",
+            # D3 starts from what already protects the customer.
+            containment_summary=containment_text(nc),
         )
     links.add(nc, actor=actor, target=capa, kind="escalated_to", note=escalation_reason(nc) or "")
     return capa

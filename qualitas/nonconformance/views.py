@@ -10,7 +10,8 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count
+from django.db.models import Count, Q
+from django.forms.models import model_to_dict
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -18,8 +19,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from qualitas.core import exports, links, records
-from qualitas.core.errors import InvalidInput, QualitasError
-from qualitas.core.forms import StyledForm, style_fields
+from qualitas.core.errors import Conflict, InvalidInput, PermissionDenied, QualitasError
+from qualitas.core.forms import StyledForm, put_errors, style_fields
+from qualitas.core.models import User
 from qualitas.core.views import signed_in_user
 from qualitas.core.views.records import detail_url
 from qualitas.nonconformance import policy, queries, services
@@ -49,6 +51,67 @@ class CostForm(StyledForm):
     note = forms.CharField(max_length=200, required=False)
 
 
+class ContainmentForm(forms.Form):
+    """The containment fields alone, where containment is recorded (ISO 9001 8.7.1). A plain
+    form: the service validates the whole record and names the field it refuses."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        date = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+        self.fields.update(
+            forms.fields_for_model(
+                Nonconformance,
+                fields=services.CONTAINMENT_FIELDS,
+                widgets={
+                    "containment_action": forms.Textarea(attrs={"rows": 3}),
+                    "contained_on": date,
+                    "containment_verified_on": date,
+                },
+            )
+        )
+        people = User.objects.filter(is_active=True).exclude(username="system")
+        for name in ("contained_by", "containment_verified_by"):
+            self.fields[name].queryset = people  # type: ignore[attr-defined]
+        style_fields(self)
+
+
+@login_required
+def containment(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record how the nonconforming output is contained and whether that was verified."""
+    nc = _nc(request, pk)
+    actor = signed_in_user(request)
+    # Nobody is shown a form they could never submit (a closed NC, a reader).
+    if nc.state in services.record_type().workflow.locked_states:
+        raise records.RecordLocked(
+            f"{nc.number} is {nc.get_state_display()} and can no longer be changed."
+        )
+    if not records.may_edit(actor, nc):
+        records.require_for(actor, services.record_type().permissions.edit, nc)
+    initial = model_to_dict(nc, fields=services.CONTAINMENT_FIELDS)
+    form = ContainmentForm(request.POST or None, initial={**initial, "version": nc.version})
+    if request.method == "POST" and form.is_valid():
+        data = {name: form.cleaned_data[name] for name in services.CONTAINMENT_FIELDS}
+        try:
+            services.record_containment(
+                nc, actor=actor, expected_version=form.cleaned_data["version"], **data
+            )
+        except (InvalidInput, PermissionDenied, Conflict) as exc:
+            nc.refresh_from_db()
+            put_errors(form, exc)
+        else:
+            messages.success(request, f"{nc.number}: containment recorded.")
+            return redirect(detail_url(nc))
+    context = {
+        "form": form,
+        "title": f"Containment of {nc.number}",
+        "cancel_url": detail_url(nc),
+    }
+    status = 422 if request.method == "POST" else 200
+    return render(request, "core/object_form.html", context, status=status)
+
+
 def nonconformance_panel(nc: Nonconformance, request: HttpRequest) -> str:
     actor = signed_in_user(request)
     lines = list(nc.disposition_lines.all())
@@ -67,7 +130,9 @@ def nonconformance_panel(nc: Nonconformance, request: HttpRequest) -> str:
         "totals": services.cost_total(nc),
         "may_cost": policy.may_record_costs(actor, nc),
         "cost_form": CostForm(initial={"currency": settings.QUALITAS_CURRENCY}),
-        "escalation": services.escalation_reason(nc),
+        "escalation": services.escalation_suggestion(nc),
+        "may_contain": nc.state not in services.record_type().workflow.locked_states
+        and records.may_edit(actor, nc),
         "capas": [v for v in links.links_of(nc, viewer=actor) if v.link.kind == "escalated_to"],
         "may_escalate": policy.may_escalate(actor, nc),
         "severity_definition": SEVERITY_DEFINITIONS.get(Severity(nc.severity), "")
@@ -153,17 +218,22 @@ def escalation_panel(request: HttpRequest) -> str:
         State.DISPOSITION,
         State.VERIFICATION,
     ]
-    visible = records.visible_to(user, services.record_type()).filter(state__in=open_states)
-    critical = list(visible.filter(severity=Severity.CRITICAL).order_by("-detected_on")[:10])
+    # Only what is still to act on: live NCs not yet escalated to a CAPA.
+    waiting = Q(state__in=open_states, escalated=False)
+    visible = records.visible_to(user, services.record_type()).annotate(
+        escalated=queries.escalated()
+    )
+    critical = list(
+        visible.filter(waiting, severity=Severity.CRITICAL).order_by("-detected_on")[:10]
+    )
     since = timezone.localdate() - timedelta(days=settings.QUALITAS_ESCALATION_DAYS)
     repeats = (
-        records.visible_to(user, services.record_type())
-        .exclude(state=State.CANCELLED)
+        visible.exclude(state=State.CANCELLED)
         .filter(detected_on__gt=since, defect_code__isnull=False)
         .exclude(part_number="")
         .values("defect_code__code", "defect_code__name", "part_number")
-        .annotate(n=Count("id"))
-        .filter(n__gte=settings.QUALITAS_ESCALATION_REPEATS)
+        .annotate(n=Count("id"), waiting=Count("id", filter=waiting))
+        .filter(n__gte=settings.QUALITAS_ESCALATION_REPEATS, waiting__gt=0)
         .order_by("-n")[:10]
     )
     context = {

@@ -275,7 +275,7 @@ def test_the_capa_page_shows_the_analysis(client_for: Any, capa: Capa, owner: Us
 
     body = client.get(f"/capas/{capa.pk}/").content.decode()
 
-    assert "Why Oversize? Because Worn bar." in body
+    assert "Why oversize? Because worn bar." in body
     assert 'aria-label="Ishikawa diagram"' in body
 
 

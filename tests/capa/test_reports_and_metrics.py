@@ -6,6 +6,7 @@ import datetime
 from typing import Any
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from qualitas.capa import eight_d, queries, services
@@ -75,7 +76,7 @@ def test_the_8d_report_lays_out_d0_to_d8(
     report = eight_d.build(capa, viewer=quality_manager)
 
     assert report.sources == [f"{nc.number} {nc.title}"]
-    assert report.whys == [("Oversize", "No tool-life rule", True)]
+    assert report.whys == [("Why oversize?", "Because no tool-life rule.", True)]
     assert "Worn bar" in report.fishbone_svg
     assert [a.title for a in report.corrective_actions] == ["Tool-life counter"]
     assert report.effectiveness_result == "Effective"
@@ -106,9 +107,9 @@ def test_metrics_on_known_data(
 ) -> None:
     capa, nc = _closed_capa(raise_nc, quality_manager, engineer)
     services.open_capa(actor=owner_user, title="Fresh one")
-    raise_nc(
-        detected_on=TODAY + datetime.timedelta(days=1)
-    )  # the same defect on the same part again
+    # The same defect on the same part again, found the day after (never in the future).
+    with time_machine.travel(timezone.now() + datetime.timedelta(days=1)):
+        raise_nc()
 
     m = queries.metrics(quality_manager)
 
