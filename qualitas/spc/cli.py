@@ -15,7 +15,6 @@ Bad input gives exit status 2 and one line on stderr starting with "error: ".
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
 from collections.abc import Sequence
@@ -25,6 +24,7 @@ from typing import Any, NoReturn
 import numpy as np
 from numpy.typing import NDArray
 
+from qualitas.spc import delimited
 from qualitas.spc.capability import capability
 from qualitas.spc.charts import (
     ControlChart,
@@ -59,10 +59,21 @@ class _Parser(argparse.ArgumentParser):
 class Table:
     """A CSV (or XLSX) table: a header and rows of strings."""
 
-    def __init__(self, path: Path, header: list[str], rows: list[list[str]]) -> None:
+    def __init__(
+        self,
+        path: Path,
+        header: list[str],
+        rows: list[list[str]],
+        *,
+        decimal_comma: bool = False,
+        lines: Sequence[int] = (),
+    ) -> None:
         self.path = path
         self.header = header
         self.rows = rows
+        # A comma is a decimal mark only between tab- or semicolon-separated columns.
+        self.decimal_comma = decimal_comma
+        self.lines = list(lines) or list(range(2, len(rows) + 2))
 
     def index(self, name: str) -> int:
         """Position of a column, or a readable error naming it."""
@@ -84,19 +95,20 @@ class Table:
         """A numeric column; empty cells are missing (NaN)."""
         cells = self.text(name)
         out = np.empty(len(cells), dtype=np.float64)
+        column = self.header[self.index(name)]
         for k, cell in enumerate(cells):
             if cell == "" or cell.upper() in ("NA", "NAN"):
                 out[k] = np.nan
                 continue
-            try:
-                out[k] = float(
-                    cell.replace(",", ".") if cell.count(",") == 1 and "." not in cell else cell
-                )
-            except ValueError:
+            number = delimited.to_number(cell, decimal_comma=self.decimal_comma)
+            if number is None:
+                row = self.lines[k]
+                message = delimited.decimal_comma_message(row, column, cell)
                 raise CliError(
-                    f"{self.path.name}: row {k + 2}, column {self.header[self.index(name)]!r}: "
-                    f"{cell!r} is not a number"
-                ) from None
+                    f"{self.path.name}: "
+                    + (message or f"row {row}, column {column!r}: {cell!r} is not a number")
+                )
+            out[k] = number
         return out
 
 
@@ -117,24 +129,26 @@ def read_table(path: str) -> Table:
         grid = [
             ["" if v is None else str(v) for v in row] for row in sheet.iter_rows(values_only=True)
         ]
+        lines = [k for k, row in enumerate(grid, start=1) if any(c.strip() for c in row)]
+        grid = [row for row in grid if any(c.strip() for c in row)]
+        decimal_comma = False
     else:
         try:
             text = p.read_text(encoding="utf-8-sig")
         except UnicodeDecodeError:
             raise CliError(f"{p.name}: not a UTF-8 text file") from None
         try:
-            dialect: Any = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-        except csv.Error:
-            dialect = csv.excel
-        grid = [
-            row for row in csv.reader(text.splitlines(), dialect) if any(c.strip() for c in row)
-        ]
+            found = delimited.read_delimited(text)
+        except SpcInputError as exc:
+            raise CliError(f"{p.name}: {exc}") from None
+        grid = [list(row) for row in found.rows]
+        lines, decimal_comma = list(found.lines), found.decimal_comma
     if not grid:
         raise CliError(f"{p.name}: the file is empty")
     header = [h.strip() for h in grid[0]]
     if len(grid) < 2:
         raise CliError(f"{p.name}: the file has a header but no data rows")
-    return Table(p, header, grid[1:])
+    return Table(p, header, grid[1:], decimal_comma=decimal_comma, lines=lines[1:])
 
 
 def _default_column(table: Table, used: Sequence[str | None]) -> str:

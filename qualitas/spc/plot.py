@@ -10,9 +10,10 @@ import numpy as np
 
 from qualitas.spc.capability import Capability
 from qualitas.spc.charts import ControlChart
+from qualitas.spc.formatting import decimals_for_span, format_index, format_limit, format_ppm
 from qualitas.spc.rules import describe_rule
 
-__all__ = ["plot_capability", "plot_charts"]
+__all__ = ["plot_capability", "plot_charts", "wrap_to_width"]
 
 TITLES = {
     "xbar": "X-bar chart",
@@ -27,6 +28,21 @@ TITLES = {
     "ewma": "EWMA chart",
     "cusum": "CUSUM chart",
 }
+# What the vertical axis of each chart shows; variables charts add the unit of measure.
+AXIS_LABELS = {
+    "xbar": "Sample mean",
+    "R": "Sample range",
+    "S": "Sample standard deviation",
+    "individuals": "Individual value",
+    "moving_range": "Moving range",
+    "p": "Fraction nonconforming",
+    "np": "Number nonconforming",
+    "c": "Nonconformities",
+    "u": "Nonconformities per unit",
+    "ewma": "EWMA",
+    "cusum": "Cumulative sum",
+}
+ATTRIBUTE_KINDS = {"p", "np", "c", "u"}
 
 
 def _pyplot() -> Any:
@@ -38,15 +54,50 @@ def _pyplot() -> Any:
     return plt
 
 
-def _decimals(span: float) -> int:
-    """Enough decimals to tell the limits apart: about three significant digits of their span.
+_decimals = decimals_for_span
 
-    A fixed significant-digit format prints 74.0000 as "74" and hides the precision the
-    chart is about.
-    """
-    if not np.isfinite(span) or span <= 0:
-        return 4
-    return int(min(10, max(0, 2 - np.floor(np.log10(span)))))
+
+def wrap_to_width(
+    text: str, *, width_in: float, fontsize: float, weight: str = "normal"
+) -> list[str]:
+    """The text broken into lines that fit `width_in` inches when printed at `fontsize`
+    points, measured with the font itself (a long study title is never cut at the edge)."""
+    from matplotlib.backends import backend_agg
+    from matplotlib.font_manager import FontProperties
+
+    renderer: Any = backend_agg.RendererAgg  # matplotlib leaves it untyped
+    renderer = renderer(1, 1, 72)  # 72 dpi: widths in points
+    prop = FontProperties(size=fontsize, weight=weight)
+    limit = width_in * 72
+
+    def fits(line: str) -> bool:
+        width: float = renderer.get_text_width_height_descent(line, prop, ismath=False)[0]
+        return width <= limit
+
+    lines: list[str] = []
+    current = ""
+    for word in text.split():
+        candidate = f"{current} {word}" if current else word
+        if fits(candidate):
+            current = candidate
+            continue
+        if current:
+            lines.append(current)
+        # A word wider than the line (a part number, a path) is cut where it must be.
+        while not fits(word) and len(word) > 1:
+            cut = max(k for k in range(1, len(word)) if fits(word[:k]) or k == 1)
+            lines.append(word[:cut])
+            word = word[cut:]
+        current = word
+    if current or not lines:
+        lines.append(current)
+    return lines
+
+
+def axis_label(kind: str, unit: str = "") -> str:
+    """The vertical axis of a chart: what is plotted, in the unit of measure if it has one."""
+    label = AXIS_LABELS.get(kind, kind)
+    return f"{label} ({unit})" if unit and kind not in ATTRIBUTE_KINDS else label
 
 
 def _step_line(ax: Any, x: np.ndarray[Any, Any], y: Any, **kw: Any) -> None:
@@ -58,6 +109,8 @@ def _step_line(ax: Any, x: np.ndarray[Any, Any], y: Any, **kw: Any) -> None:
 
 
 def _draw(ax: Any, chart: ControlChart, lsl: float | None, usl: float | None) -> None:
+    from matplotlib.ticker import MaxNLocator
+
     x = np.arange(1, len(chart) + 1)
     signals: dict[int, list[str]] = {}
     for rule, idx in chart.violations.items():
@@ -105,10 +158,9 @@ def _draw(ax: Any, chart: ControlChart, lsl: float | None, usl: float | None) ->
     ucl_last = float(np.asarray(chart.ucl)[-1])
     lcl_last = float(np.asarray(chart.lcl)[-1])
     center_last = float(np.ravel(np.asarray(chart.center))[-1])
-    decimals = _decimals(ucl_last - lcl_last)
     for value, name in ((ucl_last, "UCL"), (center_last, "CL"), (lcl_last, "LCL")):
         ax.annotate(
-            f"{name}={value:.{decimals}f}",
+            f"{name}={format_limit(value, ucl_last - lcl_last)}",
             (1.0, value),
             xycoords=("axes fraction", "data"),
             xytext=(3, 0),
@@ -119,6 +171,8 @@ def _draw(ax: Any, chart: ControlChart, lsl: float | None, usl: float | None) ->
     ax.set_title(TITLES.get(chart.kind, chart.kind), fontsize=10, loc="left")
     ax.grid(visible=True, alpha=0.25)
     ax.set_xlim(0.5, len(chart) + 0.5)
+    # Samples are counted: a tick at 2.5 names no sample.
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
 
 
 def plot_charts(
@@ -128,13 +182,14 @@ def plot_charts(
     title: str = "",
     lsl: float | None = None,
     usl: float | None = None,
+    unit: str = "",
 ) -> Path:
     """Write one panel per chart (e.g. X-bar over R) to a PNG, SVG or PDF file.
 
     Spec lines are drawn on the first panel (the location chart) when given.
     Out-of-control points are marked red and labelled by rule (N1..N8, WE1..WE4).
     """
-    fig = charts_figure(charts, title=title, lsl=lsl, usl=usl)
+    fig = charts_figure(charts, title=title, lsl=lsl, usl=usl, unit=unit)
     out = Path(path)
     fig.savefig(out, dpi=150)
     _pyplot().close(fig)
@@ -147,13 +202,15 @@ def charts_figure(
     title: str = "",
     lsl: float | None = None,
     usl: float | None = None,
+    unit: str = "",
 ) -> Any:
     """The chart panels as a matplotlib Figure (for reports that compose several)."""
     plt = _pyplot()
     fig, axes = plt.subplots(len(charts), 1, figsize=(10, 3.2 * len(charts)), squeeze=False)
     for k, (ax, chart) in enumerate(zip(axes[:, 0], charts, strict=True)):
         _draw(ax, chart, lsl if k == 0 else None, usl if k == 0 else None)
-    axes[-1, 0].set_xlabel("Sample")
+        ax.set_xlabel("Sample", fontsize=8)
+        ax.set_ylabel(axis_label(chart.kind, unit), fontsize=8)
     notes = sorted({r for c in charts for r, i in c.violations.items() if i.size})
     if notes:
         run = charts[0].run_length
@@ -163,50 +220,52 @@ def charts_figure(
         )
         fig.text(0.01, 0.005, text, fontsize=7, wrap=True)
     if title:
-        fig.suptitle(title, fontsize=12)
+        lines = wrap_to_width(title, width_in=fig.get_figwidth() * 0.9, fontsize=12)
+        fig.suptitle("\n".join(lines), fontsize=12, parse_math=False)
     fig.tight_layout(rect=(0, 0.04, 0.95, 1))
     return fig
 
 
 def plot_capability(
-    values: np.ndarray[Any, Any], result: Capability, path: str | Path, *, title: str = ""
+    values: np.ndarray[Any, Any],
+    result: Capability,
+    path: str | Path,
+    *,
+    title: str = "",
+    xlabel: str = "",
 ) -> Path:
     """Histogram with specification limits, target and fitted normal curves (within, overall)."""
-    fig = capability_figure(values, result, title=title)
+    fig = capability_figure(values, result, title=title, xlabel=xlabel)
     out = Path(path)
     fig.savefig(out, dpi=150)
     _pyplot().close(fig)
     return out
 
 
-def capability_figure(values: np.ndarray[Any, Any], result: Capability, *, title: str = "") -> Any:
-    """The capability histogram as a matplotlib Figure."""
+def capability_figure(
+    values: np.ndarray[Any, Any], result: Capability, *, title: str = "", xlabel: str = ""
+) -> Any:
+    """The capability histogram as a matplotlib Figure: counts of values per class, with the
+    within and overall normal curves scaled to the same counts."""
+    from matplotlib.ticker import MaxNLocator
     from scipy import stats
 
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(9, 4.5))
     data = np.asarray(values, dtype=float).ravel()
     data = data[np.isfinite(data)]
-    ax.hist(data, bins="auto", density=True, color="#90caf9", edgecolor="#1f4e79")
+    counts, edges, _ = ax.hist(data, bins="auto", color="#90caf9", edgecolor="#1f4e79")
+    width = float(edges[1] - edges[0])
     lo = min([data.min()] + [v for v in (result.lsl,) if v is not None])
     hi = max([data.max()] + [v for v in (result.usl,) if v is not None])
     span = hi - lo
     grid = np.linspace(lo - 0.1 * span, hi + 0.1 * span, 400)
-    ax.plot(
-        grid,
-        stats.norm.pdf(grid, result.mean, result.sigma_within),
-        color="#c62828",
-        lw=1.5,
-        label="within",
-    )
-    ax.plot(
-        grid,
-        stats.norm.pdf(grid, result.mean, result.sigma_overall),
-        color="#2e7d32",
-        lw=1.5,
-        ls="--",
-        label="overall",
-    )
+    # A density scaled by n x class width is read against the bars: values per class.
+    scale = data.size * width
+    within = stats.norm.pdf(grid, result.mean, result.sigma_within) * scale
+    overall = stats.norm.pdf(grid, result.mean, result.sigma_overall) * scale
+    ax.plot(grid, within, color="#c62828", lw=1.5, label="within")
+    ax.plot(grid, overall, color="#2e7d32", lw=1.5, ls="--", label="overall")
     for value, name in ((result.lsl, "LSL"), (result.usl, "USL"), (result.target, "Target")):
         if value is not None:
             ax.axvline(value, color="#6a1b9a", ls=":" if name == "Target" else "-", lw=1.2)
@@ -218,12 +277,24 @@ def capability_figure(values: np.ndarray[Any, Any], result: Capability, *, title
                 textcoords="offset points",
                 fontsize=8,
             )
-    lines = [f"n = {result.n}", f"mean = {result.mean:.5g}"]
+    # Room above the tallest bar or curve for the labels, but never beyond n values.
+    top = max(float(counts.max()), float(within.max()), float(overall.max())) * 1.12
+    ax.set_ylim(0, max(1.0, min(top, float(data.size))))
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_ylabel("Number of values")
+    ax.set_xlabel(xlabel or "Measured value")
+    sigma_span = 6 * result.sigma_overall
+    lines = [
+        f"n = {result.n}",
+        f"mean = {format_limit(result.mean, sigma_span)}",
+        f"sigma within = {format_limit(result.sigma_within, sigma_span)}",
+        f"sigma overall = {format_limit(result.sigma_overall, sigma_span)}",
+    ]
     for name in ("cp", "cpk", "cpm", "pp", "ppk"):
         value = getattr(result, name)
         if value is not None:
-            lines.append(f"{name.capitalize()} = {value:.3f}")
-    lines.append(f"ppm (within) = {result.ppm_total_within:.1f}")
+            lines.append(f"{name.capitalize()} = {format_index(value)}")
+    lines.append(f"ppm (within) = {format_ppm(result.ppm_total_within)}")
     ax.text(
         1.01,
         0.98,
@@ -233,7 +304,11 @@ def capability_figure(values: np.ndarray[Any, Any], result: Capability, *, title
         fontsize=8,
         family="monospace",
     )
-    ax.set_title(title or "Process capability", loc="left")
-    ax.legend(loc="upper left", fontsize=8)
+    heading = wrap_to_width(
+        title or "Process capability", width_in=fig.get_figwidth() * 0.9, fontsize=12
+    )
+    ax.set_title("\n".join(heading), loc="left", fontsize=12, parse_math=False)
+    # Beside the plot, under the figures: inside it, it hid the LSL label and the left bars.
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 0.3), fontsize=8, title="Normal fit")
     fig.tight_layout()
     return fig

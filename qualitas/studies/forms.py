@@ -23,6 +23,8 @@ class StudyForm(StyledForm):
         ),
         required=False,
         label="…or paste the data",
+        help_text="Header row first. Decimal commas are read when the columns are separated "
+        "by tabs (cells copied from a spreadsheet) or semicolons.",
     )
     value_column = forms.CharField(
         max_length=120,

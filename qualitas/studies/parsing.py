@@ -2,23 +2,32 @@
 
 from __future__ import annotations
 
-import csv
 import io
+import itertools
 import math
 from dataclasses import dataclass
 
 from qualitas.core import archives
 from qualitas.core.errors import FieldError, InvalidInput
+from qualitas.spc import delimited
+from qualitas.spc.errors import SpcInputError
 
 MAX_ROWS = 200_000
 
 
 @dataclass(frozen=True)
 class Table:
-    """Columns of text cells by header; row numbers are those a spreadsheet shows (header = 1)."""
+    """Columns of text cells by header; row numbers are those a spreadsheet shows (header = 1).
+
+    `decimal_comma` says a comma in a number is its decimal mark: true only when the columns
+    are separated by tabs or semicolons, so that "74,012" can mean nothing else.
+    """
 
     headers: tuple[str, ...]
     rows: tuple[tuple[str, ...], ...]
+    decimal_comma: bool = False
+    # The line each row came from, when blank lines were left out (default: 2, 3, …).
+    lines: tuple[int, ...] = ()
 
     def column(self, name: str, *, field: str) -> list[str]:
         if name not in self.headers:
@@ -33,45 +42,60 @@ class Table:
         """The column as numbers; empty cells are missing values (NaN)."""
         values: list[float] = []
         errors: list[FieldError] = []
-        for offset, cell in enumerate(self.column(name, field=field), start=2):
-            text = (
-                cell.strip().replace(",", ".")
-                if cell.count(",") == 1 and "." not in cell
-                else cell.strip()
-            )
-            if text == "":
-                values.append(math.nan)
-                continue
-            try:
-                number = float(text)
-            except ValueError:
-                errors.append(
-                    FieldError(field, f"Row {offset}, column '{name}': '{cell}' is not a number.")
+        cells = self.column(name, field=field)
+        for row, cell in zip(self.lines or range(2, len(cells) + 2), cells, strict=True):
+            number = delimited.to_number(cell, decimal_comma=self.decimal_comma)
+            if number is None:
+                message = delimited.decimal_comma_message(row, name, cell) or (
+                    f"Row {row}, column '{name}': '{cell.strip()}' is not a number."
                 )
-                continue
-            if whole and (number < 0 or number != int(number)):
+                errors.append(FieldError(field, message))
+            elif whole and not math.isnan(number) and (number < 0 or number != int(number)):
                 errors.append(
-                    FieldError(
-                        field, f"Row {offset}, column '{name}': {cell} is not a whole count."
-                    )
+                    FieldError(field, f"Row {row}, column '{name}': {cell} is not a whole count.")
                 )
-            values.append(number)
+            else:
+                values.append(number)
             if len(errors) >= 10:
                 break
         if errors:
             raise InvalidInput(errors)
         return values
 
-    def first_numeric_column(self) -> str | None:
+    def numeric_columns(self, *, skip: tuple[str, ...] = ()) -> list[str]:
+        """Columns that are mostly numbers (`numbers` names the few bad cells)."""
+        found = []
         for name in self.headers:
-            cells = [c for c in self.column(name, field="column") if c.strip()]
-            try:
-                [float(c) for c in cells[:20]]
-            except ValueError:
+            if name in skip:
                 continue
-            if cells:
-                return name
-        return None
+            cells = [c.strip() for c in self.column(name, field="column") if c.strip()][:50]
+            readable = [
+                c
+                for c in cells
+                if delimited.to_number(c, decimal_comma=self.decimal_comma) is not None
+                or delimited.DECIMAL_COMMA.fullmatch(c)
+            ]
+            if cells and len(readable) * 2 >= len(cells):
+                found.append(name)
+        return found
+
+    def first_numeric_column(self, *, skip: tuple[str, ...] = ()) -> str | None:
+        """The measurements, by default: the first column of numbers that does not number
+        the samples (1, 1, 2, 2, 3 …), unless there is no other."""
+        found = self.numeric_columns(skip=skip)
+        measured = [name for name in found if not self._numbers_samples(name)]
+        chosen = measured or found
+        return chosen[0] if chosen else None
+
+    def _numbers_samples(self, name: str) -> bool:
+        numbers: list[float] = []
+        for cell in self.column(name, field="column"):
+            number = delimited.to_number(cell, decimal_comma=self.decimal_comma)
+            if number is None or math.isnan(number) or number != int(number):
+                return False
+            numbers.append(number)
+        steps = {b - a for a, b in itertools.pairwise(numbers)}
+        return steps <= {0, 1} and 1 in steps
 
 
 def parse_text(text: str, *, source: str = "pasted data") -> Table:
@@ -81,23 +105,20 @@ def parse_text(text: str, *, source: str = "pasted data") -> Table:
         raise InvalidInput.for_field(
             "data", "There is no data: upload a file or paste measurements."
         )
-    sample = text[:4096]
     try:
-        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    rows = [tuple(cell.strip() for cell in row) for row in csv.reader(io.StringIO(text), dialect)]
-    rows = [row for row in rows if any(row)]
-    if len(rows) < 2:
+        found = delimited.read_delimited(text)
+    except SpcInputError as exc:
+        raise InvalidInput.for_field("data", str(exc)) from None
+    if len(found.rows) < 2:
         raise InvalidInput.for_field(
             "data", f"{source} needs a header row and at least one data row."
         )
-    if len(rows) > MAX_ROWS + 1:
+    if len(found.rows) > MAX_ROWS + 1:
         raise InvalidInput.for_field("data", f"{source} has more than {MAX_ROWS:,} rows.")
-    headers = tuple(h or f"column {i + 1}" for i, h in enumerate(rows[0]))
+    headers = tuple(h or f"column {i + 1}" for i, h in enumerate(found.rows[0]))
     if len(set(headers)) != len(headers):
         raise InvalidInput.for_field("data", f"{source} has two columns with the same name.")
-    return Table(headers, tuple(rows[1:]))
+    return Table(headers, found.rows[1:], decimal_comma=found.decimal_comma, lines=found.lines[1:])
 
 
 def parse_upload(content: bytes, name: str) -> Table:
@@ -129,11 +150,12 @@ def _parse_xlsx(content: bytes, name: str) -> Table:
             "file", f"'{name}' is not a readable Excel workbook."
         ) from None
     sheet = workbook.worksheets[0]
-    rows = []
-    for row in sheet.iter_rows(values_only=True):
+    rows, lines = [], []
+    for line, row in enumerate(sheet.iter_rows(values_only=True), start=1):
         cells = tuple("" if v is None else str(v) for v in row)
         if any(cells):
             rows.append(cells)
+            lines.append(line)
         if len(rows) > MAX_ROWS + 1:
             raise InvalidInput.for_field("file", f"'{name}' has more than {MAX_ROWS:,} rows.")
     workbook.close()
@@ -142,4 +164,4 @@ def _parse_xlsx(content: bytes, name: str) -> Table:
             "file", f"'{name}' needs a header row and at least one data row."
         )
     headers = tuple(h or f"column {i + 1}" for i, h in enumerate(rows[0]))
-    return Table(headers, tuple(rows[1:]))
+    return Table(headers, tuple(rows[1:]), lines=tuple(lines[1:]))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import textwrap
 from typing import Any
 
 import numpy as np
@@ -11,7 +10,8 @@ from django.utils import timezone
 
 from qualitas.core import recordapi
 from qualitas.spc import capability
-from qualitas.spc.plot import _pyplot, capability_figure, charts_figure
+from qualitas.spc.formatting import format_index, format_limit, format_ppm, format_spec
+from qualitas.spc.plot import _pyplot, capability_figure, charts_figure, wrap_to_width
 from qualitas.studies import services
 from qualitas.studies.models import SpcStudy
 
@@ -32,8 +32,19 @@ def measurements_of(study: SpcStudy) -> services.Measurements:
     )
 
 
-def _or_dash(value: Any) -> str:
-    return "—" if value is None else _fmt(value)
+# The summary page: A4 portrait, text from 7 % of the width to 7 % from the right edge.
+PAGE = (8.27, 11.69)
+LEFT = 0.07
+TEXT_WIDTH_IN = PAGE[0] * (1 - 2 * LEFT)
+
+
+def _limits(chart: dict[str, Any]) -> str:
+    """A chart's centre and limits (the last point's, when they vary with the sample size),
+    with the decimals the span of the limits warrants."""
+    lcl, ucl = chart["lcl"][-1], chart["ucl"][-1]
+    span = ucl - lcl
+    center = "varies" if isinstance(chart["center"], list) else format_limit(chart["center"], span)
+    return f"centre {center}, LCL {format_limit(lcl, span)}, UCL {format_limit(ucl, span)}"
 
 
 def _summary_lines(study: SpcStudy) -> list[tuple[str, int, str]]:
@@ -46,39 +57,40 @@ def _summary_lines(study: SpcStudy) -> list[tuple[str, int, str]]:
         (f"Characteristic: {study.characteristic}{unit}", 10, ""),
         (f"Source: {study.source_name or '—'}   Run rules: {study.get_rules_display()}", 10, ""),
         (
-            f"Specification: LSL {_or_dash(study.lsl)}, USL {_or_dash(study.usl)}, "
-            f"target {_or_dash(study.target)}",
+            f"Specification: LSL {format_spec(study.lsl)}, USL {format_spec(study.usl)}, "
+            f"target {format_spec(study.target)}",
             10,
             "",
         ),
         ("", 8, ""),
         ("Control limits", 12, "bold"),
     ]
-    for chart in study.results.get("charts", []):
-        center = "varies" if isinstance(chart["center"], list) else _fmt(chart["center"])
-        limits = f"LCL {_fmt(chart['lcl'][-1])}, UCL {_fmt(chart['ucl'][-1])}"
-        lines.append((f"{chart['title']}: centre {center}, {limits}", 10, ""))
+    charts = study.results.get("charts", [])
+    for chart in charts:
+        lines.append((f"{chart['title']}: {_limits(chart)}", 10, ""))
+    if not charts:
+        lines.append(("None: no measurements were analysed.", 10, ""))
     lines += [("", 8, ""), ("Signals", 12, "bold")]
-    signals = study.results.get("signals", [])
-    if not signals:
-        lines.append(("No point beyond the limits and no run rule violated.", 10, ""))
-    for signal in signals:
+    verdict = services.control_verdict(study.results)
+    lines.append((verdict.text, 10, ""))
+    for signal in study.results.get("signals", []) if verdict.level == "signals" else []:
         points = ", ".join(str(p) for p in signal["points"][:30])
         more = " …" if len(signal["points"]) > 30 else ""
-        text = f"{signal['chart']} — {signal['description']}: samples {points}{more}"
-        lines += [
-            (("  " if k else "") + part, 9, "") for k, part in enumerate(textwrap.wrap(text, 95))
-        ]
+        lines.append(
+            (f"{signal['chart']} — {signal['description']}: samples {points}{more}", 9, "")
+        )
     cap = study.results.get("capability")
     if cap:
         lines += [("", 8, ""), ("Capability", 12, "bold")]
         for name in ("cp", "cpk", "cpm", "pp", "ppk"):
             if cap.get(name) is not None:
                 ci = cap.get(f"{name}_ci")
-                interval = f"  (95% CI {_fmt(ci[0])} to {_fmt(ci[1])})" if ci else ""
-                lines.append((f"{name.capitalize()} = {cap[name]:.3f}{interval}", 10, ""))
-        ppm = cap["ppm_total_within"]
-        lines.append((f"Expected ppm out of specification (within): {ppm:.1f}", 10, ""))
+                interval = (
+                    f"  (95% CI {format_index(ci[0])} to {format_index(ci[1])})" if ci else ""
+                )
+                lines.append((f"{name.capitalize()} = {format_index(cap[name])}{interval}", 10, ""))
+        ppm = format_ppm(cap["ppm_total_within"])
+        lines.append((f"Expected ppm out of specification (within): {ppm}", 10, ""))
     lines += [("", 8, ""), ("Signatures", 12, "bold")]
     rows = recordapi.signature_rows(study)
     if not rows:
@@ -90,11 +102,16 @@ def _summary_lines(study: SpcStudy) -> list[tuple[str, int, str]]:
 
 
 def _summary_page(study: SpcStudy, printed_by: str) -> Any:
-    fig = _pyplot().figure(figsize=(8.27, 11.69))  # A4 portrait
+    fig = _pyplot().figure(figsize=PAGE)
     y = 0.95
     for text, size, weight in _summary_lines(study):
-        fig.text(0.07, y, text, fontsize=size, weight=weight or "normal")
-        y -= 0.012 + size / 700
+        # Every line is wrapped to the page: a long title or signal runs on, never off the edge.
+        wrapped = wrap_to_width(
+            text, width_in=TEXT_WIDTH_IN, fontsize=size, weight=weight or "normal"
+        )
+        for k, part in enumerate(wrapped):
+            fig.text(LEFT, y, part, fontsize=size, weight=weight or "normal", parse_math=False)
+            y -= (0.012 + size / 700) if k == len(wrapped) - 1 else size * 1.25 / 72 / PAGE[1]
     stamp = (
         f"Printed {timezone.now():%Y-%m-%d %H:%M} UTC by {printed_by}; uncontrolled when printed"
     )
@@ -102,36 +119,49 @@ def _summary_page(study: SpcStudy, printed_by: str) -> Any:
     return fig
 
 
-def _fmt(value: Any) -> str:
-    return f"{value:.6g}" if isinstance(value, int | float) else str(value)
+def _measured(study: SpcStudy) -> str:
+    return f"{study.characteristic} ({study.unit})" if study.unit else study.characteristic
+
+
+def chart_pages(study: SpcStudy) -> list[Any]:
+    """The control chart page and, with specification limits, the capability page; none for
+    a study without measurements (its summary says so)."""
+    if not study.results.get("charts"):
+        return []
+    charts, data = services._charts(measurements_of(study))
+    pages = [
+        charts_figure(
+            charts,
+            title=f"{study.number} {study.title}: {study.characteristic}",
+            lsl=study.lsl,
+            usl=study.usl,
+            unit=study.unit,
+        )
+    ]
+    if data is not None and (study.lsl is not None or study.usl is not None):
+        flat = (
+            np.concatenate([np.asarray(g, dtype=float) for g in data])
+            if isinstance(data, list)
+            else data
+        )
+        result = capability(data, lsl=study.lsl, usl=study.usl, target=study.target)
+        pages.append(
+            capability_figure(
+                flat, result, title=f"Capability: {study.characteristic}", xlabel=_measured(study)
+            )
+        )
+    return pages
 
 
 def study_pdf(study: SpcStudy, *, printed_by: str) -> bytes:
     from matplotlib.backends.backend_pdf import PdfPages
 
     plt = _pyplot()
-    measurements = measurements_of(study)
-    charts, data = services._charts(measurements)
     buffer = io.BytesIO()
     with PdfPages(
         buffer, metadata={"Title": f"{study.number} {study.title}", "Creator": "Qualitas"}
     ) as pdf:
-        for figure in (
-            _summary_page(study, printed_by),
-            charts_figure(
-                charts, title=f"{study.number} {study.characteristic}", lsl=study.lsl, usl=study.usl
-            ),
-        ):
-            pdf.savefig(figure)
-            plt.close(figure)
-        if data is not None and (study.lsl is not None or study.usl is not None):
-            flat = (
-                np.concatenate([np.asarray(g, dtype=float) for g in data])
-                if isinstance(data, list)
-                else data
-            )
-            result = capability(data, lsl=study.lsl, usl=study.usl, target=study.target)
-            figure = capability_figure(flat, result, title=f"Capability: {study.characteristic}")
+        for figure in (_summary_page(study, printed_by), *chart_pages(study)):
             pdf.savefig(figure)
             plt.close(figure)
     return buffer.getvalue()

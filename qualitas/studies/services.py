@@ -109,8 +109,54 @@ def _histogram(data: Any, cap: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# Fewer samples than this give preliminary limits (AIAG SPC manual: 20 to 25 subgroups):
+# no signal in them is not yet evidence that the process is in control.
+SAMPLES_TO_JUDGE_CONTROL = 20
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What a study may say about statistical control: `level` is none (no data),
+    signals, preliminary (too few samples) or in_control."""
+
+    level: str
+    text: str
+
+
+def control_verdict(results: dict[str, Any]) -> Verdict:
+    """The one sentence the page and the PDF print about control, never claimed without data."""
+    charts = results.get("charts") or []
+    samples = (
+        sum(1 for v in charts[0].get("statistic") or [] if v is not None and math.isfinite(v))
+        if charts
+        else 0
+    )
+    if not samples:
+        return Verdict(
+            "none", "No measurements were analysed: the study says nothing about control."
+        )
+    if results.get("signals"):
+        return Verdict("signals", "The process shows signals of special causes:")
+    if samples < SAMPLES_TO_JUDGE_CONTROL:
+        return Verdict(
+            "preliminary",
+            f"No point beyond the limits and no run rule violated in {samples} samples, but "
+            f"{samples} are too few to judge statistical control: the limits are preliminary "
+            f"until there are {SAMPLES_TO_JUDGE_CONTROL}.",
+        )
+    return Verdict(
+        "in_control",
+        f"No point beyond the limits and no run rule violated in {samples} samples: "
+        "the process is in statistical control.",
+    )
+
+
 def analyse(m: Measurements) -> dict[str, Any]:
     """Charts, their signals explained, and capability when specification limits are given."""
+    if not any(math.isfinite(v) for v in m.values):
+        raise InvalidInput.for_field(
+            "data", "There are no measurements: a study is drawn from data, so give some."
+        )
     if m.lsl is not None and m.usl is not None and m.lsl >= m.usl:
         raise InvalidInput.for_field(
             "usl", "The upper specification limit must be above the lower one."

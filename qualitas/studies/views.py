@@ -22,9 +22,15 @@ from qualitas.studies.models import ChartType, SpcStudy
 def measurements_from(table: parsing.Table, data: dict[str, Any]) -> services.Measurements:
     """Turn the chosen columns into what the analysis needs (errors name rows and columns)."""
     kind = data["chart_type"]
-    column = data.get("value_column") or table.first_numeric_column()
+    # The sample and size columns are numbers too, but never the measurements.
+    others = tuple(data.get(name) or "" for name in ("subgroup_column", "size_column"))
+    column = data.get("value_column") or table.first_numeric_column(skip=others)
     if not column:
-        raise InvalidInput.for_field("value_column", "No column of numbers was found.")
+        raise InvalidInput.for_field(
+            "value_column",
+            f"No column of numbers was found among {', '.join(table.headers)}: "
+            "name the column of measurements.",
+        )
     values = table.numbers(column, field="value_column", whole=kind in (ChartType.NP, ChartType.C))
     labels = None
     if data.get("subgroup_column"):
@@ -111,6 +117,7 @@ def study_panel(study: SpcStudy, request: HttpRequest) -> str:
         "results": results,
         "chart_data": chart_data,
         "capability": results.get("capability"),
+        "verdict": services.control_verdict(results),
         "report_url": reverse("studies:study_report", args=[study.pk]),
     }
     return render_to_string("studies/_panel.html", context, request=request)

@@ -202,3 +202,28 @@ def test_spc_input_error_and_usage_errors(tmp_path: Path, capsys) -> None:
 def test_help_exits_zero(capsys) -> None:
     assert main(["--help"]) == 0
     assert "qualitas spc" in capsys.readouterr().out
+
+
+def test_decimal_commas_between_semicolons_are_read(tmp_path: Path, capsys) -> None:
+    rows = [f"{i + 1};{str(v).replace('.', ',')}" for i, g in enumerate(PISTON_RINGS) for v in g]
+    path = tmp_path / "ringe.csv"
+    path.write_text("Probe;Durchmesser\n" + "\n".join(rows) + "\n", encoding="utf-8")
+
+    options = ["--column", "Durchmesser", "--subgroup-column", "Probe", "--json"]
+    code = main(["chart", "xbar-r", str(path), *options])
+
+    assert code == 0
+    assert json.loads(capsys.readouterr().out)["charts"][0]["center"] == pytest.approx(
+        74.00118, abs=1e-5
+    )
+
+
+def test_decimal_commas_between_commas_are_refused_with_the_row(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "d.csv"
+    path.write_text("diameter\n74.030\n74,012\n73.995\n", encoding="utf-8")
+
+    assert main(["chart", "imr", str(path)]) == 2
+    assert capsys.readouterr().err == (
+        "error: d.csv: Use a decimal point: row 3 has '74,012'. Commas separate the columns "
+        "here; decimal commas are read when the columns are separated by semicolons or tabs.\n"
+    )
