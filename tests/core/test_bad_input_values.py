@@ -40,9 +40,7 @@ def test_a_page_past_the_end_is_a_404_naming_the_last(
     assert last.context["table"].page.number == 2
 
 
-def test_the_api_answers_a_page_past_the_end_with_an_empty_page(
-    api_for: Any, viewer: User
-) -> None:
+def test_the_api_answers_a_page_past_the_end_with_an_empty_page(api_for: Any, viewer: User) -> None:
     UserFactory.create_batch(3)
     counted = api_for(viewer).get("/users", page=1, page_size=2).json()["count"]
 
