@@ -17,8 +17,11 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+# `make demo PORT=8123` serves on another port (HOST=0.0.0.0 to reach it from elsewhere).
+PORT ?= 8000
+HOST ?= 127.0.0.1
 demo: setup
-	$(BIN)/qualitas demo
+	$(BIN)/qualitas demo --port $(PORT) --host $(HOST)
 
 lint: setup
 	$(BIN)/ruff check .

@@ -137,8 +137,11 @@ def test_the_demo_command_prints_the_url_and_logins_and_its_trail_verifies(
 
     out = capsys.readouterr().out
     assert "Qualitas demo: http://127.0.0.1:8123/" in out
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     for login in demo.demo_logins():
-        assert f"{login.username}" in out and login.password in out
+        line = f"  {login.username:<10} {login.password:<22} {login.name} — {login.role}"
+        assert line in out.splitlines()
+        assert line in readme.splitlines(), f"README.md's accounts table lacks: {line}"
     # The first command a curious evaluator runs after `make demo` passes: the demo runs the
     # periodic jobs once, which signs the first audit checkpoint.
     call_command("verify-audit-trail")  # raises CommandError (exit 1 or 2) on failure
