@@ -402,6 +402,9 @@ MAX_UNPACKED_MB = env_int("QUALITAS_MAX_UNPACKED_MB", default=200)
 TEXT_EXTRACTION_SECONDS = env_int("QUALITAS_TEXT_EXTRACTION_SECONDS", default=60)
 TEXT_EXTRACTION_MEMORY_MB = env_int("QUALITAS_TEXT_EXTRACTION_MEMORY_MB", default=1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# The longest text a record's free-text field holds (a finding, a root cause): some ten
+# pages. Longer belongs in an attachment; a form or API call with more is refused naming it.
+TEXT_MAX_CHARS = env_int("QUALITAS_TEXT_MAX_CHARS", default=20_000)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # Electronic signatures: failed password entries before signing is locked, and for how long.

@@ -60,3 +60,5 @@ urlpatterns += [path("", include("qualitas.core.urls"))]
 
 # A database that does not answer is a 503 with Retry-After, not a 500.
 handler500 = "qualitas.core.views.errors.server_error"
+# A request Django cannot read (too large, malformed) gets the site's error page: 400 or 413.
+handler400 = "qualitas.core.views.errors.bad_request"

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django import forms
+from django.core.validators import MaxLengthValidator
 from django.db import models
 
-from qualitas.core import records
+from qualitas.core import records, validation
 from qualitas.core.forms import StyledForm, style_fields
 from qualitas.core.forms_signing import add_otp_code
 from qualitas.core.models import Department, LinkKind, User
@@ -21,7 +22,9 @@ def record_form(record_type: records.RecordType, *, editing: bool) -> type[forms
         if field.get_internal_type() == "DateField":
             widgets[name] = forms.DateInput(attrs={"type": "date"})
         elif field.get_internal_type() == "TextField":
-            widgets[name] = forms.Textarea(attrs={"rows": 4})
+            # The browser stops typing and pasting at the limit; the form says it too.
+            limit = validation.text_limit(field)
+            widgets[name] = forms.Textarea(attrs={"rows": 4, "maxlength": limit})
     base = forms.modelform_factory(
         record_type.model, fields=list(record_type.editable_fields), widgets=widgets
     )
@@ -36,6 +39,11 @@ def record_form(record_type: records.RecordType, *, editing: bool) -> type[forms
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
+            for name in record_type.editable_fields:
+                model_field = record_type.model._meta.get_field(name)
+                limit = validation.text_limit(model_field)  # type: ignore[arg-type]
+                if limit and isinstance(self.fields.get(name), forms.CharField):
+                    self.fields[name].validators.append(MaxLengthValidator(limit))
             if not editing:
                 for name in record_type.defaulted_on_create:
                     self.fields[name].required = False  # the module's service fills it

@@ -12,6 +12,7 @@ from ninja import Schema
 from pydantic import Field, create_model
 
 from qualitas.core.records import RecordType
+from qualitas.core.validation import text_limit
 
 _TYPES: list[tuple[type[models.Field[Any, Any]], Any]] = [
     (models.BooleanField, bool),
@@ -96,11 +97,16 @@ def build(record_type: RecordType) -> tuple[type[Schema], type[Schema], type[Sch
         )
         description = _describe(field)
         default = field.default if field.has_default() and not callable(field.default) else None
+        # Text lengths are part of the published contract (a 10 MB text is a 422 naming it).
+        longest = (text_limit(field) or field.max_length) if kind is str else None
         in_fields[field_name] = (
             kind | None if optional else kind,
-            Field(default if optional else ..., description=description),
+            Field(default if optional else ..., description=description, max_length=longest),
         )
-        patch_fields[field_name] = (kind | None, Field(None, description=description))
+        patch_fields[field_name] = (
+            kind | None,
+            Field(None, description=description, max_length=longest),
+        )
     patch_fields.pop("owner")
     create = create_model(f"{name}In", __base__=Schema, **in_fields)
     patch = create_model(f"{name}Patch", __base__=Schema, **patch_fields)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
@@ -41,9 +42,40 @@ def clean_or_raise(instance: models.Model, *, exclude: list[str] | None = None) 
         and not getattr(field, "auto_now_add", False)
         and not field.primary_key
     ]
+    nulls += too_long(instance, exclude=exclude)
     try:
         instance.full_clean(exclude=exclude)
     except ValidationError as exc:
         raise InvalidInput(nulls + errors_from(exc)) from None
     if nulls:
         raise InvalidInput(nulls)
+
+
+def text_limit(field: models.Field) -> int | None:  # type: ignore[type-arg]
+    """How many characters a free-text field takes: its own max_length, else
+    QUALITAS_TEXT_MAX_CHARS (TextFields have no limit of their own)."""
+    if not isinstance(field, models.TextField):
+        return None
+    return field.max_length or settings.TEXT_MAX_CHARS
+
+
+def too_long(instance: models.Model, *, exclude: list[str] | None = None) -> list[FieldError]:
+    """Free-text fields longer than they may be (a 10 MB paste), one error each."""
+    found = []
+    for field in instance._meta.concrete_fields:
+        limit = text_limit(field)
+        value = getattr(instance, field.attname)
+        if (
+            limit
+            and field.name not in (exclude or ())
+            and isinstance(value, str)
+            and len(value) > limit
+        ):
+            found.append(
+                FieldError(
+                    field.name,
+                    f"At most {limit:,} characters ({len(value):,} given): put a longer "
+                    "text in an attachment.",
+                )
+            )
+    return found

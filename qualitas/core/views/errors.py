@@ -91,3 +91,26 @@ def server_error(request: HttpRequest) -> HttpResponse:
         response = HttpResponse(_UNAVAILABLE_PAGE, status=503)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """handler400: the site's error page (JSON for the API); a request larger than Django
+    reads (DATA_UPLOAD_MAX_MEMORY_SIZE) is a 413 saying so."""
+    from django.conf import settings
+    from django.core.exceptions import RequestDataTooBig
+    from django.http import JsonResponse
+
+    if isinstance(exception, RequestDataTooBig):
+        status = 413
+        limit_mb = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024)
+        detail = (
+            f"What was sent is larger than {limit_mb} MB, more than any form or API call takes: "
+            "shorten the text, or add long documents as attachments. Nothing was saved."
+        )
+    else:
+        status, detail = 400, "The request could not be read. Nothing was saved."
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": detail, "errors": []}, status=status)
+    titles = {413: "Too large", 400: "Bad request"}
+    context = {"status": status, "detail": detail, "title": titles[status]}
+    return render(request, "core/error.html", context, status=status)
