@@ -11,11 +11,11 @@ from django.conf import settings
 from django.db.models import Sum
 from django.utils import timezone
 
-from qualitas.core import audit, events, records
+from qualitas.core import audit, events, money, records
 from qualitas.core.errors import FieldError, InvalidInput
 from qualitas.core.models import User
 from qualitas.core.validation import clean_or_raise
-from qualitas.nonconformance import money, policy, queries
+from qualitas.nonconformance import policy, queries
 from qualitas.nonconformance.events import NonconformanceRaised
 from qualitas.nonconformance.models import (
     CostLine,

@@ -12,8 +12,8 @@ from django.template import Context, Template
 from qualitas.core import workflow
 from qualitas.core.errors import InvalidInput
 from qualitas.core.models import User
+from qualitas.core.money import format_money
 from qualitas.nonconformance import services
-from qualitas.nonconformance.money import format_money
 
 pytestmark = pytest.mark.django_db
 

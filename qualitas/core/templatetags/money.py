@@ -6,7 +6,7 @@ from typing import Any
 
 from django import template
 
-from qualitas.nonconformance.money import format_money
+from qualitas.core.money import format_money
 
 register = template.Library()
 
