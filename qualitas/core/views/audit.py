@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from django.utils.html import format_html, format_html_join
 
 from qualitas.core import permissions
+from qualitas.core.changes import brief
 from qualitas.core.models import AuditAction, AuditEvent, User
 from qualitas.core.views.generic import ObjectListView
 
@@ -21,7 +22,9 @@ class ChangesColumn(tables.Column):
             "",
             "<div><span class='text-body-secondary'>{}</span>: {} → {}</div>",
             (
-                (k, _show(v, "old"), _show(v, "new")) if isinstance(v, dict) else (k, "", v)
+                (k, brief(_raw(v, "old")), brief(_raw(v, "new")))
+                if isinstance(v, dict)
+                else (k, "", brief(v))
                 for k, v in value.items()
             ),
         )
@@ -31,6 +34,11 @@ class ChangesColumn(tables.Column):
             f"{k}: {_show(v, 'old')} -> {_show(v, 'new')}" if isinstance(v, dict) else f"{k}: {v}"
             for k, v in value.items()
         )
+
+
+def _raw(change: dict[str, Any], side: str) -> Any:
+    label = change.get(f"{side}_label")
+    return label if label is not None else change.get(side)
 
 
 def _show(change: dict[str, Any], side: str) -> str:
