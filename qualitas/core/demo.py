@@ -176,6 +176,19 @@ PEOPLE = [
         "SHF",
         "Cobalt-Prairie-47",
     ),
+    (
+        # Sheffield's deputy for quality: signs the quality approval of a concession when
+        # Helen raised the nonconformance herself (separation of duties).
+        "oprice",
+        "Owen",
+        "Price",
+        "Deputy Quality Manager",
+        "QA",
+        "SHF",
+        permissions.QUALITY_MANAGER,
+        "SHF",
+        "Birch-Signal-38",
+    ),
 ]
 
 

@@ -8,6 +8,7 @@ from qualitas.core import (
     backgroundexports,
     idempotency,
     jobs,
+    kpis,
     navigation,
     notifications,
     permissions as p,
@@ -57,6 +58,11 @@ MODULE = Module(
             roles=(p.QUALITY_MANAGER, p.AUDITOR),
         ),
         Permission(p.MANAGE_ALL_TOKENS, "See and revoke every user's API tokens."),
+        Permission(
+            kpis.VIEW_KPIS,
+            "See the quality indicators (open and overdue records, reading) on My work.",
+            roles=(p.QUALITY_MANAGER, p.AUDITOR),
+        ),
     ),
     # Who may do what, and who they are, is audited like any quality record
     # (Part 11 §11.10(d), (g)); people and structure are never deleted.
@@ -94,6 +100,7 @@ MODULE = Module(
     # Record pages lived under /records/<resource>/ until 0.5; they are at /<resource>/ now.
     moved=(Moved("/records/", "/"),),
     search=(SearchSource("People", navigation.search_people, navigation.describe_person),),
+    kpis=(kpis.Indicator("actions.overdue", "Overdue actions", kpis.overdue_actions, order=300),),
     home_panels=(
         HomePanel("my-actions", navigation.my_actions_panel, order=5),
         HomePanel("awaiting-signature", navigation.awaiting_signature_panel, order=6),

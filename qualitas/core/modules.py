@@ -117,9 +117,10 @@ class Module:
     jobs: tuple[Job, ...] = ()
     # Printable documents of a record (an 8D report), linked from the record's page.
     reports: tuple[RecordDocument, ...] = ()
-    # Filled once the KPI and compliance-check registries exist (issues "Quality objectives,
-    # KPIs…" and "Audits and compliance"): declared here so no module needs a new hook.
+    # Quality indicators (qualitas.core.kpis.Indicator): the strip on My work now, the KPI
+    # dashboard of issue "Quality objectives, KPIs…" later.
     kpis: tuple[Any, ...] = ()
+    # Filled once the compliance-check registry exists (issue "Audits and compliance").
     compliance_checks: tuple[Any, ...] = ()
     # Idempotent demo data, loaded after the core's demo company.
     demo: Callable[[], None] | None = None
@@ -160,6 +161,7 @@ def install(module: Module, app_config: AppConfig | None = None) -> None:
     registry.moved.extend((m.old, m.new) for m in module.moved)
     registry.search.extend(searched_by(module))
     registry.home_panels.extend(module.home_panels)
+    registry.kpis.extend(module.kpis)
     registry.record_documents.extend(module.reports)
     for subscription in module.subscriptions:
         events.subscribe(
@@ -249,6 +251,7 @@ def undeclared() -> list[str]:
         {s.label for m in declared for s in searched_by(m)},
         str,
     )
+    check("kpi", registry.kpis, {k for m in declared for k in m.kpis}, lambda k: k.key)
     check(
         "home panel",
         registry.home_panels,

@@ -86,6 +86,8 @@ class Registry:
     menu: list[MenuGroup] = field(default_factory=list)
     search: list[SearchSource] = field(default_factory=list)
     home_panels: list[HomePanel] = field(default_factory=list)
+    # Quality indicators of modules (qualitas.core.kpis.Indicator).
+    kpis: list[Any] = field(default_factory=list)
     # Extra API routers of modules: (prefix under /api/v1, ninja Router).
     api_routers: list[tuple[str, Any]] = field(default_factory=list)
     # Extra URL includes of modules: (path prefix, URLconf module).

@@ -167,7 +167,9 @@ def evaluate(
             refusals.append(
                 Refusal(
                     "separation_of_duties",
-                    f"You are the record's {relation}: someone else must do this.",
+                    f"You are the record's {relation}: someone else must do this (separation "
+                    "of duties). Ask one of the people who may; an administrator can give a "
+                    "deputy the role at this site.",
                 )
             )
     for meaning in transition.distinct_from_signers:
@@ -292,6 +294,26 @@ def _notify_next(record: Any, transition: Transition, actor: User, comment: str)
             url=url,
             email=True,
         )
+
+
+def who_may(record: Any, transition: Transition, *, limit: int = 10) -> list[Any]:
+    """Active people who may take the step on this record: holding its permission where the
+    record is, not barred by separation of duties, not earlier signers it must differ from.
+    Shown when the person asking may not (they raised the record)."""
+    from qualitas.core import records
+    from qualitas.core.models import User
+
+    if not transition.permission:
+        return []
+    sites = records.sites_of(record) or [None]
+    allowed = set.intersection(*(holders_of(transition.permission, site=s) for s in sites))
+    for relation in transition.not_by:
+        allowed -= records.relation_members(record, relation)
+    if transition.distinct_from_signers:
+        signed = record.signatures.filter(meaning__in=transition.distinct_from_signers)
+        allowed -= set(signed.values_list("signer_id", flat=True))
+    people = User.objects.filter(pk__in=allowed).order_by("last_name", "first_name")
+    return list(people[:limit])
 
 
 def holders_of(code: str, *, site: Any) -> set[int]:

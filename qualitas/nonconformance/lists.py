@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 
 from qualitas.core import search as text_search
 from qualitas.core.models import Department, Site, User
-from qualitas.core.views.records import StateColumn, detail_url
+from qualitas.core.views.records import StateColumn, detail_url, status_filter, with_status
 from qualitas.nonconformance import services
 from qualitas.nonconformance.models import (
     DefectCategory,
@@ -48,6 +48,7 @@ class NonconformanceTable(tables.Table):
 
 class NonconformanceFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Search")
+    status = status_filter("by_status")
     state = django_filters.ChoiceFilter(choices=State.choices, empty_label="Any")
     severity = django_filters.ChoiceFilter(choices=Severity.choices, empty_label="Any")
     source = django_filters.ChoiceFilter(choices=Source.choices, empty_label="Any")
@@ -83,6 +84,11 @@ class NonconformanceFilterSet(django_filters.FilterSet):
         super().__init__(*args, **kwargs)
         for name in ("detected_from", "detected_to"):
             self.filters[name].field.widget.input_type = "date"
+
+    def by_status(
+        self, queryset: QuerySet[Nonconformance], name: str, value: str
+    ) -> QuerySet[Nonconformance]:
+        return with_status(services.record_type(), queryset, value)
 
     def search(
         self, queryset: QuerySet[Nonconformance], name: str, value: str

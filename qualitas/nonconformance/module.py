@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from qualitas.capa.events import CapaClosed
-from qualitas.core import permissions as p
+from qualitas.core import kpis, permissions as p
 from qualitas.core.modules import (
     Api,
     Audited,
@@ -131,6 +131,10 @@ MODULE = Module(
         Audited(CostLine, protect_delete=False),
     ),
     record_types=(NONCONFORMANCE,),
+    kpis=(
+        kpis.open_records(NONCONFORMANCE, order=100),
+        kpis.overdue_records(NONCONFORMANCE, order=110),
+    ),
     menu=(
         Menu(
             GROUP,

@@ -254,3 +254,31 @@ def test_returning_to_the_supplier_needs_the_supplier(
 
     assert refused.value.errors[0].field == "supplier_name"
     assert nc.disposition_lines.get().decision == "return_to_supplier"
+
+
+def test_the_raiser_is_told_who_may_approve_for_quality_and_a_deputy_can(
+    raise_nc: object, quality_manager: User, client_for: object
+) -> None:
+    """Issue 13, defect 6: the rule stays; the page explains it and names who may sign at
+    the site, and a deputy holding the quality role there signs."""
+    from django.urls import reverse
+
+    from qualitas.core import permissions
+    from tests.factories import UserFactory, with_role
+
+    nc = _concession(raise_nc, quality_manager, quality_manager)  # the QM raised it
+    deputy = with_role(
+        UserFactory(first_name="Owen", last_name="Price", job_title="Deputy Quality Manager"),
+        permissions.QUALITY_MANAGER,
+        site=nc.site,
+    )
+    url = reverse("core:record_transition", args=["nonconformances", nc.pk, "approve_quality"])
+    transition = nc.record_type.workflow.transition("approve_quality")
+
+    page = client_for(quality_manager).get(url).content.decode()  # type: ignore[operator]
+    signed = workflow.fire(nc, "approve_quality", actor=deputy, signature=_sign(deputy))
+
+    assert "someone else must do this" in page
+    assert "Owen Price (Deputy Quality Manager)" in page.split('data-testid="who-may"')[1]
+    assert quality_manager not in workflow.who_may(nc, transition)
+    assert signed.signatures.filter(signer=deputy, transition="approve_quality").exists()

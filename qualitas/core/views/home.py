@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from qualitas.core import search as text_search, services
+from qualitas.core import kpis, search as text_search, services
 from qualitas.core.models import Notification
 from qualitas.core.registry import registry
 from qualitas.core.views import signed_in_user
@@ -26,7 +26,9 @@ def home(request: HttpRequest) -> HttpResponse:
         html = panel.render(request)
         if html:
             panels.append(html)
-    return render(request, "core/home.html", {"panels": panels, "title": "My work"})
+    strip = kpis.shown_to(signed_in_user(request), registry.kpis)
+    context = {"panels": panels, "title": "My work", "indicators": strip}
+    return render(request, "core/home.html", context)
 
 
 @login_required

@@ -82,16 +82,41 @@ def table_for(record_type: records.RecordType) -> type[tables.Table]:
     return type(f"{record_type.model.__name__}Table", (tables.Table,), attrs)
 
 
+STATUSES = (("live", "Not closed"), ("overdue", "Overdue"), ("closed", "Closed"))
+
+
+def with_status(
+    record_type: records.RecordType, queryset: QuerySet[Any], value: str
+) -> QuerySet[Any]:
+    """Not closed / overdue / closed: the filters the KPI strip's figures link to."""
+    locked = record_type.workflow.locked_states
+    if value == "closed":
+        return queryset.filter(state__in=locked)
+    queryset = queryset.exclude(state__in=locked)
+    if value == "overdue":
+        return queryset.filter(due_on__lt=timezone.localdate())
+    return queryset
+
+
+def status_filter(method: Any) -> django_filters.ChoiceFilter:
+    return django_filters.ChoiceFilter(
+        choices=STATUSES, method=method, empty_label="Any", label="Status"
+    )
+
+
 def filterset_for(record_type: records.RecordType) -> type[django_filters.FilterSet]:
     def search(queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
         return text_search.matching(queryset, record_type, value)
 
     attrs = {
         "q": django_filters.CharFilter(method=search, label="Search"),
+        "status": status_filter(
+            lambda queryset, name, value: with_status(record_type, queryset, value)
+        ),
         "state": django_filters.ChoiceFilter(
             choices=record_type.workflow.states.choices, empty_label="Any"
         ),
-        "Meta": type("Meta", (), {"model": record_type.model, "fields": ["q", "state"]}),
+        "Meta": type("Meta", (), {"model": record_type.model, "fields": ["q", "status", "state"]}),
     }
     return type(f"{record_type.model.__name__}FilterSet", (django_filters.FilterSet,), attrs)
 
@@ -294,6 +319,9 @@ def record_transition(request: HttpRequest, resource: str, pk: int, name: str) -
         "meaning": transition.signature,
         "target_label": record_type.workflow.label_of(transition.target),
         "cancel_url": detail_url(record),
+        "who_may": workflow.who_may(record, transition)
+        if any(r.code == "separation_of_duties" for r in refusals)
+        else [],
     }
     status = 422 if request.method == "POST" else 200
     return render(request, "core/record_transition.html", context, status=status)
