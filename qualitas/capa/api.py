@@ -3,10 +3,11 @@
 No `from __future__ import annotations`: django-ninja reads annotations at runtime.
 """
 
+from datetime import date
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 
 from qualitas.capa import diagram, policy, services
 from qualitas.core import records
@@ -115,13 +116,88 @@ def add_member(request: HttpRequest, capa_id: int, payload: MemberIO) -> Any:
     return Status(201, _root_cause(capa))
 
 
+class EffectivenessIn(Schema):
+    version: int | None = Field(None, description="The CAPA's version you read")
+    result: str = Field(..., description="passed (effective) or failed (not effective)")
+    evidence: str = Field(..., description="What shows the result", max_length=10000)
+    checked_on: date | None = Field(None, description="Day of the check; default today")
+
+
+class EffectivenessOut(Schema):
+    capa: int
+    version: int
+    state: str
+    result: str
+    evidence: str
+    checked_by: int | None
+    checked_by_name: str
+    checked_on: date | None
+
+
+def _effectiveness(capa: Any) -> dict[str, Any]:
+    checker = capa.effectiveness_checked_by
+    return {
+        "capa": capa.pk,
+        "version": capa.version,
+        "state": capa.state,
+        "result": capa.effectiveness_result,
+        "evidence": capa.effectiveness_evidence,
+        "checked_by": checker.pk if checker else None,
+        "checked_by_name": checker.printed_name if checker else "",
+        "checked_on": capa.effectiveness_checked_on,
+    }
+
+
+@router.get(
+    "/{capa_id}/effectiveness",
+    response={200: EffectivenessOut, **ERRORS},
+    summary="The effectiveness check (D7)",
+)
+def get_effectiveness(request: HttpRequest, capa_id: int) -> Any:
+    return _effectiveness(_capa(request, capa_id))
+
+
+@router.post(
+    "/{capa_id}/effectiveness",
+    response={200: EffectivenessOut, **ERRORS},
+    summary="Record the effectiveness check (D7): result, evidence, day; by you",
+)
+def record_effectiveness(request: HttpRequest, capa_id: int, payload: EffectivenessIn) -> Any:
+    capa = services.record_effectiveness(
+        _capa(request, capa_id),
+        actor=_actor(request),
+        result=payload.result,
+        evidence=payload.evidence,
+        checked_on=payload.checked_on,
+        expected_version=payload.version,
+    )
+    return _effectiveness(capa)
+
+
+class StepDaysOut(Schema):
+    step: str
+    label: str
+    mean_days: float | None = Field(..., description="Mean days per pass through the step")
+    passes: int
+
+
 class MetricsOut(Schema):
     open_total: int
     open_by_age: list[tuple[str, int]]
     closed_total: int
-    on_time_closure_rate: float | None
+    on_time_closed: int
+    on_time_closure_rate: float | None = Field(
+        ..., description="% of closed CAPAs with a due date closed on or before it"
+    )
     mean_cycle_days: float | None
-    effectiveness_pass_rate: float | None
+    effectiveness_pass_rate: float | None = Field(
+        ..., description="% of decided CAPAs effective at their first check"
+    )
+    effectiveness_checked: int
+    effectiveness_rate: float | None = Field(
+        ..., description="% of recorded effectiveness checks found effective"
+    )
+    days_per_step: list[StepDaysOut]
     recurrences: list[str]
     root_cause_categories: list[tuple[str, int]]
 

@@ -47,6 +47,7 @@ class EightD:
     effectiveness_due_on: date | None
     effectiveness_result: str
     effectiveness_evidence: str
+    effectiveness_checked: str
     signatures: list[str]
 
 
@@ -104,6 +105,12 @@ def build(capa: Capa, *, viewer: User) -> EightD:
         effectiveness_due_on=capa.effectiveness_due_on,
         effectiveness_result=capa.get_effectiveness_result_display(),
         effectiveness_evidence=capa.effectiveness_evidence,
+        effectiveness_checked=(
+            f"{capa.effectiveness_checked_by.printed_name} on "
+            f"{capa.effectiveness_checked_on:%Y-%m-%d}"
+            if capa.effectiveness_checked_by and capa.effectiveness_checked_on
+            else ""
+        ),
         signatures=[
             row["manifestation"]
             + ("" if row["valid"] else " [INVALID: content changed since signing]")

@@ -57,6 +57,17 @@ class Capa(QualityRecord):
         max_length=10, choices=EffectivenessResult.choices, default=EffectivenessResult.PENDING
     )
     effectiveness_evidence = models.TextField(blank=True)
+    # Who checked and when: entered with the result at the effectiveness step (D7), never
+    # through the record's edit form.
+    effectiveness_checked_by = models.ForeignKey(
+        "core.User",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="effectiveness checked by",
+    )
+    effectiveness_checked_on = models.DateField("effectiveness checked on", null=True, blank=True)
 
     class Meta(QualityRecord.Meta):
         verbose_name = "CAPA"

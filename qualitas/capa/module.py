@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from qualitas.capa import api, jobs, services, views, workflows as w
 from qualitas.capa.models import Capa, Cause, TeamMember, WhyStep
-from qualitas.core import permissions as p
+from qualitas.core import kpis, permissions as p
 from qualitas.core.modules import Api, Audited, Job, Menu, Module, Moved, Pages, Permission
 from qualitas.core.records import RecordPermissions, RecordPresentation, RecordType
 from qualitas.core.registry import MenuItem, RecordDocument
@@ -22,6 +22,12 @@ CAPA = RecordType(
     entails=services.ENTAILS,
     permissions=RecordPermissions(view=w.VIEW, create=w.CREATE, edit=w.EDIT),
     resource="capas",
+    # The plan approval signs the plan and what came before it; the effectiveness criteria
+    # (set while implementing) and the check itself (its own step) are signed at closure.
+    fields_signed_from={
+        "implemented": ("effectiveness_criteria", "effectiveness_method", "effectiveness_due_on"),
+        "close": services.EFFECTIVENESS_FIELDS,
+    },
     editable_fields=(
         "title",
         "capa_type",
@@ -34,8 +40,6 @@ CAPA = RecordType(
         "effectiveness_criteria",
         "effectiveness_method",
         "effectiveness_due_on",
-        "effectiveness_result",
-        "effectiveness_evidence",
         "department",
         "site",
         "due_on",
@@ -56,6 +60,8 @@ CAPA = RecordType(
             "effectiveness_due_on",
             "effectiveness_result",
             "effectiveness_evidence",
+            "effectiveness_checked_by",
+            "effectiveness_checked_on",
             "owner",
             "site",
             "department",
@@ -81,6 +87,7 @@ MODULE = Module(
     ),
     audited=(Audited(TeamMember), Audited(WhyStep), Audited(Cause)),
     record_types=(CAPA,),
+    kpis=(kpis.open_records(CAPA, order=200), kpis.overdue_records(CAPA, order=210)),
     menu=(
         Menu(
             GROUP, MenuItem("CAPA metrics", "capa:metrics", "speedometer2", w.VIEW, any_site=True)

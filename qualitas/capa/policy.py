@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from qualitas.capa import workflows as w
 from qualitas.core import permissions, records
-from qualitas.core.errors import PermissionDenied
+from qualitas.core.errors import Conflict, PermissionDenied
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -30,6 +30,30 @@ def require_work_on(user: User, capa: Capa) -> None:
         if capa.state in w.WORKFLOW.locked_states:
             raise records.RecordLocked(f"{capa.number} is {capa.get_state_display()}.")
         raise PermissionDenied(f"You may not change {capa.number}.")
+
+
+def _owner_or_editor(user: User, capa: Capa) -> bool:
+    return capa.owner_id == user.pk or records.has_perm_for(user, w.EDIT, capa)
+
+
+def may_record_effectiveness(user: User, capa: Capa) -> bool:
+    """The effectiveness check is recorded at its own step, once the actions are implemented,
+    by the CAPA's owner or a CAPA editor at its site (closing is the quality manager's
+    signature, separately)."""
+    return capa.state == w.State.EFFECTIVENESS and _owner_or_editor(user, capa)
+
+
+def require_record_effectiveness(user: User, capa: Capa) -> None:
+    if not _owner_or_editor(user, capa):
+        raise PermissionDenied(
+            f"Only the owner of {capa.number} or a CAPA editor at its site may record its "
+            "effectiveness check."
+        )
+    if capa.state != w.State.EFFECTIVENESS:
+        raise Conflict(
+            f"{capa.number} is {capa.get_state_display()}: the effectiveness check is recorded "
+            "at the Effectiveness check step, after the actions are implemented."
+        )
 
 
 def may_see_metrics(user: User | AnonymousUser) -> bool:

@@ -3,14 +3,23 @@ causes."""
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
 from typing import Any
 
 from django.db.models import Max
+from django.utils import timezone
 
 from qualitas.capa import policy
 from qualitas.capa.events import CapaClosed
-from qualitas.capa.models import Capa, Cause, CauseCategory, TeamMember, WhyStep
+from qualitas.capa.models import (
+    Capa,
+    Cause,
+    CauseCategory,
+    EffectivenessResult,
+    TeamMember,
+    WhyStep,
+)
 from qualitas.core import audit, events, records
 from qualitas.core.errors import Conflict, InvalidInput
 from qualitas.core.models import User
@@ -29,8 +38,71 @@ def open_capa(*, actor: User, **fields: Any) -> Capa:
 
 def _reset_effectiveness(capa: Capa, actor: User, comment: str) -> None:
     """The next effectiveness check starts afresh; the failed one stays in the history."""
-    capa.effectiveness_result = "pending"
+    capa.effectiveness_result = EffectivenessResult.PENDING
+    capa.effectiveness_evidence = ""
+    capa.effectiveness_checked_by = None
+    capa.effectiveness_checked_on = None
     records.touch(capa, actor)
+
+
+# What the effectiveness check (D7) records, in its own step rather than the edit form: the
+# plan approval does not cover them (`fields_signed_from`), the closing signature does.
+EFFECTIVENESS_FIELDS = (
+    "effectiveness_result",
+    "effectiveness_evidence",
+    "effectiveness_checked_by",
+    "effectiveness_checked_on",
+)
+
+
+@audit.service
+def record_effectiveness(
+    capa: Capa,
+    *,
+    actor: User,
+    result: str,
+    evidence: str,
+    checked_on: datetime.date | None = None,
+    expected_version: int | None = None,
+    reason: str = "Effectiveness check recorded",
+) -> Capa:
+    """Record the effectiveness check (8D D7): effective or not, the evidence, and who checked
+    it on which day (the person recording it). Closing then needs an effective result; a
+    result of not effective sends the CAPA back to root cause."""
+    with (
+        audit.context(actor=actor, reason=reason),  # the default reason too, in the trail
+        records.locked(capa, expected_version) as current,
+    ):
+        policy.require_record_effectiveness(actor, current)
+        if result not in (EffectivenessResult.PASSED, EffectivenessResult.FAILED):
+            raise InvalidInput.for_field(
+                "result",
+                f"Choose {EffectivenessResult.PASSED} (effective) or "
+                f"{EffectivenessResult.FAILED} (not effective).",
+            )
+        evidence = (evidence or "").strip()
+        if not evidence:
+            raise InvalidInput.for_field(
+                "evidence", "Say what shows the result (data, period, audit, records)."
+            )
+        today = timezone.localdate()
+        checked_on = checked_on or today
+        if checked_on > today:
+            raise InvalidInput.for_field("checked_on", "The check cannot be dated in the future.")
+        if checked_on < timezone.localtime(current.created_at).date():
+            raise InvalidInput.for_field(
+                "checked_on", f"The check cannot be dated before {current.number} was opened."
+            )
+        current.effectiveness_result = result
+        current.effectiveness_evidence = evidence
+        current.effectiveness_checked_by = actor
+        current.effectiveness_checked_on = checked_on
+        clean_or_raise(current)
+        records.touch(current, actor)
+    events.publish(
+        events.RecordChanged(record_type().key, current.pk, actor.pk, EFFECTIVENESS_FIELDS)
+    )
+    return current
 
 
 def _announce_closed(capa: Capa, actor: User, comment: str) -> None:

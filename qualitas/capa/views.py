@@ -6,15 +6,16 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from qualitas.capa import diagram, policy, services
-from qualitas.capa.models import Capa, CauseCategory
+from qualitas.capa.models import Capa, CauseCategory, EffectivenessResult
 from qualitas.core import records
-from qualitas.core.errors import NotFound, QualitasError
-from qualitas.core.forms import StyledForm
+from qualitas.core.errors import Conflict, InvalidInput, NotFound, QualitasError
+from qualitas.core.forms import StyledForm, put_errors
 from qualitas.core.models import User
 from qualitas.core.views import signed_in_user
 from qualitas.core.views.records import detail_url
@@ -35,6 +36,73 @@ class CauseForm(StyledForm):
     text = forms.CharField(max_length=200, label="Possible cause")
 
 
+class EffectivenessForm(StyledForm):
+    """The effectiveness check (8D D7) alone: the result, what shows it and the day; the
+    person recording it is the one who checked."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    result = forms.ChoiceField(
+        choices=[
+            (EffectivenessResult.PASSED, "Effective: the problem has not come back"),
+            (EffectivenessResult.FAILED, "Not effective: back to root cause"),
+        ],
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+    )
+    evidence = forms.CharField(
+        max_length=10000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="What shows it: the data, the period looked at, audits, records.",
+    )
+    checked_on = forms.DateField(
+        label="Checked on",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+
+
+@login_required
+def effectiveness(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record the effectiveness check at its own step, not through the edit form: the plan
+    approval stays valid, and closing signs the check."""
+    capa = _capa(request, pk)
+    actor = signed_in_user(request)
+    # Nobody is shown a form they could never submit.
+    policy.require_record_effectiveness(actor, capa)
+    initial = {
+        "version": capa.version,
+        "result": capa.effectiveness_result
+        if capa.effectiveness_result != EffectivenessResult.PENDING
+        else None,
+        "evidence": capa.effectiveness_evidence,
+        "checked_on": capa.effectiveness_checked_on or timezone.localdate(),
+    }
+    form = EffectivenessForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.record_effectiveness(
+                capa,
+                actor=actor,
+                result=data["result"],
+                evidence=data["evidence"],
+                checked_on=data["checked_on"],
+                expected_version=data["version"],
+            )
+        except (InvalidInput, Conflict) as exc:
+            put_errors(form, exc)
+        else:
+            messages.success(request, f"{capa.number}: effectiveness check recorded.")
+            return redirect(detail_url(capa))
+    context = {
+        "form": form,
+        "title": f"Effectiveness check of {capa.number}",
+        "submit_label": "Record the check",
+        "cancel_url": detail_url(capa),
+        "capa": capa,
+    }
+    status = 422 if request.method == "POST" else 200
+    return render(request, "capa/effectiveness.html", context, status=status)
+
+
 def capa_panel(capa: Capa, request: HttpRequest) -> str:
     actor = signed_in_user(request)
     causes = list(capa.causes.all())
@@ -44,6 +112,7 @@ def capa_panel(capa: Capa, request: HttpRequest) -> str:
         "whys": list(capa.whys.all()),
         "fishbone": diagram.fishbone_svg(capa.title, causes),
         "may_work_on": policy.may_work_on(actor, capa),
+        "may_record_effectiveness": policy.may_record_effectiveness(actor, capa),
         "team_form": TeamForm(),
         "why_form": WhyForm(),
         "cause_form": CauseForm(),
@@ -126,8 +195,6 @@ def mark_root_cause(request: HttpRequest, pk: int, kind: str, item_pk: int) -> H
 
 @login_required
 def metrics_page(request: HttpRequest) -> HttpResponse:
-    from django.shortcuts import render
-
     from qualitas.capa import queries
 
     user = signed_in_user(request)

@@ -88,6 +88,12 @@ class RecordType:
     # More content a signature covers, beyond the record's fields and files (e.g. disposition
     # lines): record -> JSON-able value. Changing it afterwards invalidates the signature.
     signed_extra: Callable[[Any], Any] | None = None
+    # Fields that belong to a later step than some signatures: transition -> the fields first
+    # entered for that step. A signature made at a transition covers the fields declared for
+    # it and for the transitions before it (in the workflow's order), never those declared for
+    # later ones: a CAPA's plan approval does not cover its effectiveness check. Undeclared
+    # fields are covered by every signature.
+    fields_signed_from: dict[str, tuple[str, ...]] = field(default_factory=dict)
     label_plural_text: str = ""
     # Who sees which records, when site scoping is not the whole story (drafts of controlled
     # documents): (user, queryset of every record) -> the visible ones.

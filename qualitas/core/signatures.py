@@ -16,6 +16,10 @@ Part 11 asks that a signature (§11.50) shows the printed name, date and time an
    SHA-256 of the record's signed content (its fields, its identity, its files).
 3. `is_valid(signature)` recomputes that hash: any later change to the content, by any
    means, shows the signature as invalid.
+
+A signature covers what was signed and no more: fields a record type declares for later
+steps (`RecordType.fields_signed_from`) are left out of the content of a signature made at an
+earlier step, so filling in a later step never invalidates an earlier signature.
 """
 
 from __future__ import annotations
@@ -238,10 +242,37 @@ def check_token(token: SignatureToken | None, signer: User) -> None:
         raise SignatureRefused("The signature verification expired; enter your password again.")
 
 
-def signed_content(record: QualityRecord) -> dict[str, Any]:
-    """What a signature covers: the record's identity, its content fields and its files."""
+def later_fields(record_type: records.RecordType, transition: str) -> frozenset[str]:
+    """The fields a signature made at `transition` does not cover: those the record type
+    declares for steps after it (`fields_signed_from`, in the workflow's order)."""
+    declared = record_type.fields_signed_from
+    if not declared or not transition:
+        return frozenset()
+    order = [t.name for t in record_type.workflow.transitions]
+    unknown = sorted(set(declared) - set(order))
+    if unknown:
+        raise LookupError(f"{record_type.key}.fields_signed_from names no transition {unknown}")
+    if transition not in order:
+        return frozenset()
+    at = order.index(transition)
+    return frozenset(
+        name for step, names in declared.items() if order.index(step) > at for name in names
+    )
+
+
+def signed_content(record: QualityRecord, *, transition: str = "") -> dict[str, Any]:
+    """What a signature covers: the record's identity, its content fields and its files;
+    made at `transition`, not the fields of later steps."""
     record_type = records.type_of(record)
-    excluded = {"id", "state", "version", "updated_at", "updated_by", *record_type.unsigned_fields}
+    excluded = {
+        "id",
+        "state",
+        "version",
+        "updated_at",
+        "updated_by",
+        *record_type.unsigned_fields,
+        *later_fields(record_type, transition),
+    }
     fields = {
         f.name: audit._plain(getattr(record, f.attname))
         for f in record._meta.concrete_fields
@@ -260,8 +291,9 @@ def signed_content(record: QualityRecord) -> dict[str, Any]:
     return content
 
 
-def content_hash(record: Any) -> str:
-    body = json.dumps(signed_content(record), sort_keys=True, separators=(",", ":"))
+def content_hash(record: Any, *, transition: str = "") -> str:
+    content = signed_content(record, transition=transition)
+    body = json.dumps(content, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(body.encode()).hexdigest()
 
 
@@ -287,7 +319,7 @@ def sign(
         meaning=meaning,
         transition=transition,
         record_version=record.version,
-        content_hash=content_hash(record),
+        content_hash=content_hash(record, transition=transition),
         comment=comment,
     )
     signature.seal = seal_of(signature)
@@ -333,7 +365,13 @@ def is_valid(signature: Signature, record: Any = None) -> bool:
         return False
     if signature.object_id != subject.pk:
         return False
-    return content_hash(subject) == signature.content_hash
+    if content_hash(subject, transition=signature.transition) == signature.content_hash:
+        return True
+    # Signed before its record type declared later steps' fields, a signature covers the whole
+    # content, as it did then; the whole content includes everything the step covers.
+    return bool(later_fields(records.type_of(subject), signature.transition)) and (
+        content_hash(subject) == signature.content_hash
+    )
 
 
 def consume_fresh_login(request: HttpRequest | None, user: User) -> SignatureToken:

@@ -412,12 +412,12 @@ def _load_capas(qm: User, approver: User) -> None:
         capa = workflow.fire(capa, "implemented", actor=qm)
         if target == "effectiveness":
             continue
-        capa = records.update(
+        capa = capa_services.record_effectiveness(
             capa,
             actor=qm,
             expected_version=capa.version,
-            effectiveness_result="passed",
-            effectiveness_evidence="No repeat in 90 days",
+            result="passed",
+            evidence="No repeat in 90 days",
         )
         workflow.fire(capa, "close", actor=qm, signature=_proof(qm), comment="Effective")
     critical = (

@@ -102,7 +102,10 @@ def test_escalate_analyse_act_and_close(page: Any, live_server: Any) -> None:
         page, effectiveness_criteria="No DIM-01 on HSG-4471 for 90 days", effectiveness_due_on=today
     )
     _step(page, "Actions implemented")
-    _edit(page, effectiveness_result="passed", effectiveness_evidence="No repeat")
+    page.get_by_test_id("record-effectiveness").click()
+    page.get_by_label("Effective: the problem has not come back").check()
+    page.fill("#id_evidence", "No repeat")
+    page.get_by_role("button", name="Record the check").click()
     _step(page, "Effective: close", password=True, comment="Effective")
 
     expect(page.get_by_test_id("record-state")).to_have_text("Closed")

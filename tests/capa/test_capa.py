@@ -79,12 +79,12 @@ def test_the_8d_path_to_closed(
         effectiveness_due_on=TODAY,
     )
     capa = workflow.fire(capa, "implemented", actor=owner)
-    capa = records.update(
+    capa = services.record_effectiveness(
         capa,
         actor=quality_manager,
         expected_version=capa.version,
-        effectiveness_result="passed",
-        effectiveness_evidence="0 NCs Feb-Apr",
+        result="passed",
+        evidence="0 NCs Feb-Apr",
     )
     closed = workflow.fire(capa, "close", actor=quality_manager, signature=_sign(quality_manager))
 
@@ -155,12 +155,13 @@ def test_a_failed_effectiveness_check_goes_back_to_root_cause(
 
     with pytest.raises(InvalidInput, match="effective result"):
         workflow.fire(capa, "close", actor=quality_manager, signature=_sign(quality_manager))
-    capa = records.update(
-        capa, actor=owner, expected_version=capa.version, effectiveness_result="failed"
+    capa = services.record_effectiveness(
+        capa, actor=owner, expected_version=capa.version, result="failed", evidence="2 NCs"
     )
     back = workflow.fire(capa, "not_effective", actor=owner, comment="Two more NCs in March")
 
     assert (back.state, back.effectiveness_result) == ("root_cause", "pending")
+    assert (back.effectiveness_checked_by, back.effectiveness_evidence) == (None, "")
     from qualitas.core.recordapi import history_of
 
     assert any(
@@ -338,7 +339,12 @@ def test_from_raising_an_nc_to_a_closed_capa_through_the_api(
     qm.post(f"/actions/{action['id']}/complete", {"note": "Counter at 350"})
     patch(effectiveness_criteria="No repeat in 90 days", effectiveness_due_on=TODAY.isoformat())
     fire(qm, "implemented")
-    patch(effectiveness_result="passed", effectiveness_evidence="None in 90 days")
+    version = qm.get(f"/capas/{cid}").json()["version"]
+    checked = qm.post(
+        f"/capas/{cid}/effectiveness",
+        {"version": version, "result": "passed", "evidence": "None in 90 days"},
+    )
+    assert checked.status_code == 200, checked.json()
     closed = fire(qm, "close", password=PASSWORD, comment="Effective")
 
     assert closed["state"] == "closed"

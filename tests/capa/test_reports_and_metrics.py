@@ -60,8 +60,8 @@ def _closed_capa(raise_nc: Any, qm: User, approver: User) -> Any:
         effectiveness_due_on=TODAY,
     )
     capa = workflow.fire(capa, "implemented", actor=qm)
-    capa = records.update(
-        capa, actor=qm, expected_version=capa.version, effectiveness_result="passed"
+    capa = services.record_effectiveness(
+        capa, actor=qm, expected_version=capa.version, result="passed", evidence="No repeat"
     )
     return workflow.fire(
         capa, "close", actor=qm, signature=signatures.authenticate(qm, PASSWORD)
