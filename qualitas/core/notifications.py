@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from qualitas.core.models import ActionItem, ActionState, Notification, ReminderLog
@@ -35,6 +37,24 @@ def notify(
             )
         )
     return notification
+
+
+def mark_done(recipients: Iterable[User], *, url: str, titles: Iterable[str] = ()) -> int:
+    """The task these people were asked to do about the thing at `url` is done, or is no
+    longer asked of them: their notifications about it leave the unread list. `titles`
+    narrows it to notifications whose title starts with one of them (one task of several
+    on the same page). Returns how many were marked."""
+    people = [person.pk for person in recipients]
+    if not people or not url:
+        return 0
+    about = Notification.objects.filter(recipient__in=people, url=url, read_at__isnull=True)
+    prefixes = [title for title in titles if title]
+    if prefixes:
+        starts = Q()
+        for prefix in prefixes:
+            starts |= Q(title__startswith=prefix)
+        about = about.filter(starts)
+    return about.update(read_at=timezone.now())
 
 
 def once(key: str) -> bool:

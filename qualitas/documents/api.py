@@ -16,7 +16,7 @@ from ninja.pagination import paginate
 
 from qualitas.core import permissions, recordapi, signatures
 from qualitas.core.errors import InvalidInput, NotFound
-from qualitas.core.models import Department, Site, User
+from qualitas.core.models import Department, Role, Site, User
 from qualitas.core.pagination import Mapped, PageNumber
 from qualitas.documents import (
     compare,
@@ -38,7 +38,12 @@ router = Router(tags=["documents"])
 @router.get("/types", response={200: list[s.DocumentTypeOut], **ERRORS}, summary="Document types")
 def list_types(request: HttpRequest) -> Any:
     permissions.require(s.actor_of(request), w.VIEW)
-    types = DocumentType.objects.prefetch_related("default_reviewers", "default_approvers")
+    types = DocumentType.objects.prefetch_related(
+        "default_reviewers",
+        "default_approvers",
+        "default_training_roles",
+        "default_training_departments",
+    )
     return [s.type_out(t) for t in types]
 
 
@@ -55,6 +60,10 @@ def update_type(request: HttpRequest, type_id: int, payload: s.DocumentTypePatch
     reason = data.pop("reason", "")
     reviewers = s.by_ids(User, data.pop("default_reviewers", None), "default_reviewers")
     approvers = s.by_ids(User, data.pop("default_approvers", None), "default_approvers")
+    roles = s.by_ids(Role, data.pop("default_training_roles", None), "default_training_roles")
+    departments = s.by_ids(
+        Department, data.pop("default_training_departments", None), "default_training_departments"
+    )
     s.refuse_nulls(data, *data)
     updated = services.update_document_type(
         document_type,
@@ -62,6 +71,8 @@ def update_type(request: HttpRequest, type_id: int, payload: s.DocumentTypePatch
         reason=reason,
         default_reviewers=reviewers,
         default_approvers=approvers,
+        default_training_roles=roles,
+        default_training_departments=departments,
         **data,
     )
     return s.type_out(updated)
@@ -108,6 +119,11 @@ def create_document(request: HttpRequest, payload: s.DocumentIn) -> Any:
         change_reason=payload.change_reason,
         effective_on=payload.effective_on,
         training_impact=payload.training_impact,
+        training_roles=s.by_ids(Role, payload.training_roles, "training_roles") or [],
+        training_departments=s.by_ids(
+            Department, payload.training_departments, "training_departments"
+        )
+        or [],
     )
     return Status(201, s.document_out(document, actor))
 

@@ -27,7 +27,8 @@ import re
 import subprocess
 import sys
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from io import BytesIO
 from typing import TYPE_CHECKING, Any
 
@@ -337,27 +338,71 @@ hr { border: 0; border-top: 0.6pt solid #999; }
 """
 
 
+@dataclass(frozen=True)
+class ApprovalLine:
+    """One approver of the printed revision: who, what the signature means, and when (in
+    UTC and in the company's local time). The times are empty while not yet signed."""
+
+    approver: str
+    meaning: str = ""
+    signed_utc: str = ""
+    signed_local: str = ""
+
+
+_APPROVAL_CSS = """
+section.approval { margin: 0 0 12pt; break-inside: avoid; }
+section.approval h2 { font-size: 11pt; margin: 0 0 4pt; }
+section.approval td, section.approval th { font-size: 9pt; }
+"""
+
+
+def _approval_block(approvals: Sequence[ApprovalLine]) -> str:
+    """The approval block: a reader of the paper sees who approved it, meaning and when."""
+    if not approvals:
+        rows = '<tr><td colspan="4">No approver chosen: this revision is not approved.</td></tr>'
+    else:
+        rows = "".join(
+            "<tr>"
+            f"<td>{html.escape(line.approver)}</td>"
+            f"<td>{html.escape(line.meaning or '—')}</td>"
+            f"<td>{html.escape(line.signed_utc or 'Not yet signed')}</td>"
+            f"<td>{html.escape(line.signed_local or '—')}</td>"
+            "</tr>"
+            for line in approvals
+        )
+    return (
+        '<section class="approval"><h2>Approval</h2><table>'
+        "<tr><th>Approved by</th><th>Meaning of the signature</th>"
+        "<th>Signed (UTC)</th><th>Signed (local time)</th></tr>"
+        f"{rows}</table></section>"
+    )
+
+
 def controlled_copy_pdf(
     *,
     footer: str,
     markdown_text: str | None = None,
     source_pdf: bytes | None = None,
     title: str = "",
+    approvals: Sequence[ApprovalLine] | None = None,
 ) -> bytes:
     """The PDF of a controlled copy, with ``footer`` and "Page X of Y" at the foot of every page.
 
     Give exactly one of ``markdown_text`` (typeset on A4 under the heading ``title``) or
     ``source_pdf`` (stamped page by page; its content, page sizes and rotation are kept).
+    With ``approvals`` the copy carries the approval block: under the title of a typeset
+    copy, on a last A4 page of a stamped one (counted in "Page X of Y").
     Raises ``ValueError`` for a wrong call (both, neither, or an empty footer) and
     ``ContentError`` when the source PDF is damaged or password-protected. WeasyPrint needs
     Pango; importing it raises ``OSError`` on a machine without it.
     """
     if not footer.strip():
         raise ValueError("A controlled copy needs its footer.")
+    block = _approval_block(approvals) if approvals is not None else ""
     if markdown_text is not None and source_pdf is None:
-        return _markdown_pdf(markdown_text, footer=footer, title=title)
+        return _markdown_pdf(markdown_text, footer=footer, title=title, approval=block)
     if source_pdf is not None and markdown_text is None:
-        return _stamped_pdf(source_pdf, footer=footer)
+        return _stamped_pdf(source_pdf, footer=footer, approval=block)
     raise ValueError("Give exactly one of markdown_text and source_pdf.")
 
 
@@ -395,18 +440,19 @@ def html_to_pdf(document: str) -> bytes:
     return bytes(HTML(string=document, url_fetcher=fetcher).write_pdf())
 
 
-def _markdown_pdf(markdown_text: str, *, footer: str, title: str) -> bytes:
+def _markdown_pdf(markdown_text: str, *, footer: str, title: str, approval: str = "") -> bytes:
     css = (
         "@page { size: A4; margin: 20mm 16mm 24mm 16mm; "
         + _footer_box(footer, "vertical-align: bottom; padding-bottom: 8mm;")
         + " }"
         + _PAGE_CSS
+        + _APPROVAL_CSS
     )
     heading = f'<h1 class="title">{html.escape(title)}</h1>' if title.strip() else ""
     document = (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         f"<title>{html.escape(title)}</title><style>{css}</style></head>"
-        f"<body>{heading}{render_markdown(markdown_text)}</body></html>"
+        f"<body>{heading}{approval}{render_markdown(markdown_text)}</body></html>"
     )
     return html_to_pdf(document)
 
@@ -429,8 +475,9 @@ def _open_pdf(data: bytes) -> PdfReader:
     return reader
 
 
-def _overlay_pdf(sizes: list[tuple[float, float]], footer: str) -> bytes:
-    """One page per size, blank but for the footer and "Page i of n" at the bottom centre."""
+def _overlay_pdf(sizes: list[tuple[float, float]], footer: str, appendix: str = "") -> bytes:
+    """One page per size, blank but for the footer and "Page i of n" at the bottom centre;
+    then, given an ``appendix`` (HTML), the A4 page(s) that carry it, counted in n."""
     names: dict[tuple[float, float], str] = {}
     rules = []
     for size in sizes:
@@ -444,6 +491,15 @@ def _overlay_pdf(sizes: list[tuple[float, float]], footer: str) -> bytes:
         + "".join(rules)
     )
     pages = "".join(f'<div style="page: {names[size]}"></div>' for size in sizes)
+    if appendix:
+        css += (
+            "@page appendix { size: A4; margin: 20mm 16mm 24mm 16mm; }"
+            " section.appendix { page: appendix; break-before: page; }"
+            + _PAGE_CSS.replace("body { margin: 0; }", "")
+            + _APPROVAL_CSS
+        )
+        pages += f'<section class="appendix">{appendix}</section>'
+
     return html_to_pdf(
         f'<!DOCTYPE html><html><head><meta charset="utf-8"><style>{css}</style></head>'
         f"<body>{pages}</body></html>"
@@ -464,12 +520,12 @@ def _placement(rotation: int, width: float, height: float, x0: float, y0: float)
     return upright.translate(x0, y0)
 
 
-def _stamped_pdf(source: bytes, *, footer: str) -> bytes:
+def _stamped_pdf(source: bytes, *, footer: str, approval: str = "") -> bytes:
     with _pdf_limits(DEFAULT_MAX_UNPACKED):  # stamping decompresses each page's content
-        return _stamped_pdf_within_limits(source, footer=footer)
+        return _stamped_pdf_within_limits(source, footer=footer, approval=approval)
 
 
-def _stamped_pdf_within_limits(source: bytes, *, footer: str) -> bytes:
+def _stamped_pdf_within_limits(source: bytes, *, footer: str, approval: str = "") -> bytes:
     reader = _open_pdf(source)
     geometry = []
     for page in reader.pages:
@@ -478,13 +534,17 @@ def _stamped_pdf_within_limits(source: bytes, *, footer: str) -> bytes:
         rotation = page.rotation % 360 if page.rotation % 90 == 0 else 0
         geometry.append((rotation, width, height, float(box.left), float(box.bottom)))
     sizes = [(h, w) if rot in (90, 270) else (w, h) for rot, w, h, _, _ in geometry]
-    overlay = PdfReader(BytesIO(_overlay_pdf(sizes, footer)))
-    if len(overlay.pages) != len(sizes):
+    overlay = PdfReader(BytesIO(_overlay_pdf(sizes, footer, approval)))
+    extra = len(overlay.pages) - len(sizes)
+    if extra < 0 or (extra == 0) != (not approval):
         raise RuntimeError(f"The footer overlay has {len(overlay.pages)} pages, not {len(sizes)}.")
     try:
         writer = PdfWriter(clone_from=reader)
-        for page, stamp, place in zip(writer.pages, overlay.pages, geometry, strict=True):
+        stamps = overlay.pages[: len(sizes)]
+        for page, stamp, place in zip(writer.pages, stamps, geometry, strict=True):
             page.merge_transformed_page(stamp, _placement(*place))
+        for appendix in overlay.pages[len(sizes) :]:
+            writer.add_page(appendix)
         out = BytesIO()
         writer.write(out)
     except Exception as exc:  # a page that parsed may still fail to copy

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from qualitas.core import attachments, recordapi
 from qualitas.core.errors import NotFound, PermissionDenied
-from qualitas.documents import content, policy
+from qualitas.documents import content, policy, queries
 from qualitas.documents.workflows import State
 
 if TYPE_CHECKING:
@@ -36,12 +36,37 @@ def footer(revision: DocumentRevision, reader: User, at: datetime | None = None)
     return f"{status}: not for use — {revision.number} — {when}"
 
 
+def approval_lines(revision: DocumentRevision) -> list[content.ApprovalLine]:
+    """The approval block of the printed revision: this round's approvers in order, with
+    the meaning and time of each signature (in UTC and in the company's time zone)."""
+    zone = timezone.get_current_timezone_name()
+    lines = []
+    for step in queries.current_signoffs(revision):
+        if step.kind != "approval":
+            continue
+        signed = step.signature
+        if signed is None or step.outcome != "signed":
+            lines.append(content.ApprovalLine(approver=step.person.printed_name))
+            continue
+        local = timezone.localtime(signed.signed_at)
+        lines.append(
+            content.ApprovalLine(
+                approver=signed.printed_name,
+                meaning=signed.get_meaning_display(),
+                signed_utc=f"{signed.signed_at.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC",
+                signed_local=f"{local:%Y-%m-%d %H:%M:%S} {zone}",
+            )
+        )
+    return lines
+
+
 def _content_pdf(revision: DocumentRevision, reader: User) -> bytes:
     """The revision's Markdown content as a controlled-copy PDF."""
     return content.controlled_copy_pdf(
         footer=footer(revision, reader),
         markdown_text=revision.content_text,
         title=f"{revision.number} {revision.title}",
+        approvals=approval_lines(revision),
     )
 
 
@@ -49,11 +74,14 @@ def _file_pdf(revision: DocumentRevision, attached: Attachment, reader: User) ->
     """An uploaded PDF or Markdown file as a controlled-copy PDF."""
     data = attachments.read_verified(attached)
     if attached.media_type == "application/pdf":
-        return content.controlled_copy_pdf(footer=footer(revision, reader), source_pdf=data)
+        return content.controlled_copy_pdf(
+            footer=footer(revision, reader), source_pdf=data, approvals=approval_lines(revision)
+        )
     return content.controlled_copy_pdf(
         footer=footer(revision, reader),
         markdown_text=data.decode("utf-8", "replace"),
         title=f"{revision.number} {revision.title}",
+        approvals=approval_lines(revision),
     )
 
 

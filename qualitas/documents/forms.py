@@ -60,6 +60,17 @@ class DocumentForm(StyledForm):
     training_impact = forms.BooleanField(
         required=False, label="People must read and acknowledge it"
     )
+    # Without them "people must read it" asks nobody: the service refuses the box alone.
+    training_roles = forms.ModelMultipleChoiceField(
+        Role.objects.all(),
+        required=False,
+        label="Who must read it: roles",
+        help_text="Needed when people must read it (with the departments below), unless "
+        "the type names its readers.",
+    )
+    training_departments = forms.ModelMultipleChoiceField(
+        Department.objects.filter(is_active=True), required=False, label="… and departments"
+    )
 
 
 class DocumentEditForm(StyledForm):
@@ -184,5 +195,14 @@ class DocumentTypeForm(StyledForm):
         User.objects.filter(is_active=True).exclude(username="system").order_by("last_name"),
         required=False,
         help_text="Proposed for every new revision, in this order; the author is left out.",
+    )
+    default_training_roles = forms.ModelMultipleChoiceField(
+        Role.objects.all(),
+        required=False,
+        label="Who must read a new document: roles",
+        help_text="Used when people must read it and its author names nobody.",
+    )
+    default_training_departments = forms.ModelMultipleChoiceField(
+        Department.objects.filter(is_active=True), required=False, label="… and departments"
     )
     reason = forms.CharField(max_length=300, required=False, label="Reason for the change")

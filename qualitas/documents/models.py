@@ -60,6 +60,12 @@ class DocumentType(models.Model):
     default_approvers = models.ManyToManyField(
         "core.User", blank=True, related_name="document_types_approved"
     )
+    # Who must read a new document of this type when "people must read it" is ticked and
+    # the author names nobody (a work instruction: the operators of its department …).
+    default_training_roles = models.ManyToManyField("core.Role", blank=True, related_name="+")
+    default_training_departments = models.ManyToManyField(
+        "core.Department", blank=True, related_name="+"
+    )
     position = models.PositiveSmallIntegerField(default=100)
     objects = AuditedQuerySet.as_manager()
 

@@ -56,11 +56,25 @@ def assign_acknowledgements(revision: DocumentRevision) -> list[Acknowledgement]
     return created
 
 
+def _reading_done(people: list[User], revision: DocumentRevision) -> None:
+    """The request to read (and its reminders) leaves the reader's unread notifications."""
+    notifications.mark_done(
+        people,
+        url=queries.document_url(revision.document, revision),
+        titles=[f"{ask} {revision.number}" for ask in ("Read and acknowledge", "Please read")],
+    )
+
+
 def withdraw_acknowledgements(revision: DocumentRevision) -> None:
     """Nobody need read a revision that is no longer in force (the newer one asks again)."""
-    for pending in revision.acknowledgements.filter(state=AcknowledgementState.PENDING):
+    released = []
+    for pending in revision.acknowledgements.filter(
+        state=AcknowledgementState.PENDING
+    ).select_related("person"):
         pending.state = AcknowledgementState.WITHDRAWN
         pending.save()
+        released.append(pending.person)
+    _reading_done(released, revision)
 
 
 @audit.service
@@ -87,6 +101,7 @@ def acknowledge(
     acknowledgement.acknowledged_at = signed.signed_at
     acknowledgement.signature = signed
     acknowledgement.save()
+    _reading_done([actor], revision)
     return acknowledgement
 
 

@@ -44,6 +44,8 @@ class DocumentTypeOut(Schema):
     approval_order: str
     default_reviewers: list[int]
     default_approvers: list[int]
+    default_training_roles: list[int]
+    default_training_departments: list[int]
 
 
 class DocumentTypePatch(Schema):
@@ -55,6 +57,8 @@ class DocumentTypePatch(Schema):
     approval_order: str | None = None
     default_reviewers: list[int] | None = None
     default_approvers: list[int] | None = None
+    default_training_roles: list[int] | None = None
+    default_training_departments: list[int] | None = None
 
 
 class RevisionSummary(Schema):
@@ -112,6 +116,10 @@ class DocumentIn(Schema):
     change_reason: str = ""
     effective_on: date | None = None
     training_impact: bool = False
+    # Who must read it (ids); when training_impact is true and both are empty, the type's
+    # default readers, and without those the request is refused.
+    training_roles: list[int] = []
+    training_departments: list[int] = []
 
 
 class DocumentPatch(Schema):
@@ -445,4 +453,8 @@ def type_out(document_type: DocumentType) -> dict[str, Any]:
         "approval_order": document_type.approval_order,
         "default_reviewers": [u.pk for u in document_type.default_reviewers.all()],
         "default_approvers": [u.pk for u in document_type.default_approvers.all()],
+        "default_training_roles": [r.pk for r in document_type.default_training_roles.all()],
+        "default_training_departments": [
+            d.pk for d in document_type.default_training_departments.all()
+        ],
     }

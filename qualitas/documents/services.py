@@ -51,6 +51,11 @@ DOCUMENT_FIELDS = (
 )
 
 
+NO_AUDIENCE = (
+    "People must read it: choose the roles or departments who must read and acknowledge it."
+)
+
+
 def record_type() -> records.RecordType:
     return records.RECORD_TYPES["docrevision"]
 
@@ -102,9 +107,19 @@ def create_document(
     change_reason: str = "",
     effective_on: date | None = None,
     training_impact: bool = False,
+    training_roles: Iterable[Role] = (),
+    training_departments: Iterable[Department] = (),
 ) -> Document:
-    """Register a new controlled document with its first draft revision."""
+    """Register a new controlled document with its first draft revision, and who must read
+    it when "people must read it" is ticked (refused without anyone to ask)."""
     policy.require_author(actor)
+    roles, departments = list(training_roles), list(training_departments)
+    if training_impact and not roles and not departments:
+        roles = list(document_type.default_training_roles.all())
+        departments = list(document_type.default_training_departments.filter(is_active=True))
+        if not roles and not departments:
+            # Otherwise revision A comes into force and nobody is asked to read it.
+            raise InvalidInput.for_field("training_roles", NO_AUDIENCE)
     document = Document(
         title=title.strip(),
         document_type=document_type,
@@ -135,6 +150,8 @@ def create_document(
         effective_on=effective_on,
         training_impact=training_impact,
     )
+    audit.set_many(first, "training_roles", roles)
+    audit.set_many(first, "training_departments", departments)
     indexing.index(first)
     return document
 
@@ -198,7 +215,13 @@ def _last_reviewed(document: Document) -> date:
 
 
 def _start_revision(
-    document: Document, *, actor: User, label: str, sequence: int, **fields: Any
+    document: Document,
+    *,
+    actor: User,
+    label: str,
+    sequence: int,
+    previous: DocumentRevision | None = None,
+    **fields: Any,
 ) -> DocumentRevision:
     revision = DocumentRevision(
         document=document,
@@ -214,7 +237,7 @@ def _start_revision(
     )
     clean_or_raise(revision)
     revision.save()
-    signoffs.default_signoffs(revision)
+    signoffs.default_signoffs(revision, previous=previous)
     return revision
 
 
@@ -245,7 +268,9 @@ def new_revision(
         content_text=latest.content_text,
         change_reason=change_reason,
         training_impact=latest.training_impact,
+        previous=latest,
     )
+    # Who must read it carries over too, as the starting point the author can change.
     audit.set_many(revision, "training_roles", latest.training_roles.all())
     audit.set_many(revision, "training_departments", latest.training_departments.all())
     # The files carry over as the starting point.
@@ -278,6 +303,10 @@ def edit_revision(
     if audience_changed:
         # Who must read it is content too: a stale copy must not overwrite it unnoticed.
         records.touch(updated, actor)
+    if updated.training_impact and not (
+        updated.training_roles.exists() or updated.training_departments.exists()
+    ):
+        raise InvalidInput.for_field("training_roles", NO_AUDIENCE)
     if "title" in changes and updated.document.status == DocumentStatus.NEW:
         _sync_title(updated.document, updated, actor)
     indexing.index(updated)
@@ -339,6 +368,7 @@ def after_withdrawal(revision: DocumentRevision, *, actor: User, reason: str) ->
         revision.withdrawn_on = timezone.localdate()
         revision.save()
         reading.withdraw_acknowledgements(revision)
+        signoffs.withdraw_requests(revision)
         if document.current_revision_id == revision.pk or document.status == DocumentStatus.NEW:
             for other in document.revisions.filter(state__in=workflows.IN_PROGRESS).exclude(
                 pk=revision.pk
@@ -386,9 +416,12 @@ def update_document_type(
     reason: str = "",
     default_reviewers: Iterable[User] | None = None,
     default_approvers: Iterable[User] | None = None,
+    default_training_roles: Iterable[Role] | None = None,
+    default_training_departments: Iterable[Department] | None = None,
     **changes: Any,
 ) -> DocumentType:
-    """Tune a type: numbering, revision scheme, review interval, approval order, defaults.
+    """Tune a type: numbering, revision scheme, review interval, approval order, defaults
+    (reviewers, approvers, and who must read a new document that people must read).
 
     Existing documents keep their numbers and revision labels; the change applies to what
     is created from now on."""
@@ -418,4 +451,8 @@ def update_document_type(
                 "default_approvers", f"{', '.join(refused)} may not approve documents."
             )
         audit.set_many(current, "default_approvers", approvers)
+    if default_training_roles is not None:
+        audit.set_many(current, "default_training_roles", default_training_roles)
+    if default_training_departments is not None:
+        audit.set_many(current, "default_training_departments", default_training_departments)
     return current

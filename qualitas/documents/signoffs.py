@@ -22,15 +22,24 @@ from qualitas.documents.models import (
 from qualitas.documents.workflows import State
 
 
-def default_signoffs(revision: DocumentRevision) -> None:
-    """A new draft starts with its type's default reviewers and approvers (not its author)."""
+def default_signoffs(revision: DocumentRevision, *, previous: DocumentRevision | None) -> None:
+    """A new draft starts with the previous revision's reviewers and approvers, or (for the
+    first, or when the previous had none) its type's defaults; never with its author, nor
+    anyone who has since left or may no longer approve."""
     doc_type = revision.document.document_type
     author = revision.owner_id
-    reviewers = [u for u in doc_type.default_reviewers.filter(is_active=True) if u.pk != author]
+    reviewers: list[User] = list(doc_type.default_reviewers.filter(is_active=True))
+    approvers: list[User] = list(doc_type.default_approvers.filter(is_active=True))
+    if previous is not None:
+        steps = queries.current_signoffs(previous)
+        if steps:
+            reviewers = [s.person for s in steps if s.kind == SignOffKind.REVIEW]
+            approvers = [s.person for s in steps if s.kind == SignOffKind.APPROVAL]
+    reviewers = [u for u in reviewers if u.is_active and u.pk != author]
     approvers = [
         u
-        for u in doc_type.default_approvers.filter(is_active=True)
-        if u.pk != author and policy.may_approve(u, revision.document)
+        for u in approvers
+        if u.is_active and u.pk != author and policy.may_approve(u, revision.document)
     ]
     create_signoffs(revision, reviewers, approvers, round_=1)
 
@@ -129,6 +138,16 @@ def _ask(person: User, revision: DocumentRevision, what: str) -> None:
     )
 
 
+def _asked_done(people: list[User], revision: DocumentRevision, *whats: str) -> None:
+    """Those asked to review or approve have done it, or are no longer asked to: the request
+    leaves their unread notifications (a stale "Please approve" on a draft misleads)."""
+    notifications.mark_done(
+        people,
+        url=queries.document_url(revision.document, revision),
+        titles=[f"Please {what} {revision.number}" for what in whats],
+    )
+
+
 def void_signoffs(revision: DocumentRevision, *, reason: str) -> None:
     """Back to draft: every review and signature collected so far is voided (kept, audited),
     and the same people are lined up again for the next round."""
@@ -138,12 +157,20 @@ def void_signoffs(revision: DocumentRevision, *, reason: str) -> None:
         step.outcome = SignOffOutcome.VOIDED
         step.voided_reason = reason
         step.save()
+    # Nobody reviews or approves a draft: the next round asks them again when it is sent.
+    _asked_done([s.person for s in steps], revision, "review", "approve")
     create_signoffs(
         revision,
         [s.person for s in steps if s.kind == SignOffKind.REVIEW],
         [s.person for s in steps if s.kind == SignOffKind.APPROVAL],
         round_=next_round,
     )
+
+
+def withdraw_requests(revision: DocumentRevision) -> None:
+    """A withdrawn revision is reviewed and approved by nobody: the requests are done."""
+    steps = queries.current_signoffs(revision)
+    _asked_done([s.person for s in steps], revision, "review", "approve")
 
 
 def _my_step(revision: DocumentRevision, actor: User, kind: str) -> SignOff:
@@ -185,7 +212,10 @@ def review(revision: DocumentRevision, *, actor: User, accept: bool, comment: st
                 url=queries.document_url(revision.document, revision),
                 email=True,
             )
-        elif all(s.outcome == SignOffOutcome.ACCEPTED for s in steps if s.kind == "review"):
+            return step
+        _asked_done([actor], revision, "review")
+        if all(s.outcome == SignOffOutcome.ACCEPTED for s in steps if s.kind == "review"):
+            # The reviews are done: approval can start now, not before.
             for person in _approvers_due(revision, steps):
                 _ask(person, revision, "approve")
         return step
@@ -255,10 +285,14 @@ def approve(
         step.comment = comment
         step.decided_at = signed.signed_at
         step.save()
+        _asked_done([actor], revision, "approve")
         steps = queries.current_signoffs(revision)
         if any(s.outcome != SignOffOutcome.SIGNED for s in steps if s.kind == "approval"):
-            for person in _approvers_due(revision, steps):
-                _ask(person, revision, "approve")
+            # In parallel every approver was asked when approval started; in sequence the
+            # next one in line is asked now, once.
+            if revision.document.document_type.approval_order == ApprovalOrder.SEQUENTIAL:
+                for person in _approvers_due(revision, steps):
+                    _ask(person, revision, "approve")
             return revision
         approved: DocumentRevision = core_workflow.fire(
             revision, "approve", actor=actor, comment=comment, by_service=True

@@ -551,7 +551,12 @@ def search_page(request: HttpRequest) -> HttpResponse:
 @login_required
 def document_types(request: HttpRequest) -> HttpResponse:
     permissions.require(signed_in_user(request), w.VIEW)
-    types = DocumentType.objects.prefetch_related("default_reviewers", "default_approvers")
+    types = DocumentType.objects.prefetch_related(
+        "default_reviewers",
+        "default_approvers",
+        "default_training_roles",
+        "default_training_departments",
+    )
     context = {
         "title": "Document types",
         "types": types,
@@ -570,6 +575,8 @@ def edit_document_type(request: HttpRequest, pk: int) -> HttpResponse:
     initial = {name: getattr(document_type, name) for name in services.TYPE_FIELDS}
     initial["default_reviewers"] = list(document_type.default_reviewers.all())
     initial["default_approvers"] = list(document_type.default_approvers.all())
+    initial["default_training_roles"] = list(document_type.default_training_roles.all())
+    initial["default_training_departments"] = list(document_type.default_training_departments.all())
     form = forms.DocumentTypeForm(request.POST or None, initial=initial)
 
     def save(data: dict[str, Any]) -> str:
@@ -579,6 +586,8 @@ def edit_document_type(request: HttpRequest, pk: int) -> HttpResponse:
             reason=data.pop("reason"),
             default_reviewers=data.pop("default_reviewers"),
             default_approvers=data.pop("default_approvers"),
+            default_training_roles=data.pop("default_training_roles"),
+            default_training_departments=data.pop("default_training_departments"),
             **data,
         )
         messages.success(request, f"{document_type.name} saved.")

@@ -234,7 +234,8 @@ def test_only_one_revision_in_progress(new_document, author, release):
 
 
 def test_a_new_revision_supersedes_the_effective_one(new_document, author, reviewer, release):
-    document = new_document(training_impact=True)
+    assembly = DepartmentFactory(code="ASM", name="Assembly")
+    document = new_document(training_impact=True, training_departments=[assembly])
     first = release(document.revisions.get())
     draft = services.new_revision(document, actor=author)
     services.edit_revision(
@@ -352,12 +353,8 @@ def test_readers_acknowledge_with_a_signature(new_document, author, reviewer, vi
         for person in (viewer, reviewer):
             person.department = department
             person.save()
-    document = new_document(training_impact=True)
-    draft = document.revisions.get()
-    services.edit_revision(
-        draft, actor=author, expected_version=draft.version, training_departments=[department]
-    )
-    revision = release(draft)
+    document = new_document(training_impact=True, training_departments=[department])
+    revision = release(document.revisions.get())
     pending = list(revision.acknowledgements.order_by("person__username"))
     assert {a.person for a in pending} == {reviewer, viewer}
     assert queries.acknowledgement_summary(revision) == {
@@ -382,15 +379,8 @@ def test_a_superseded_revision_is_no_longer_to_be_read(new_document, author, rev
     with audit.context(actor=author):
         reviewer.department = DepartmentFactory(code="ASM", name="Assembly")
         reviewer.save()
-    document = new_document(training_impact=True)
-    draft = document.revisions.get()
-    services.edit_revision(
-        draft,
-        actor=author,
-        expected_version=draft.version,
-        training_departments=[reviewer.department],
-    )
-    first = release(draft)
+    document = new_document(training_impact=True, training_departments=[reviewer.department])
+    first = release(document.revisions.get())
     draft = services.new_revision(document, actor=author)
     services.edit_revision(draft, actor=author, expected_version=draft.version, change_summary="x")
     release(draft)
@@ -507,15 +497,8 @@ def test_reminders_of_periodic_reviews_and_unread_revisions_go_out_once(
     with audit.context(actor=author):
         reviewer.department = DepartmentFactory(code="ASM", name="Assembly")
         reviewer.save()
-    document = new_document(training_impact=True)
-    draft = document.revisions.get()
-    services.edit_revision(
-        draft,
-        actor=author,
-        expected_version=draft.version,
-        training_departments=[reviewer.department],
-    )
-    release(draft)
+    document = new_document(training_impact=True, training_departments=[reviewer.department])
+    release(document.revisions.get())
     document.refresh_from_db()
 
     def titled(person, text):
@@ -541,12 +524,8 @@ def test_someone_joining_the_department_later_is_asked_to_read_it(
     new_document, author, viewer, release
 ):
     department = DepartmentFactory(code="ASM", name="Assembly")
-    document = new_document(training_impact=True)
-    draft = document.revisions.get()
-    services.edit_revision(
-        draft, actor=author, expected_version=draft.version, training_departments=[department]
-    )
-    revision = release(draft)
+    document = new_document(training_impact=True, training_departments=[department])
+    revision = release(document.revisions.get())
     assert not revision.acknowledgements.exists()
     with audit.context(actor=author):
         viewer.department = department
