@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from qualitas.core import events, permissions as p
+from django.urls import reverse
+
+from qualitas.core import events, kpis, permissions as p
 from qualitas.core.modules import (
     Api,
     Audited,
@@ -158,6 +160,23 @@ MODULE = Module(
     moved=(
         Moved("/api/v1/documents/revisions/", "/api/v1/document-revisions/"),
         Moved("/documents/revisions/", "/document-revisions/"),
+    ),
+    kpis=(
+        kpis.Indicator(
+            "documents.review_overdue",
+            "Documents overdue for review",
+            queries.overdue_reviews,
+            url=lambda: reverse("documents:register") + "?review=overdue",
+            order=400,
+        ),
+        kpis.Indicator(
+            "documents.read_and_understood",
+            "Read and understood",
+            queries.reading_completion,
+            unit="%",
+            lower_is_better=False,
+            order=410,
+        ),
     ),
     search=(
         SearchSource(

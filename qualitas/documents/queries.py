@@ -105,6 +105,19 @@ def overdue_reviews(user: User, *, today: date | None = None) -> QuerySet[Docume
     )
 
 
+def reading_completion(user: User) -> float | None:
+    """Of the readings asked for the effective revisions the person may see, the share done
+    (per cent); None when nobody has been asked to read anything yet."""
+    from django.db.models import Count, Q
+
+    effective = visible_revisions(user).filter(state="effective")
+    asked = Acknowledgement.objects.filter(revision__in=effective).exclude(state="withdrawn")
+    counted = asked.aggregate(total=Count("pk"), done=Count("pk", filter=Q(state="acknowledged")))
+    if not counted["total"]:
+        return None
+    return 100.0 * int(counted["done"]) / int(counted["total"])
+
+
 def acknowledgement_summary(revision: DocumentRevision) -> dict[str, int]:
     today = timezone.localdate()
     rows = list(revision.acknowledgements.exclude(state="withdrawn").values("state", "due_on"))

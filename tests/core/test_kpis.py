@@ -80,3 +80,21 @@ def test_the_strip_costs_the_same_queries_however_many_records(
     with CaptureQueriesContext(connection) as many:
         client.get("/")
     assert len(many) == len(few)
+
+
+def test_documents_overdue_for_review_and_reading_completion_are_on_the_strip(
+    client_for: Any, quality_manager: User
+) -> None:
+    from qualitas.core import demo
+
+    demo.load()
+    from qualitas.documents import queries
+
+    strip = _strip(client_for(quality_manager))
+
+    overdue = queries.overdue_reviews(quality_manager).count()
+    assert strip["Documents overdue for review"][0] == f"{overdue:,}"
+    assert "review=overdue" in strip["Documents overdue for review"][1]
+    completion = queries.reading_completion(quality_manager)
+    assert completion is not None
+    assert strip["Read and understood"][0] == f"{completion:.0f}%"
