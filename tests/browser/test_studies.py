@@ -12,16 +12,22 @@ from tests.factories import PASSWORD, UserFactory, with_role
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_paste_data_see_the_chart_and_download_the_report(page: Any, live_server: Any) -> None:
+def _signed_in_as_erin(page: Any, live_server: Any) -> str:
+    """An engineer who may record studies, signed in; the site's address."""
     with_role(UserFactory(username="erin", first_name="Erin", last_name="Engineer"), "contributor")
-    values = [10.0, 10.2, 9.9, 10.1, 9.8, 10.0, 10.3, 9.9, 10.1, 10.0] * 3 + [13.5]
-    pasted = "reading\n" + "\n".join(str(v) for v in values)
-    base = live_server.url
+    base = str(live_server.url)
     page.goto(f"{base}/login/")
     page.fill("#id_username", "erin")
     page.fill("#id_password", PASSWORD)
     page.locator("main button[type=submit]").click()
     page.wait_for_url(f"{base}/")
+    return base
+
+
+def test_paste_data_see_the_chart_and_download_the_report(page: Any, live_server: Any) -> None:
+    values = [10.0, 10.2, 9.9, 10.1, 9.8, 10.0, 10.3, 9.9, 10.1, 10.0] * 3 + [13.5]
+    pasted = "reading\n" + "\n".join(str(v) for v in values)
+    base = _signed_in_as_erin(page, live_server)
 
     page.goto(f"{base}/spc-studies/new/")
     page.fill("#id_title", "Fill weight, filler 2")
@@ -46,14 +52,8 @@ def test_paste_data_see_the_chart_and_download_the_report(page: Any, live_server
 def test_a_decimal_comma_is_named_then_excel_cells_are_read(page: Any, live_server: Any) -> None:
     """Issue 13's SPC journey: a paste with decimal commas between comma-separated columns
     is refused naming the row; the same values pasted from Excel (tabs) are read."""
-    with_role(UserFactory(username="erin", first_name="Erin", last_name="Engineer"), "contributor")
     readings = ["74,012", "74,015", "74,009", "74,011", "74,013", "74,010"] * 4
-    base = live_server.url
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", "erin")
-    page.fill("#id_password", PASSWORD)
-    page.locator("main button[type=submit]").click()
-    page.wait_for_url(f"{base}/")
+    base = _signed_in_as_erin(page, live_server)
 
     page.goto(f"{base}/spc-studies/new/")
     page.fill("#id_title", "Bore diameter, CNC-3")
