@@ -196,7 +196,6 @@ def main() -> None:
     _setup(args.database)
     from django.db import connection
 
-    from qualitas.core import audit
 
     started = time.perf_counter()
     _real_events(min(args.pattern, args.events))
@@ -212,17 +211,17 @@ def main() -> None:
         f"built in {time.perf_counter() - started:.0f} s"
     )
 
-    checkpoints = Path(tempfile.mkdtemp(prefix="bench-checkpoints-"))
-    audit.write_checkpoint(checkpoints)
+    from qualitas.core import auditverify, checkpoints as signed
+
+    folder = Path(tempfile.mkdtemp(prefix="bench-checkpoints-"))
+    signed.write_checkpoint(folder)
     _timed("floor: fetch + SHA-256 per row", _floor)  # warms the cache for every run after it
     floor, _ = _timed("floor: fetch + SHA-256 per row", _floor)
     _timed("instance walk (before issue 12)", _instance_walk, floor)
-    _, full = _timed(
-        "verify, 1 worker", lambda: audit.verify_chain(checkpoint_dir=checkpoints), floor
-    )
+    _, full = _timed("verify, 1 worker", lambda: auditverify.verify(checkpoint_dir=folder), floor)
     _, two = _timed(
         "verify, 2 workers",
-        lambda: audit.verify_chain(checkpoint_dir=checkpoints, workers=2),
+        lambda: auditverify.verify(checkpoint_dir=folder, workers=2),
         floor,
     )
     if not (full.intact and two.intact and two.workers == 2):
@@ -230,7 +229,7 @@ def main() -> None:
     _load_copies(1000, args.pattern)
     _, since = _timed(
         "incremental, after 1,000 more events",
-        lambda: audit.verify_chain(checkpoint_dir=checkpoints, since_checkpoint=True),
+        lambda: auditverify.verify(checkpoint_dir=folder, since_checkpoint=True),
     )
     if not (since.intact and since.events_checked == 1001):
         raise SystemExit(f"unexpected incremental verification: {since}")

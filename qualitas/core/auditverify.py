@@ -26,7 +26,7 @@ from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connection
 
-from qualitas.core import audit
+from qualitas.core import audit, checkpoints
 
 CHUNK_SIZE = 5000
 
@@ -240,7 +240,7 @@ def verify(
 ) -> Verification:
     """Walk the chain (all of it, or from the last signed checkpoint on) and compare it with
     the checkpoint; report the first event that was altered, removed or moved."""
-    checkpoint = audit.read_checkpoint(checkpoint_dir)
+    checkpoint = checkpoints.read_checkpoint(checkpoint_dir)
     if since_checkpoint and checkpoint is not None:
         walked = _from_checkpoint(checkpoint)
         if walked.broken_at is not None:

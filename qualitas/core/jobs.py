@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from qualitas.core import audit, auditverify
+from qualitas.core import audit, auditverify, checkpoints
 
 
 @dataclass(frozen=True)
@@ -30,14 +30,14 @@ def checkpoint_audit_trail() -> str:
     make a tampered trail look anchored, so a failed verification writes no checkpoint."""
     try:
         result = auditverify.verify(since_checkpoint=True)
-    except audit.CheckpointForged as exc:
+    except checkpoints.CheckpointForged as exc:
         return f"NO checkpoint written: the latest checkpoint is not genuine ({exc})"
     if not result.intact:
         return (
             f"NO checkpoint written: audit trail broken at event #{result.first_broken_id}: "
             f"{result.problem}"
         )
-    signed = audit.write_checkpoint(at=(result.last_event_id, result.last_hash))
+    signed = checkpoints.write_checkpoint(at=(result.last_event_id, result.last_hash))
     if signed is None:
         return "no events yet"
     return f"checkpoint at event #{signed['last_event_id']}"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from qualitas.documents import lists, views
+from qualitas.documents import lists, views, views_types
 
 app_name = "documents"
 
@@ -9,8 +9,8 @@ urlpatterns = [
     path("documents/new/", views.create_document, name="create"),
     path("documents/search/", views.search_page, name="search"),
     path("documents/reading/", views.my_reading, name="reading"),
-    path("documents/types/", views.document_types, name="types"),
-    path("documents/types/<int:pk>/edit/", views.edit_document_type, name="edit_type"),
+    path("documents/types/", views_types.document_types, name="types"),
+    path("documents/types/<int:pk>/edit/", views_types.edit_document_type, name="edit_type"),
     path("documents/<int:pk>/", views.document_detail, name="detail"),
     path("documents/<int:pk>/edit/", views.edit_document, name="edit"),
     path("documents/<int:pk>/new-revision/", views.start_revision, name="new_revision"),

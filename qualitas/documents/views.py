@@ -39,7 +39,6 @@ from qualitas.documents.models import (
     Acknowledgement,
     Document,
     DocumentRevision,
-    DocumentType,
     ReviewComment,
 )
 from qualitas.documents.workflows import State
@@ -155,10 +154,10 @@ def create_document(request: HttpRequest) -> HttpResponse:
         messages.success(request, f"{document.number} registered as a draft.")
         return reverse("documents:detail", args=[document.pk])
 
-    return _form_page(request, form, save, title="New controlled document", multipart=True)
+    return form_page(request, form, save, title="New controlled document", multipart=True)
 
 
-def _form_page(
+def form_page(
     request: HttpRequest, form: Any, save: Any, *, title: str, **context: Any
 ) -> HttpResponse:
     """A form page whose valid data goes to `save` (which calls a service and returns where
@@ -216,7 +215,7 @@ def edit_document(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, f"{document.number} saved.")
         return reverse("documents:detail", args=[document.pk])
 
-    return _form_page(request, form, save, title=f"Edit {document.number}", cancel=document)
+    return form_page(request, form, save, title=f"Edit {document.number}", cancel=document)
 
 
 @login_required
@@ -244,9 +243,7 @@ def edit_revision(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, f"{revision.number} saved.")
         return queries.document_url(revision.document, revision)
 
-    return _form_page(
-        request, form, save, title=f"Edit {revision.number}", cancel=revision.document
-    )
+    return form_page(request, form, save, title=f"Edit {revision.number}", cancel=revision.document)
 
 
 def _run(request: HttpRequest, revision: DocumentRevision, call: Any, done: str) -> HttpResponse:
@@ -305,7 +302,7 @@ def choose_signoffs(request: HttpRequest, pk: int) -> HttpResponse:
         return queries.document_url(revision.document, revision)
 
     doc_type = revision.document.document_type
-    return _form_page(
+    return form_page(
         request,
         form,
         save,
@@ -420,7 +417,7 @@ def periodic_review(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, f"Review recorded; next review {result.next_review_on}.")
         return reverse("documents:detail", args=[document.pk])
 
-    return _form_page(
+    return form_page(
         request,
         form,
         save,
@@ -543,62 +540,3 @@ def search_page(request: HttpRequest) -> HttpResponse:
         "snippets": {h.revision_id: h.snippet for h in results.hits} if results else {},
     }
     return render(request, "documents/search.html", context)
-
-
-# --- Document types ----------------------------------------------------------------------------
-
-
-@login_required
-def document_types(request: HttpRequest) -> HttpResponse:
-    permissions.require(signed_in_user(request), w.VIEW)
-    types = DocumentType.objects.prefetch_related(
-        "default_reviewers",
-        "default_approvers",
-        "default_training_roles",
-        "default_training_departments",
-    )
-    context = {
-        "title": "Document types",
-        "types": types,
-        "may_change": policy.may_maintain_types(signed_in_user(request)),
-    }
-    return render(request, "documents/types.html", context)
-
-
-@login_required
-def edit_document_type(request: HttpRequest, pk: int) -> HttpResponse:
-    user = signed_in_user(request)
-    permissions.require(user, w.CONTROL)
-    document_type = DocumentType.objects.filter(pk=pk).first()
-    if document_type is None:
-        raise NotFound(f"No document type with id {pk}.")
-    initial = {name: getattr(document_type, name) for name in services.TYPE_FIELDS}
-    initial["default_reviewers"] = list(document_type.default_reviewers.all())
-    initial["default_approvers"] = list(document_type.default_approvers.all())
-    initial["default_training_roles"] = list(document_type.default_training_roles.all())
-    initial["default_training_departments"] = list(document_type.default_training_departments.all())
-    form = forms.DocumentTypeForm(request.POST or None, initial=initial)
-
-    def save(data: dict[str, Any]) -> str:
-        services.update_document_type(
-            document_type,
-            actor=user,
-            reason=data.pop("reason"),
-            default_reviewers=data.pop("default_reviewers"),
-            default_approvers=data.pop("default_approvers"),
-            default_training_roles=data.pop("default_training_roles"),
-            default_training_departments=data.pop("default_training_departments"),
-            **data,
-        )
-        messages.success(request, f"{document_type.name} saved.")
-        return reverse("documents:types")
-
-    return _form_page(
-        request,
-        form,
-        save,
-        title=f"Document type: {document_type.name}",
-        intro=f"Numbers start with {document_type.prefix}. Existing documents keep their "
-        "numbers and revision labels; changes apply to what is created from now on.",
-        cancel_url=reverse("documents:types"),
-    )

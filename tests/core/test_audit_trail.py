@@ -12,7 +12,7 @@ from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 from django.test import override_settings
 
-from qualitas.core import audit, auditverify, services
+from qualitas.core import audit, auditverify, checkpoints as signed, services
 from qualitas.core.models import AuditEvent, Role, Signature, Site, User
 from qualitas.core.models.audit import AppendOnlyViolation
 from tests.factories import UserFactory
@@ -249,7 +249,7 @@ def chain(admin: User) -> list[int]:
 def test_an_untouched_chain_verifies(
     chain: list[int], checkpoints: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    audit.write_checkpoint()
+    signed.write_checkpoint()
 
     call_command("verify-audit-trail")
 
@@ -271,7 +271,7 @@ def test_without_any_checkpoint_verification_fails_unless_allowed(
 def test_a_deleted_latest_checkpoint_falls_back_to_the_dated_copy(
     chain: list[int], checkpoints: Path
 ) -> None:
-    audit.write_checkpoint()
+    signed.write_checkpoint()
     (checkpoints / "latest.json").unlink()
     _raw("DELETE FROM core_auditevent WHERE id = %s", [chain[-1]])
 
@@ -328,7 +328,7 @@ def test_an_inserted_event_is_detected(chain: list[int]) -> None:
 
 
 def test_a_rewritten_chain_is_caught_by_the_checkpoint(chain: list[int], checkpoints: Path) -> None:
-    audit.write_checkpoint()
+    signed.write_checkpoint()
     # Someone with database rights alters an event and recomputes every hash after it.
     target = AuditEvent.objects.get(pk=chain[1])
     _raw("UPDATE core_auditevent SET reason = 'backdated approval' WHERE id = %s", [target.pk])
@@ -350,7 +350,7 @@ def test_a_rewritten_chain_is_caught_by_the_checkpoint(chain: list[int], checkpo
 
 
 def test_a_forged_checkpoint_is_refused(chain: list[int], checkpoints: Path) -> None:
-    audit.write_checkpoint()
+    signed.write_checkpoint()
     latest = checkpoints / "latest.json"
     forged = json.loads(latest.read_text())
     forged["last_hash"] = "0" * 64
@@ -361,7 +361,7 @@ def test_a_forged_checkpoint_is_refused(chain: list[int], checkpoints: Path) -> 
 
 
 def test_a_truncated_chain_is_caught_by_the_checkpoint(chain: list[int], checkpoints: Path) -> None:
-    audit.write_checkpoint()
+    signed.write_checkpoint()
     _raw("DELETE FROM core_auditevent WHERE id = %s", [chain[-1]])
 
     result = auditverify.verify()

@@ -10,7 +10,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 
-from qualitas.core import audit, auditverify, jobs, links, services
+from qualitas.core import audit, auditverify, checkpoints as signed, jobs, links, services
 from qualitas.core.models import AuditEvent, Role, User
 from tests.core.test_audit_trail import _raw, _signature
 from tests.factories import UserFactory
@@ -97,7 +97,7 @@ def test_an_incremental_check_walks_only_what_was_added_since_the_checkpoint(
     admin: User,
 ) -> None:
     signed_at = _add_events(admin, 4)[-1]
-    audit.write_checkpoint()
+    signed.write_checkpoint()
     chain = _add_events(admin, 3, prefix="T")
 
     result = auditverify.verify(since_checkpoint=True)
@@ -111,7 +111,7 @@ def test_an_incremental_check_walks_only_what_was_added_since_the_checkpoint(
 
 def test_an_incremental_check_finds_a_break_after_the_checkpoint(admin: User) -> None:
     _add_events(admin, 3)
-    audit.write_checkpoint()
+    signed.write_checkpoint()
     target = _add_events(admin, 4, prefix="T")[-2]
     _tamper("UPDATE core_auditevent SET reason = 'nothing to see' WHERE id = %s", [target])
 
@@ -135,7 +135,7 @@ def test_an_incremental_check_checks_the_checkpointed_event_itself(
     if connection.vendor == "sqlite":
         statement = statement.replace("repeat('e', 64)", "'" + "e" * 64 + "'")
     at = _add_events(admin, 3)[-1]
-    audit.write_checkpoint()
+    signed.write_checkpoint()
     _add_events(admin, 2, prefix="T")
     _tamper(statement, [at])
 
@@ -147,7 +147,7 @@ def test_an_incremental_check_checks_the_checkpointed_event_itself(
 
 def test_only_a_full_check_sees_a_change_before_the_checkpoint(admin: User) -> None:
     chain = _add_events(admin, 4)
-    audit.write_checkpoint()
+    signed.write_checkpoint()
     _tamper("UPDATE core_auditevent SET reason = 'backdated' WHERE id = %s", [chain[1]])
 
     incremental = auditverify.verify(since_checkpoint=True)
@@ -170,7 +170,7 @@ def test_the_command_checks_incrementally_and_reports_its_pace(
     admin: User, capsys: pytest.CaptureFixture[str]
 ) -> None:
     signed_at = _add_events(admin, 3)[-1]
-    audit.write_checkpoint()
+    signed.write_checkpoint()
     chain = _add_events(admin, 2, prefix="T")
 
     call_command("verify-audit-trail", "--incremental")
@@ -185,7 +185,7 @@ def test_the_command_checks_incrementally_and_reports_its_pace(
 
 def test_the_command_still_exits_1_on_a_break_found_incrementally(admin: User) -> None:
     _add_events(admin, 2)
-    audit.write_checkpoint()
+    signed.write_checkpoint()
     target = _add_events(admin, 2, prefix="T")[-1]
     _tamper("UPDATE core_auditevent SET reason = 'x' WHERE id = %s", [target])
 
@@ -207,7 +207,7 @@ def test_the_checkpoint_job_verifies_before_signing(admin: User) -> None:
 
     assert first.startswith("checkpoint at event #")
     assert second == f"checkpoint at event #{chain[-1]}"
-    assert audit.read_checkpoint()["last_event_id"] == chain[-1]  # type: ignore[index]
+    assert signed.read_checkpoint()["last_event_id"] == chain[-1]  # type: ignore[index]
 
 
 def test_the_checkpoint_job_does_not_sign_over_a_broken_chain(admin: User) -> None:
@@ -215,7 +215,7 @@ def test_the_checkpoint_job_does_not_sign_over_a_broken_chain(admin: User) -> No
     jobs.checkpoint_audit_trail()
     target = _add_events(admin, 3, prefix="T")[-2]
     _tamper("UPDATE core_auditevent SET reason = 'x' WHERE id = %s", [target])
-    folder = audit.checkpoint_dir()
+    folder = signed.checkpoint_dir()
     before = _checkpoint_files(folder)
 
     summary = jobs.checkpoint_audit_trail()
@@ -223,7 +223,7 @@ def test_the_checkpoint_job_does_not_sign_over_a_broken_chain(admin: User) -> No
     assert summary.startswith("NO checkpoint written: audit trail broken at event #")
     assert f"#{target}: event #{target} was altered" in summary
     assert _checkpoint_files(folder) == before
-    assert audit.read_checkpoint()["last_event_id"] == signed_at  # type: ignore[index]
+    assert signed.read_checkpoint()["last_event_id"] == signed_at  # type: ignore[index]
 
 
 # --- Parallel ----------------------------------------------------------------------------------
@@ -282,7 +282,7 @@ def test_with_two_workers_an_intact_chain_matches_its_checkpoint(
     admin: User, capsys: pytest.CaptureFixture[str]
 ) -> None:
     chain = _add_events(admin, 20)
-    audit.write_checkpoint()
+    signed.write_checkpoint()
 
     call_command("verify-audit-trail", "--workers", "2")
 
@@ -296,14 +296,14 @@ def test_with_two_workers_an_intact_chain_matches_its_checkpoint(
 def test_the_checkpoint_job_does_not_sign_after_a_forged_checkpoint(admin: User) -> None:
     _add_events(admin, 2)
     jobs.checkpoint_audit_trail()
-    latest = audit.checkpoint_dir() / "latest.json"
+    latest = signed.checkpoint_dir() / "latest.json"
     forged = json.loads(latest.read_text())
     forged["last_hash"] = "0" * 64
     latest.write_text(json.dumps(forged))
     _add_events(admin, 2, prefix="T")
-    before = _checkpoint_files(audit.checkpoint_dir())
+    before = _checkpoint_files(signed.checkpoint_dir())
 
     summary = jobs.checkpoint_audit_trail()
 
     assert summary.startswith("NO checkpoint written: the latest checkpoint is not genuine")
-    assert _checkpoint_files(audit.checkpoint_dir()) == before
+    assert _checkpoint_files(signed.checkpoint_dir()) == before

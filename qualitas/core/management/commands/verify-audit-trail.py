@@ -9,7 +9,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from qualitas.core import audit, auditverify
+from qualitas.core import auditverify, checkpoints
 
 
 class Command(BaseCommand):
@@ -54,7 +54,7 @@ class Command(BaseCommand):
                 since_checkpoint=options["incremental"],
                 workers=options["workers"],
             )
-        except audit.CheckpointForged as exc:
+        except checkpoints.CheckpointForged as exc:
             raise CommandError(f"Audit trail checkpoint is not genuine: {exc}") from None
         elapsed = time.perf_counter() - started
         rate = result.events_checked / elapsed if elapsed > 0 else 0.0
