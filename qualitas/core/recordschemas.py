@@ -9,7 +9,7 @@ from typing import Any, cast
 
 from django.db import models
 from ninja import Schema
-from pydantic import Field, create_model
+from pydantic import ConfigDict, Field, create_model
 
 from qualitas.core.records import RecordType
 from qualitas.core.validation import text_limit
@@ -57,6 +57,13 @@ def _describe(field: models.Field[Any, Any]) -> str:
         related: Any = field.related_model
         text += f" ({related._meta.verbose_name} id)"
     return text.strip()
+
+
+class Written(Schema):
+    """What a client sends to raise or change a record: a field the record type does not
+    take (a typo, a field another step records) is a 422 naming it, never silently dropped."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 def build(record_type: RecordType) -> tuple[type[Schema], type[Schema], type[Schema]]:
@@ -108,8 +115,8 @@ def build(record_type: RecordType) -> tuple[type[Schema], type[Schema], type[Sch
             Field(None, description=description, max_length=longest),
         )
     patch_fields.pop("owner")
-    create = create_model(f"{name}In", __base__=Schema, **in_fields)
-    patch = create_model(f"{name}Patch", __base__=Schema, **patch_fields)
+    create = create_model(f"{name}In", __base__=Written, **in_fields)
+    patch = create_model(f"{name}Patch", __base__=Written, **patch_fields)
     return out, create, patch
 
 
