@@ -67,6 +67,8 @@ def assign(
         raise InvalidInput.for_field("assignee", "Assign the action to a person or a department.")
     if assignee is not None and not assignee.is_active:
         raise InvalidInput.for_field("assignee", f"{assignee.printed_name} is deactivated.")
+    if due_on is None:
+        raise InvalidInput.for_field("due_on", "An action needs a due date.")
     if due_on < timezone.localdate():
         raise InvalidInput.for_field("due_on", "The due date is in the past.")
     action = ActionItem(

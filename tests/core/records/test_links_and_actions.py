@@ -128,6 +128,9 @@ def test_an_action_needs_a_person_or_department_and_a_future_date(
             assignee=author,
             due_on=TODAY - datetime.timedelta(days=1),
         )
+    with pytest.raises(InvalidInput, match="needs a due date") as undated:
+        actions.assign(record, actor=author, title="x", assignee=author, due_on=None)  # type: ignore[arg-type]
+    assert undated.value.errors[0].field == "due_on"
 
 
 def test_only_the_assignee_or_owner_completes_and_says_what_was_done(
