@@ -40,6 +40,8 @@ class Indicator:
     unit: str = ""
     # Lower is better (overdue CAPAs), or higher is (read-and-understood completion).
     lower_is_better: bool = True
+    # Whether any at all calls for attention (overdue ones do; open ones are the work).
+    alert: bool = True
     order: int = 100
 
 
@@ -64,7 +66,7 @@ def shown_to(user: User, indicators: list[Indicator]) -> list[Shown]:
         if isinstance(figure, QuerySet):
             count = figure[: cap + 1].count()
             value = f"{min(count, cap):,}" + ("+" if count > cap else "")
-            attention = indicator.lower_is_better and count > 0
+            attention = indicator.alert and indicator.lower_is_better and count > 0
         else:
             value = f"{figure:.0f}{indicator.unit}" if indicator.unit == "%" else f"{figure:,}"
             attention = not indicator.lower_is_better and figure < 100
@@ -90,6 +92,7 @@ def open_records(record_type: RecordType, *, order: int = 100) -> Indicator:
         label=f"Open {_in_a_sentence(record_type.label_plural)}",
         figure=lambda user: live(record_type, user),
         url=lambda: reverse("core:record_list", args=[record_type.resource]) + "?status=live",
+        alert=False,
         order=order,
     )
 

@@ -98,3 +98,20 @@ def test_documents_overdue_for_review_and_reading_completion_are_on_the_strip(
     completion = queries.reading_completion(quality_manager)
     assert completion is not None
     assert strip["Read and understood"][0] == f"{completion:.0f}%"
+
+
+def test_overdue_records_call_for_attention_open_ones_do_not(
+    client_for: Any, quality_manager: User, raise_nc: Any
+) -> None:
+    detected = timezone.localdate() - datetime.timedelta(days=10)
+    late = raise_nc(detected_on=detected)
+    records.change_record(
+        late,
+        actor=quality_manager,
+        expected_version=late.version,
+        due_on=timezone.localdate() - datetime.timedelta(days=1),
+    )
+    shown = client_for(quality_manager).get("/").context["indicators"]
+    attention = {k.label: k.attention for k in shown}
+    assert attention["Overdue nonconformances"] is True
+    assert attention["Open nonconformances"] is False
