@@ -260,9 +260,13 @@ def later_fields(record_type: records.RecordType, transition: str) -> frozenset[
     )
 
 
-def signed_content(record: QualityRecord, *, transition: str = "") -> dict[str, Any]:
+def signed_content(
+    record: QualityRecord, *, transition: str = "", as_of: datetime | None = None
+) -> dict[str, Any]:
     """What a signature covers: the record's identity, its content fields and its files;
-    made at `transition`, not the fields of later steps."""
+    made at `transition`, not the fields of later steps; made at `as_of`, not the files
+    attached after it (evidence added at a later step). A file there at signing and removed
+    since still changes the content."""
     record_type = records.type_of(record)
     excluded = {
         "id",
@@ -278,9 +282,10 @@ def signed_content(record: QualityRecord, *, transition: str = "") -> dict[str, 
         for f in record._meta.concrete_fields
         if f.name not in excluded
     }
-    files = sorted(
-        record.attachments.filter(removed_at__isnull=True).values_list("sha256", flat=True)
-    )
+    present = record.attachments.filter(removed_at__isnull=True)
+    if as_of is not None:
+        present = present.filter(uploaded_at__lte=as_of)
+    files = sorted(present.values_list("sha256", flat=True))
     content = {
         "record": f"{record._meta.label_lower}:{record.pk}",
         "fields": fields,
@@ -291,8 +296,8 @@ def signed_content(record: QualityRecord, *, transition: str = "") -> dict[str, 
     return content
 
 
-def content_hash(record: Any, *, transition: str = "") -> str:
-    content = signed_content(record, transition=transition)
+def content_hash(record: Any, *, transition: str = "", as_of: datetime | None = None) -> str:
+    content = signed_content(record, transition=transition, as_of=as_of)
     body = json.dumps(content, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(body.encode()).hexdigest()
 
@@ -310,16 +315,18 @@ def sign(
     transaction, after the record was saved)."""
     check_token(token, signer)
     _used_tokens.add(token.nonce)
+    now = timezone.now()
     signature = Signature(
         object_type=ContentType.objects.get_for_model(type(record)),
         object_id=record.pk,
         signer=signer,
         printed_name=signer.printed_name,
-        signed_at=timezone.now(),
+        signed_at=now,
         meaning=meaning,
         transition=transition,
         record_version=record.version,
-        content_hash=content_hash(record, transition=transition),
+        # Checked later as of this moment: files attached after it are not what was signed.
+        content_hash=content_hash(record, transition=transition, as_of=now),
         comment=comment,
     )
     signature.seal = seal_of(signature)
@@ -365,12 +372,16 @@ def is_valid(signature: Signature, record: Any = None) -> bool:
         return False
     if signature.object_id != subject.pk:
         return False
-    if content_hash(subject, transition=signature.transition) == signature.content_hash:
+    signed_at = signature.signed_at
+    if (
+        content_hash(subject, transition=signature.transition, as_of=signed_at)
+        == signature.content_hash
+    ):
         return True
     # Signed before its record type declared later steps' fields, a signature covers the whole
     # content, as it did then; the whole content includes everything the step covers.
     return bool(later_fields(records.type_of(subject), signature.transition)) and (
-        content_hash(subject) == signature.content_hash
+        content_hash(subject, as_of=signed_at) == signature.content_hash
     )
 
 

@@ -4,6 +4,7 @@ change to the approved plan still does."""
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import pytest
@@ -12,8 +13,9 @@ from django.utils import timezone
 
 from qualitas.capa import services
 from qualitas.capa.models import Capa
-from qualitas.core import actions, records, signatures, workflow
+from qualitas.core import actions, attachments, records, signatures, workflow
 from qualitas.core.models import Signature, User
+from tests.core.records.test_attachments import PDF
 from tests.factories import PASSWORD, UserFactory, with_role
 
 pytestmark = pytest.mark.django_db
@@ -182,3 +184,29 @@ def test_an_approval_signed_over_the_whole_content_still_validates(
     assert signatures.is_valid(signature, capa)
     capa.effectiveness_criteria = "Set afterwards"
     assert not signatures.is_valid(signature, capa)
+
+
+def test_evidence_attached_after_the_approval_leaves_it_valid(owner: User, engineer: User) -> None:
+    """A signature covers the files there when it was made: evidence of a later step does
+    not touch the plan approval."""
+    capa = _approved(owner, engineer)
+
+    attachments.add(capa, actor=owner, file=io.BytesIO(PDF), name="counter-photo.pdf")
+
+    assert _all_valid(capa) == {"approve_plan": True}
+
+
+def test_a_file_there_at_signing_and_withdrawn_since_changes_the_content(owner: User) -> None:
+    capa = services.open_capa(actor=owner, title="Bore oversize", problem_statement="3 NCs")
+    attached = attachments.add(capa, actor=owner, file=io.BytesIO(PDF), name="ncs.pdf")
+    moment = timezone.now()
+    signed = signatures.content_hash(capa, as_of=moment)
+
+    later = attachments.add(capa, actor=owner, file=io.BytesIO(PDF + b"2"), name="more.pdf")
+    unchanged = signatures.content_hash(capa, as_of=moment)
+    attachments.remove(attached, actor=owner, reason="Wrong file")
+    withdrawn = signatures.content_hash(capa, as_of=moment)
+
+    assert later.uploaded_at > moment
+    assert unchanged == signed
+    assert withdrawn != signed

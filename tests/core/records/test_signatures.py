@@ -160,13 +160,22 @@ def test_a_signature_copied_to_another_record_is_invalid(
     assert signatures.is_valid(signature, twin) is False
 
 
-def test_adding_a_file_after_signing_invalidates_the_signature(
+def test_a_file_added_after_signing_is_not_what_was_signed(
     submitted: Deviation, approver: User, author: User
 ) -> None:
+    """A signature covers the files there when it was made (issue 13: evidence of a later
+    step must not invalidate an earlier approval); withdrawing one of those changes what
+    was signed."""
+    signed_file = attachments.add(
+        submitted, actor=author, file=io.BytesIO(b"%PDF-1.7 signed"), name="signed.pdf"
+    )
     approved = workflow.fire(submitted, "approve", actor=approver, signature=token_for(approver))
 
     attachments.add(approved, actor=author, file=io.BytesIO(b"%PDF-1.7 later"), name="later.pdf")
+    after_adding = signatures.is_valid(Signature.objects.get())
+    attachments.remove(signed_file, actor=author, reason="Replaced")
 
+    assert after_adding is True
     assert signatures.is_valid(Signature.objects.get()) is False
 
 
