@@ -38,7 +38,7 @@ from qualitas.spc.charts import (
 )
 from qualitas.spc.errors import SpcInputError
 from qualitas.spc.msa import gage_rr
-from qualitas.spc.rules import describe_rule
+from qualitas.spc.rules import SAMPLES_TO_JUDGE_CONTROL, describe_rule
 from qualitas.spc.sampling import sampling_plan
 from qualitas.spc.timeweighted import cusum, ewma
 
@@ -239,7 +239,13 @@ def _chart_text(chart: ControlChart) -> str:
         f"  {'UCL':<4}{_limits_text(chart.ucl)}",
     ]
     if chart.beyond_limits.size == 0 and not any(v.size for v in chart.violations.values()):
-        lines.append("  In control: no point beyond the limits, no run rule violated")
+        if len(chart) < SAMPLES_TO_JUDGE_CONTROL:
+            lines.append(
+                f"  No point beyond the limits, no run rule violated; {len(chart)} samples are "
+                f"too few to judge control (limits preliminary until {SAMPLES_TO_JUDGE_CONTROL})"
+            )
+        else:
+            lines.append("  In control: no point beyond the limits, no run rule violated")
         return "\n".join(lines)
     if chart.beyond_limits.size:
         pts = ", ".join(str(i + 1) for i in chart.beyond_limits.tolist())

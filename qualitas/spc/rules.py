@@ -37,6 +37,10 @@ from numpy.typing import NDArray
 
 from qualitas.spc.errors import SpcInputError
 
+# Fewer samples than this give preliminary limits (AIAG SPC manual: 20 to 25 subgroups):
+# no signal in them is not yet evidence that the process is in control.
+SAMPLES_TO_JUDGE_CONTROL = 20
+
 if TYPE_CHECKING:
     from qualitas.spc.charts import ControlChart
 

@@ -12,7 +12,7 @@ from qualitas import spc
 from qualitas.core import audit, records
 from qualitas.core.errors import FieldError, InvalidInput
 from qualitas.core.models import Department, Site, User
-from qualitas.spc.rules import describe_rule
+from qualitas.spc.rules import SAMPLES_TO_JUDGE_CONTROL, describe_rule
 from qualitas.studies.models import ChartType, RuleSet, SpcStudy
 
 CHART_TITLES = {
@@ -107,11 +107,6 @@ def _histogram(data: Any, cap: dict[str, Any]) -> dict[str, Any]:
         "curve_within": density(cap["sigma_within"]),
         "curve_overall": density(cap["sigma_overall"]),
     }
-
-
-# Fewer samples than this give preliminary limits (AIAG SPC manual: 20 to 25 subgroups):
-# no signal in them is not yet evidence that the process is in control.
-SAMPLES_TO_JUDGE_CONTROL = 20
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,17 @@ def test_subgroup_size_and_default_column(tmp_path: Path, capsys) -> None:
     assert "X-bar chart: 25 points" in text and "S chart" in text and "In control" in text
 
 
+def test_a_short_series_is_not_called_in_control(tmp_path: Path, capsys) -> None:
+    """Issue 13: without a signal, 12 samples are too few to judge control (the page and the
+    PDF say so too)."""
+    rows = [[v] for group in PISTON_RINGS[:12] for v in group]
+    path = write(tmp_path / "d.csv", ["diameter"], rows)
+    assert main(["chart", "xbar-s", str(path), "--subgroup-size", "5"]) == 0
+    text = capsys.readouterr().out
+    assert "In control" not in text
+    assert "12 samples are too few to judge control" in text
+
+
 def test_human_output_names_rule_violations(tmp_path: Path, capsys) -> None:
     rows = [[d, 50] for d in ORANGE_JUICE]
     path = write(tmp_path / "oj.csv", ["defectives", "n"], rows)
