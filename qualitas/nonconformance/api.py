@@ -140,6 +140,12 @@ class AnalysisFilters(Schema):
     by: str = Field("defect_code", description="defect_code, part, supplier or cost")
     since: date | None = None
     until: date | None = None
+    currency: str | None = Field(
+        None,
+        max_length=3,
+        description="by=cost: the currency whose costs are ranked (amounts in different "
+        "currencies are never added up); default the one most used in the period",
+    )
 
 
 class ParetoOut(Schema):
@@ -156,7 +162,13 @@ def pareto(request: HttpRequest, filters: Query[AnalysisFilters]) -> Any:
     policy.require_see_analysis(_actor(request))
     if filters.by not in queries.DIMENSIONS:
         raise InvalidInput.for_field("by", f"Choose one of {', '.join(queries.DIMENSIONS)}.")
-    return queries.pareto(_actor(request), filters.by, since=filters.since, until=filters.until)
+    return queries.pareto(
+        _actor(request),
+        filters.by,
+        since=filters.since,
+        until=filters.until,
+        currency=filters.currency.upper() if filters.currency else None,
+    )
 
 
 class MonthOut(Schema):

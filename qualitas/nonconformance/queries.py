@@ -56,15 +56,39 @@ def in_period(user: User, since: date | None, until: date | None) -> QuerySet[No
     return found
 
 
+def cost_currencies(
+    user: User, *, since: date | None = None, until: date | None = None
+) -> list[str]:
+    """The currencies of the cost lines in the period, the most used first: amounts in
+    different currencies are never added up."""
+    ncs = in_period(user, since, until)
+    rows = (
+        CostLine.objects.filter(nonconformance__in=ncs.values("pk"))
+        .values("currency")
+        .annotate(n=Count("id"))
+        .order_by("-n", "currency")
+    )
+    return [r["currency"] for r in rows]
+
+
 def pareto(
-    user: User, by: str, *, since: date | None = None, until: date | None = None
+    user: User,
+    by: str,
+    *,
+    since: date | None = None,
+    until: date | None = None,
+    currency: str | None = None,
 ) -> list[ParetoBar]:
-    """The vital few: categories sorted by count (or cost), with cumulative percentages."""
+    """The vital few: categories sorted by count (or cost, in one currency: `currency`, else
+    the most used), with cumulative percentages."""
     ncs = in_period(user, since, until)
     weights: dict[str, float] = {}
     if by == "cost":
+        if currency is None:
+            used = cost_currencies(user, since=since, until=until)
+            currency = used[0] if used else ""
         rows = (
-            CostLine.objects.filter(nonconformance__in=ncs.values("pk"))
+            CostLine.objects.filter(nonconformance__in=ncs.values("pk"), currency=currency)
             .values(
                 code=F("nonconformance__defect_code__code"),
                 name=F("nonconformance__defect_code__name"),

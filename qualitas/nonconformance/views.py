@@ -268,7 +268,16 @@ def analysis(request: HttpRequest) -> HttpResponse:
     data: dict[str, Any] = {"by": "defect_code", "since": None, "until": None}
     if form.is_valid():
         data = form.cleaned_data
-    bars = queries.pareto(user, data["by"], since=data["since"], until=data["until"])
+    currencies = (
+        queries.cost_currencies(user, since=data["since"], until=data["until"])
+        if data["by"] == "cost"
+        else []
+    )
+    asked = request.GET.get("currency", "")
+    currency = asked if asked in currencies else (currencies[0] if currencies else "")
+    bars = queries.pareto(
+        user, data["by"], since=data["since"], until=data["until"], currency=currency or None
+    )
     trend = queries.monthly_counts(user, since=data["since"], until=data["until"])
     if request.GET.get("export") in exports.FORMATS:
         rows: list[list[Any]] = [["Category", "Weight", "Percent", "Cumulative percent"]]
@@ -297,6 +306,8 @@ def analysis(request: HttpRequest) -> HttpResponse:
         "bars": bars,
         "chart_data": chart,
         "dimension": queries.DIMENSIONS[data["by"]],
+        "currency": currency,
+        "other_currencies": [c for c in currencies if c != currency],
         "query": request.GET.urlencode(),
         "total": sum(b.weight for b in bars),
     }

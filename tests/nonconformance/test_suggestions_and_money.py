@@ -143,7 +143,7 @@ def test_the_cost_pareto_shows_amounts_with_decimals(
 
     page = client_for(quality_manager).get("/nonconformances/analysis/?by=cost")
 
-    assert '<td class="text-end">700.00</td>' in page.content.decode()
+    assert '<td class="text-end">700.00 GBP</td>' in page.content.decode()
 
 
 @pytest.mark.parametrize(
@@ -163,3 +163,24 @@ def test_an_amount_finer_than_the_currency_is_refused(
 
     assert [(e.field, e.message) for e in refused.value.errors] == [("amount", message)]
     assert not nc.cost_lines.exists()
+
+
+def test_the_cost_pareto_never_adds_up_different_currencies(
+    client_for: Any, api_for: Any, raise_nc: Any, inspector: User, quality_manager: User
+) -> None:
+    nc = raise_nc()
+    services.add_cost(nc, actor=inspector, category="scrap", amount="412.50", currency="GBP")
+    services.add_cost(nc, actor=inspector, category="rework", amount="360", currency="GBP")
+    services.add_cost(nc, actor=inspector, category="sorting", amount="1500", currency="JPY")
+    client = client_for(quality_manager)
+
+    page = client.get("/nonconformances/analysis/", {"by": "cost"})
+    in_yen = client.get("/nonconformances/analysis/", {"by": "cost", "currency": "JPY"})
+    api = api_for(quality_manager).get("/nonconformances/pareto", by="cost", currency="jpy")
+
+    assert [b.weight for b in page.context["bars"]] == [772.5]
+    assert page.context["currency"] == "GBP" and page.context["other_currencies"] == ["JPY"]
+    assert "772.50 GBP" in page.content.decode()
+    assert [b.weight for b in in_yen.context["bars"]] == [1500.0]
+    assert "1,500 JPY" in in_yen.content.decode()
+    assert api.status_code == 200 and [b["weight"] for b in api.json()] == [1500.0]
