@@ -109,13 +109,23 @@ def parse_text(text: str, *, source: str = "pasted data") -> Table:
         found = delimited.read_delimited(text)
     except SpcInputError as exc:
         raise InvalidInput.for_field("data", str(exc)) from None
+    if len(found.rows) > MAX_ROWS + 1:
+        raise InvalidInput.for_field("data", f"{source} has more than {MAX_ROWS:,} rows.")
+    first = found.rows[0]
+    if all(
+        (n := delimited.to_number(cell, decimal_comma=found.decimal_comma)) is not None
+        and not math.isnan(n)
+        for cell in first
+    ):
+        # Measurements pasted without a header: the first row is data, not a name (taking
+        # it as one lost a measurement without a word).
+        headers = tuple(f"column {i + 1}" for i in range(len(first)))
+        return Table(headers, found.rows, decimal_comma=found.decimal_comma, lines=found.lines)
     if len(found.rows) < 2:
         raise InvalidInput.for_field(
             "data", f"{source} needs a header row and at least one data row."
         )
-    if len(found.rows) > MAX_ROWS + 1:
-        raise InvalidInput.for_field("data", f"{source} has more than {MAX_ROWS:,} rows.")
-    headers = tuple(h or f"column {i + 1}" for i, h in enumerate(found.rows[0]))
+    headers = tuple(h or f"column {i + 1}" for i, h in enumerate(first))
     if len(set(headers)) != len(headers):
         raise InvalidInput.for_field("data", f"{source} has two columns with the same name.")
     return Table(headers, found.rows[1:], decimal_comma=found.decimal_comma, lines=found.lines[1:])

@@ -206,3 +206,17 @@ def test_the_default_column_is_the_measurements_not_the_sample_numbers(
     _case: str, text: str, column: str
 ) -> None:
     assert parsing.parse_text(text).first_numeric_column() == column
+
+
+def test_measurements_pasted_without_a_header_keep_their_first_value() -> None:
+    """The first row was taken as the column's name: a measurement lost without a word."""
+    from qualitas.studies.parsing import parse_text
+
+    table = parse_text("74.012\n74.015\n74.009")
+    both = parse_text("1;74,012\n2;74,015")
+
+    assert table.headers == ("column 1",)
+    assert [row[0] for row in table.rows] == ["74.012", "74.015", "74.009"]
+    assert table.lines == (1, 2, 3)
+    assert both.headers == ("column 1", "column 2") and len(both.rows) == 2
+    assert parse_text("diameter\n74.012\n74.015").headers == ("diameter",)
