@@ -196,7 +196,6 @@ def main() -> None:
     _setup(args.database)
     from django.db import connection
 
-
     started = time.perf_counter()
     _real_events(min(args.pattern, args.events))
     last_id, _ = _load_copies(args.events - min(args.pattern, args.events), args.pattern)
