@@ -78,19 +78,19 @@ def shown_to(user: User, indicators: list[Indicator]) -> list[Shown]:
 # --- Indicators any record type can declare ---------------------------------------------------
 
 
-def live(record_type: RecordType, user: User) -> QuerySet[Any]:
-    """Records the person may see that are not closed (not in a locked state)."""
+def _counted(record_type: RecordType, user: User, status: str) -> QuerySet[Any]:
+    """What the person may see in that status, as the list filtered by it shows."""
     from qualitas.core import records
 
-    found = records.visible_to(user, record_type).select_related(None)
-    return found.exclude(state__in=record_type.workflow.locked_states)
+    visible = records.visible_to(user, record_type).select_related(None)
+    return records.with_status(record_type, visible, status)
 
 
 def open_records(record_type: RecordType, *, order: int = 100) -> Indicator:
     return Indicator(
         key=f"{record_type.key}.open",
         label=f"Open {_in_a_sentence(record_type.label_plural)}",
-        figure=lambda user: live(record_type, user),
+        figure=lambda user: _counted(record_type, user, "live"),
         url=lambda: reverse("core:record_list", args=[record_type.resource]) + "?status=live",
         alert=False,
         order=order,
@@ -101,7 +101,7 @@ def overdue_records(record_type: RecordType, *, order: int = 100) -> Indicator:
     return Indicator(
         key=f"{record_type.key}.overdue",
         label=f"Overdue {_in_a_sentence(record_type.label_plural)}",
-        figure=lambda user: live(record_type, user).filter(due_on__lt=timezone.localdate()),
+        figure=lambda user: _counted(record_type, user, "overdue"),
         url=lambda: reverse("core:record_list", args=[record_type.resource]) + "?status=overdue",
         order=order,
     )

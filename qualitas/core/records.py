@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.db.models import Model, Q, QuerySet
+from django.utils import timezone
 
 from qualitas.core import audit, events, numbering, permissions
 from qualitas.core.errors import Conflict, FieldError, InvalidInput, NotFound, PermissionDenied
@@ -195,6 +196,23 @@ def visible_to(user: User, record_type: RecordType) -> QuerySet[Any]:
     if sites is None:
         return records
     return records.filter(Q(site_id__in=sites) | Q(owner=user) | Q(created_by=user))
+
+
+# Where a record stands for lists and indicators: not closed (not in a locked state),
+# overdue (not closed and past its due date), closed.
+STATUSES = (("live", "Not closed"), ("overdue", "Overdue"), ("closed", "Closed"))
+
+
+def with_status(record_type: RecordType, queryset: QuerySet[Any], status: str) -> QuerySet[Any]:
+    """The records of `queryset` in one of STATUSES: the list's Status filter and the KPI
+    strip's figures count the same rows."""
+    locked = record_type.workflow.locked_states
+    if status == "closed":
+        return queryset.filter(state__in=locked)
+    queryset = queryset.exclude(state__in=locked)
+    if status == "overdue":
+        return queryset.filter(due_on__lt=timezone.localdate())
+    return queryset
 
 
 def get_visible(user: User, record_type: RecordType, pk: int) -> Any:

@@ -8,9 +8,9 @@ import django_filters
 import django_tables2 as tables
 from django.db.models import QuerySet
 
-from qualitas.core import search as text_search
+from qualitas.core import records, search as text_search
 from qualitas.core.models import Department, Site, User
-from qualitas.core.views.records import StateColumn, detail_url, status_filter, with_status
+from qualitas.core.views.records import StateColumn, detail_url, status_filter
 from qualitas.nonconformance import services
 from qualitas.nonconformance.models import (
     DefectCategory,
@@ -88,7 +88,7 @@ class NonconformanceFilterSet(django_filters.FilterSet):
     def by_status(
         self, queryset: QuerySet[Nonconformance], name: str, value: str
     ) -> QuerySet[Nonconformance]:
-        return with_status(services.record_type(), queryset, value)
+        return records.with_status(services.record_type(), queryset, value)
 
     def search(
         self, queryset: QuerySet[Nonconformance], name: str, value: str

@@ -82,25 +82,10 @@ def table_for(record_type: records.RecordType) -> type[tables.Table]:
     return type(f"{record_type.model.__name__}Table", (tables.Table,), attrs)
 
 
-STATUSES = (("live", "Not closed"), ("overdue", "Overdue"), ("closed", "Closed"))
-
-
-def with_status(
-    record_type: records.RecordType, queryset: QuerySet[Any], value: str
-) -> QuerySet[Any]:
-    """Not closed / overdue / closed: the filters the KPI strip's figures link to."""
-    locked = record_type.workflow.locked_states
-    if value == "closed":
-        return queryset.filter(state__in=locked)
-    queryset = queryset.exclude(state__in=locked)
-    if value == "overdue":
-        return queryset.filter(due_on__lt=timezone.localdate())
-    return queryset
-
-
 def status_filter(method: Any) -> django_filters.ChoiceFilter:
+    """Not closed / overdue / closed (records.with_status): what the KPI strip links to."""
     return django_filters.ChoiceFilter(
-        choices=STATUSES, method=method, empty_label="Any", label="Status"
+        choices=records.STATUSES, method=method, empty_label="Any", label="Status"
     )
 
 
@@ -111,7 +96,7 @@ def filterset_for(record_type: records.RecordType) -> type[django_filters.Filter
     attrs = {
         "q": django_filters.CharFilter(method=search, label="Search"),
         "status": status_filter(
-            lambda queryset, name, value: with_status(record_type, queryset, value)
+            lambda queryset, name, value: records.with_status(record_type, queryset, value)
         ),
         "state": django_filters.ChoiceFilter(
             choices=record_type.workflow.states.choices, empty_label="Any"
