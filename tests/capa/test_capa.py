@@ -14,17 +14,10 @@ from qualitas.capa.models import Capa
 from qualitas.core import actions, links, records, signatures, workflow
 from qualitas.core.errors import InvalidInput, PermissionDenied
 from qualitas.core.models import Notification, Signature, User
-from tests.factories import PASSWORD, UserFactory, with_role
+from tests.factories import PASSWORD, with_role
 
 pytestmark = pytest.mark.django_db
 TODAY = timezone.localdate()
-
-
-@pytest.fixture
-def owner(db: None) -> User:
-    return with_role(
-        UserFactory(username="owner", first_name="Olga", last_name="Owner"), "contributor"
-    )
 
 
 @pytest.fixture

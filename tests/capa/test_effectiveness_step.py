@@ -11,43 +11,20 @@ from django.utils import timezone
 
 from qualitas.capa import services
 from qualitas.capa.models import Capa
-from qualitas.core import actions, records, signatures, workflow
+from qualitas.core import actions, records, workflow
 from qualitas.core.errors import Conflict, InvalidInput, PermissionDenied
 from qualitas.core.models import User
 from qualitas.core.recordapi import history_of
-from tests.factories import PASSWORD, UserFactory, with_role
+from tests.capa.conftest import approved_plan
 
 pytestmark = pytest.mark.django_db
 TODAY = timezone.localdate()
 
 
-@pytest.fixture
-def owner(db: None) -> User:
-    return with_role(
-        UserFactory(username="owner", first_name="Olga", last_name="Owner"), "contributor"
-    )
-
-
 def _implementing(owner: User, approver: User) -> Capa:
-    capa = services.open_capa(actor=owner, title="Bore oversize", problem_statement="3 NCs")
-    capa = workflow.fire(capa, "investigate", actor=owner)
-    capa = records.update(
-        capa, actor=owner, expected_version=capa.version, containment_summary="Sorted"
-    )
-    capa = workflow.fire(capa, "confirm_containment", actor=owner)
-    capa = records.update(
-        capa,
-        actor=owner,
-        expected_version=capa.version,
-        root_cause="No tool-life rule",
-        root_cause_category="method",
-    )
-    capa = workflow.fire(capa, "plan", actor=owner)
-    action = actions.assign(capa, actor=owner, title="Counter", assignee=owner, due_on=TODAY)
-    capa = workflow.fire(
-        capa, "approve_plan", actor=approver, signature=signatures.authenticate(approver, PASSWORD)
-    )
-    actions.complete(action, actor=owner, note="Done")
+    """The approved plan carried out, the effectiveness criteria set."""
+    capa = approved_plan(owner, approver)
+    actions.complete(actions.actions_of(capa).get(), actor=owner, note="Done")
     return records.update(
         capa,
         actor=owner,

@@ -15,18 +15,12 @@ from qualitas.capa import services
 from qualitas.capa.models import Capa
 from qualitas.core import actions, attachments, records, signatures, workflow
 from qualitas.core.models import Signature, User
+from tests.capa.conftest import approved_plan
 from tests.core.records.test_attachments import PDF
-from tests.factories import PASSWORD, UserFactory, with_role
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
 TODAY = timezone.localdate()
-
-
-@pytest.fixture
-def owner(db: None) -> User:
-    return with_role(
-        UserFactory(username="owner", first_name="Olga", last_name="Owner"), "contributor"
-    )
 
 
 def _sign(user: User) -> signatures.SignatureToken:
@@ -42,39 +36,10 @@ def _all_valid(capa: Capa) -> dict[str, bool]:
     }
 
 
-def _approved(owner: User, approver: User) -> Capa:
-    capa = services.open_capa(actor=owner, title="Bore oversize", problem_statement="3 NCs")
-    capa = records.update(
-        capa, actor=owner, expected_version=capa.version, is_description="HSG-4471 only"
-    )
-    capa = workflow.fire(capa, "investigate", actor=owner)
-    capa = records.update(
-        capa, actor=owner, expected_version=capa.version, containment_summary="Stock sorted"
-    )
-    capa = workflow.fire(capa, "confirm_containment", actor=owner)
-    capa = records.update(
-        capa,
-        actor=owner,
-        expected_version=capa.version,
-        root_cause="No tool-life rule for the boring bar",
-        root_cause_category="method",
-    )
-    capa = workflow.fire(capa, "plan", actor=owner)
-    actions.assign(
-        capa,
-        actor=owner,
-        title="Tool-life counter",
-        assignee=owner,
-        due_on=TODAY,
-        kind="corrective",
-    )
-    return workflow.fire(capa, "approve_plan", actor=approver, signature=_sign(approver))
-
-
 def test_every_signature_stays_valid_while_the_later_steps_are_filled(
     owner: User, engineer: User, quality_manager: User, client_for: Any, api_for: Any
 ) -> None:
-    capa = _approved(owner, engineer)
+    capa = approved_plan(owner, engineer)
     assert _all_valid(capa) == {"approve_plan": True}
 
     # D6: the actions done and the effectiveness criteria set, after the plan was approved.
@@ -112,7 +77,7 @@ def test_every_signature_stays_valid_while_the_later_steps_are_filled(
 def test_a_change_to_the_approved_plan_still_invalidates_the_approval(
     owner: User, engineer: User
 ) -> None:
-    capa = _approved(owner, engineer)
+    capa = approved_plan(owner, engineer)
 
     capa = records.update(
         capa, actor=owner, expected_version=capa.version, root_cause="Operator error"
@@ -122,7 +87,7 @@ def test_a_change_to_the_approved_plan_still_invalidates_the_approval(
 
 
 def test_the_closing_signature_covers_the_effectiveness_check(owner: User, engineer: User) -> None:
-    capa = _approved(owner, engineer)
+    capa = approved_plan(owner, engineer)
     before = {
         step: signatures.content_hash(capa, transition=step) for step in ("approve_plan", "close")
     }
@@ -167,7 +132,7 @@ def test_an_approval_signed_over_the_whole_content_still_validates(
 ) -> None:
     """Signed before the CAPA declared its later steps, a plan approval hashed the whole
     content: it stays valid until that content changes, as it did."""
-    capa = _approved(owner, engineer)
+    capa = approved_plan(owner, engineer)
     signature = Signature(
         object_type=ContentType.objects.get_for_model(Capa),
         object_id=capa.pk,
@@ -189,7 +154,7 @@ def test_an_approval_signed_over_the_whole_content_still_validates(
 def test_evidence_attached_after_the_approval_leaves_it_valid(owner: User, engineer: User) -> None:
     """A signature covers the files there when it was made: evidence of a later step does
     not touch the plan approval."""
-    capa = _approved(owner, engineer)
+    capa = approved_plan(owner, engineer)
 
     attachments.add(capa, actor=owner, file=io.BytesIO(PDF), name="counter-photo.pdf")
 
