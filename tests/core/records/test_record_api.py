@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -246,3 +247,22 @@ def test_record_endpoints_are_in_the_openapi_document() -> None:
         "/api/v1/audit-events",
     ):
         assert path in paths
+
+
+def test_a_field_the_record_type_does_not_take_is_a_422_naming_it(
+    api_for: Any, author: User, raise_deviation: Any
+) -> None:
+    """A typo or a field another step records is refused, never silently dropped."""
+    deviation = raise_deviation(title="Valve sticks")
+    api = api_for(author)
+
+    created = api.post("/deviations", {"title": "Pump", "severty": "high"})
+    changed = api.patch(
+        f"/deviations/{deviation.pk}", {"version": deviation.version, "titel": "Typo"}
+    )
+
+    assert created.status_code == changed.status_code == 422
+    assert [e["field"] for e in created.json()["errors"]] == ["severty"]
+    assert [e["field"] for e in changed.json()["errors"]] == ["titel"]
+    deviation.refresh_from_db()
+    assert deviation.title == "Valve sticks"
