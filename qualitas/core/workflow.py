@@ -305,15 +305,18 @@ def who_may(record: Any, transition: Transition, *, limit: int = 10) -> list[Any
 
     if not transition.permission:
         return []
-    sites = records.sites_of(record) or [None]
-    allowed = set.intersection(*(holders_of(transition.permission, site=s) for s in sites))
+    # Anyone holding the permission somewhere, kept if they may take this step on this
+    # record by the very rule that lets them (records.has_perm_for: its site, every site it
+    # applies to, or everywhere for a record of the whole organisation).
+    allowed = holders_of(transition.permission, site=None)
     for relation in transition.not_by:
         allowed -= records.relation_members(record, relation)
     if transition.distinct_from_signers:
         signed = record.signatures.filter(meaning__in=transition.distinct_from_signers)
         allowed -= set(signed.values_list("signer_id", flat=True))
     people = User.objects.filter(pk__in=allowed).order_by("last_name", "first_name")
-    return list(people[:limit])
+    may = [p for p in people if records.has_perm_for(p, transition.permission, record)]
+    return may[:limit]
 
 
 def holders_of(code: str, *, site: Any) -> set[int]:

@@ -264,13 +264,18 @@ def test_the_raiser_is_told_who_may_approve_for_quality_and_a_deputy_can(
     from django.urls import reverse
 
     from qualitas.core import permissions
-    from tests.factories import UserFactory, with_role
+    from tests.factories import SiteFactory, UserFactory, with_role
 
     nc = _concession(raise_nc, quality_manager, quality_manager)  # the QM raised it
     deputy = with_role(
         UserFactory(first_name="Owen", last_name="Price", job_title="Deputy Quality Manager"),
         permissions.QUALITY_MANAGER,
         site=nc.site,
+    )
+    elsewhere = with_role(
+        UserFactory(first_name="Elsa", last_name="Where"),
+        permissions.QUALITY_MANAGER,
+        site=SiteFactory(code="LDS", name="Leeds"),
     )
     url = reverse("core:record_transition", args=["nonconformances", nc.pk, "approve_quality"])
     transition = nc.record_type.workflow.transition("approve_quality")
@@ -281,4 +286,5 @@ def test_the_raiser_is_told_who_may_approve_for_quality_and_a_deputy_can(
     assert "someone else must do this" in page
     assert "Owen Price (Deputy Quality Manager)" in page.split('data-testid="who-may"')[1]
     assert quality_manager not in workflow.who_may(nc, transition)
+    assert elsewhere not in workflow.who_may(nc, transition)  # the quality role at Leeds only
     assert signed.signatures.filter(signer=deputy, transition="approve_quality").exists()
