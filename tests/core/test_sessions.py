@@ -281,3 +281,35 @@ def test_timed_out_sessions_are_marked_ended_by_the_periodic_job(helen: User) ->
     assert rows == ["", "Timed out"]
     assert result["sessions-expire"] == "1 timed-out session(s) marked ended"
     assert jobs.run_all(only=["sessions-expire"])["sessions-expire"].startswith("0 ")
+
+
+def test_a_page_view_writes_the_session_at_most_once_a_minute(helen: User) -> None:
+    """The idle timeout is renewed when activity touches the session (once a minute), not by
+    an UPDATE of the session row on every request (issue "Platform at scale")."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = _sign_in(helen)
+    start = timezone.now()
+    with time_machine.travel(start + timedelta(seconds=5)):
+        client.get("/")
+    with (
+        time_machine.travel(start + timedelta(seconds=20)),
+        CaptureQueriesContext(connection) as quiet,
+    ):
+        assert client.get("/").status_code == 200
+    with (
+        time_machine.travel(start + timedelta(seconds=90)),
+        CaptureQueriesContext(connection) as touched,
+    ):
+        assert client.get("/").status_code == 200
+
+    def session_writes(queries: Any) -> list[str]:
+        return [
+            q["sql"]
+            for q in queries.captured_queries
+            if "django_session" in q["sql"] and not q["sql"].lstrip().upper().startswith("SELECT")
+        ]
+
+    assert session_writes(quiet) == []
+    assert len(session_writes(touched)) == 1  # the minute's touch renews the expiry
