@@ -68,8 +68,9 @@ class ControlChart:
     value per point (read-only broadcast views when constant).  ``sigma`` is
     the process sigma used (estimated within subgroups, or the known value).
     ``beyond_limits`` and ``violations`` hold 0-based point indices.  For a
-    CUSUM chart ``statistic`` holds the standardised points and ``upper`` /
-    ``lower`` the cumulative sums in standard-error units (``lower`` <= 0).
+    CUSUM chart ``statistic`` and ``center`` are in data units, ``standardized`` holds
+    the standardised points and ``upper`` / ``lower`` the cumulative sums in
+    standard-error units (``lower`` <= 0) that ``lcl`` / ``ucl`` apply to.
     """
 
     kind: str
@@ -86,6 +87,7 @@ class ControlChart:
     lower: FloatArray | None = None
     sigma_method: str = ""
     run_length: int | None = None
+    standardized: FloatArray | None = None
 
     def __len__(self) -> int:
         return int(self.statistic.shape[0])
@@ -118,6 +120,8 @@ class ControlChart:
             result["upper"] = _json_array(self.upper)
         if self.lower is not None:
             result["lower"] = _json_array(self.lower)
+        if self.standardized is not None:
+            result["standardized"] = _json_array(self.standardized)
         return result
 
 
@@ -189,18 +193,17 @@ def _dispersion_chart(
     else:
         expected = _size_constant(g, c4)
         spread = np.sqrt(1.0 - np.asarray(expected) ** 2)
-    # qcc: one centre line (the size-weighted mean statistic, or its expected
-    # value when sigma is known) and limits expected(n_i)*sigma +/- k*spread(n_i)*sigma.
-    if known_sigma:
-        center = (
-            float(np.sum(g.sizes * expected * sigma) / np.sum(g.sizes))
-            if np.ndim(expected)
-            else float(expected) * sigma
-        )
-    elif g.constant_size is not None:
-        center = float(stat.mean())
+    # Each subgroup's centre line and limits follow from its own size (Minitab, "Methods and
+    # formulas" for R and S charts): centre expected(n_i) * sigma, limits
+    # (expected(n_i) +/- k * spread(n_i)) * sigma; with one size and estimated sigma the
+    # centre is the mean statistic (R-bar, S-bar).
+    center: float | FloatArray
+    if g.constant_size is None:
+        center = np.asarray(expected, dtype=np.float64) * sigma
+    elif known_sigma:
+        center = float(expected) * sigma
     else:
-        center = float(np.sum(g.sizes * stat) / np.sum(g.sizes))
+        center = float(stat.mean())
     lower = np.maximum(0.0, (np.asarray(expected) - nsigmas * np.asarray(spread)) * sigma)
     upper = (np.asarray(expected) + nsigmas * np.asarray(spread)) * sigma
     return ControlChart(
@@ -259,7 +262,7 @@ def xbar_r(
     center: float | None = None,
     sigma: float | None = None,
     nsigmas: float = 3.0,
-    sigma_method: str = "uwave-r",
+    sigma_method: str = "rbar",
     rules: str | None = "nelson",
     run_length: int | None = None,
 ) -> tuple[ControlChart, ControlChart]:
@@ -268,7 +271,9 @@ def xbar_r(
     ``subgroups`` is a 2-D array (m subgroups x n) or a sequence of 1-D
     sequences of different lengths; NaN is a missing value and is left out.
     ``center``/``sigma`` are known values for phase II.  ``rules`` names the
-    run rules to apply ("nelson", "western_electric" or None).
+    run rules to apply ("nelson", "western_electric" or None).  ``sigma_method``
+    "rbar" (default) is Minitab's weighted R-bar estimate for unequal subgroup
+    sizes (equal to R-bar / d2 for one size); see ``inputs.SIGMA_METHODS``.
     """
     return _variables_pair("R", subgroups, center, sigma, nsigmas, sigma_method, rules, run_length)
 
@@ -279,11 +284,11 @@ def xbar_s(
     center: float | None = None,
     sigma: float | None = None,
     nsigmas: float = 3.0,
-    sigma_method: str = "uwave-sd",
+    sigma_method: str = "sbar",
     rules: str | None = "nelson",
     run_length: int | None = None,
 ) -> tuple[ControlChart, ControlChart]:
-    """X-bar and S charts; arguments as for :func:`xbar_r` (default sigma "uwave-sd")."""
+    """X-bar and S charts; arguments as for :func:`xbar_r` (default sigma "sbar")."""
     return _variables_pair("S", subgroups, center, sigma, nsigmas, sigma_method, rules, run_length)
 
 

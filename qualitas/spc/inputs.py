@@ -17,7 +17,11 @@ from qualitas.spc.constants import c4, d2, d3
 from qualitas.spc.errors import SpcInputError
 
 FloatArray = NDArray[np.float64]
-SIGMA_METHODS = ("uwave-r", "uwave-sd", "mvlue-r", "mvlue-sd", "pooled")
+# "rbar" / "sbar" are Minitab's names for the weighted estimates ("Rbar", "Sbar"): with unequal
+# subgroup sizes the mean of R_i / d2(n_i) weighted by d2(n_i)^2 / d3(n_i)^2, and of
+# s_i / c4(n_i) weighted by c4(n_i)^2 / (1 - c4(n_i)^2), which are also qcc's "MVLUE-R" and
+# "MVLUE-SD"; "uwave-r" / "uwave-sd" are the unweighted means (qcc's defaults).
+SIGMA_METHODS = ("rbar", "sbar", "uwave-r", "uwave-sd", "mvlue-r", "mvlue-sd", "pooled")
 
 
 def _full(value: float, n: int) -> FloatArray:
@@ -145,7 +149,7 @@ def _within_sigma(
         raise SpcInputError(
             f"unknown sigma_method {method!r}; use one of {', '.join(SIGMA_METHODS)}"
         )
-    if method in ("uwave-r", "mvlue-r"):
+    if method in ("uwave-r", "mvlue-r", "rbar"):
         ratio = (_ranges(g) if ranges is None else ranges) / _size_constant(g, d2)
         if method == "uwave-r" or g.constant_size is not None:
             return float(ratio.mean())

@@ -122,10 +122,12 @@ def _draw(ax: Any, chart: ControlChart, lsl: float | None, usl: float | None) ->
         ax.plot(x, chart.upper, marker="o", ms=3, lw=1, color="#1f4e79", label="C+")
         ax.plot(x, chart.lower, marker="o", ms=3, lw=1, color="#2e75b6", label="C-")
         ys = np.where(np.abs(chart.upper) >= np.abs(chart.lower), chart.upper, chart.lower)
+        center: Any = 0.0  # the sums are drawn about zero; the centre is in data units
     else:
         ax.plot(x, chart.statistic, marker="o", ms=3.5, lw=1, color="#1f4e79")
         ys = chart.statistic
-    _step_line(ax, x, chart.center, color="#2e7d32", lw=1.2, label="CL")
+        center = chart.center
+    _step_line(ax, x, center, color="#2e7d32", lw=1.2, label="CL")
     _step_line(ax, x, chart.ucl, color="#c62828", lw=1, ls="--", label="UCL")
     _step_line(ax, x, chart.lcl, color="#c62828", lw=1, ls="--", label="LCL")
     for spec, name in ((lsl, "LSL"), (usl, "USL")):

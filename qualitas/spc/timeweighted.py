@@ -49,8 +49,8 @@ def _monitored(
         g = _subgroups(data, 2 if sigma is None else 1, what)
         stat = _means(g)
         sizes = g.sizes
-        est = _within_sigma(g, "uwave-r") if sigma is None else float(sigma)
-        method = "uwave-r" if sigma is None else "known"
+        est = _within_sigma(g, "rbar") if sigma is None else float(sigma)
+        method = "rbar" if sigma is None else "known"
         cl = float(np.sum(g.sizes * stat) / np.sum(g.sizes)) if center is None else float(center)
     if est <= 0 or not np.isfinite(est):
         raise SpcInputError(f"{what}: the process sigma is zero; the data have no variation")
@@ -100,10 +100,11 @@ def ewma(
     return replace(chart, beyond_limits=beyond, violations={"ewma": beyond})
 
 
-def _lindley(increments: FloatArray) -> FloatArray:
-    # C_i = max(0, C_{i-1} + y_i), C_0 = 0, has the closed form S_i - min(0, min_{j<=i} S_j).
+def _lindley(increments: FloatArray, start: float = 0.0) -> FloatArray:
+    # C_i = max(0, C_{i-1} + y_i) with C_0 = start has the closed form
+    # S_i - min(-start, min_{j<=i} S_j), S_i the partial sums (start 0: the usual Lindley form).
     s = np.cumsum(increments)
-    return s - np.minimum.accumulate(np.minimum(s, 0.0))
+    return s - np.minimum(np.minimum.accumulate(s), -start)
 
 
 def cusum(
@@ -113,29 +114,45 @@ def cusum(
     se_shift: float = 1.0,
     center: float | None = None,
     sigma: float | None = None,
+    fir: float = 0.0,
 ) -> ControlChart:
-    """Tabular CUSUM in standard-error units (as qcc's ``cusum``).
+    """Tabular CUSUM in standard-error units (as qcc's ``cusum``; Montgomery, Introduction to
+    SQC, section 9.1).
 
     z_i = (x_i - centre) / (sigma / sqrt(n_i)); upper C+_i = max(0, C+_{i-1} + z_i - k),
     lower C-_i = max(0, C-_{i-1} - z_i - k) reported as -C-_i, with k = se_shift / 2
     and decision interval h: a signal where C+ > h or -C- < -h.
+
+    The chart's ``statistic`` is what was monitored in data units (the individuals or the
+    subgroup means) and ``center`` the process centre in data units (the given target or the
+    phase-I mean), as qcc reports them; ``standardized`` holds the z_i, and ``upper`` /
+    ``lower`` the sums, against which ``lcl`` / ``ucl`` (-h, +h) are drawn.
+
+    ``fir`` is the fast initial response head start (Lucas and Crosier 1982): both sums start
+    at it instead of 0 (in standard-error units, 0 <= fir < h; h / 2 is the usual choice), so a
+    process that starts off target signals sooner.
     """
     if not np.isfinite(decision_interval) or decision_interval <= 0:
         raise SpcInputError(f"CUSUM decision interval must be positive, got {decision_interval}")
     if not np.isfinite(se_shift) or se_shift < 0:
         raise SpcInputError(f"CUSUM shift to detect must be non-negative, got {se_shift}")
+    if not np.isfinite(fir) or not 0.0 <= fir < decision_interval:
+        raise SpcInputError(
+            f"CUSUM head start (fir) must be at least 0 and below the decision interval "
+            f"{decision_interval:g}, got {fir}"
+        )
     x, sizes, cl, est, method = _monitored(data, center, sigma, "CUSUM chart")
     z = (x - cl) / (est / np.sqrt(sizes))
     k = se_shift / 2.0
-    upper = _lindley(z - k)
-    lower = -_lindley(-z - k)
+    upper = _lindley(z - k, fir)
+    lower = 0.0 - _lindley(-z - k, fir)  # 0.0 - : no negative zeros in the output
     m = x.shape[0]
     h = float(decision_interval)
     beyond = np.flatnonzero((upper > h) | (lower < -h))
     return ControlChart(
         "cusum",
-        z,
-        0.0,
+        x,
+        cl,
         _full(-h, m),
         _full(h, m),
         est,
@@ -146,4 +163,5 @@ def cusum(
         upper=upper,
         lower=lower,
         sigma_method=method,
+        standardized=z,
     )

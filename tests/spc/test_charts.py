@@ -140,15 +140,27 @@ def test_variable_sizes_and_missing_values() -> None:
     sizes = np.array([3, 2, 4, 2])
     assert xbar.sizes.tolist() == sizes.tolist()
     ranges = np.array([2.0, 1.0, 4.0, 2.0])
-    sigma = np.mean(ranges / np.array([d2(3), d2(2), d2(4), d2(2)]))  # UWAVE-R
-    assert xbar.sigma == pytest.approx(sigma)
+    # Minitab's "Rbar" estimate for unequal sizes: R_i / d2(n_i) weighted by d2^2 / d3^2, with
+    # the tabled constants (Montgomery, Appendix Table VI): d2 = 1.128, 1.693, 2.059 and
+    # d3 = 0.853, 0.888, 0.880 for n = 2, 3, 4.
+    d2_tab = {2: 1.128, 3: 1.693, 4: 2.059}
+    d3_tab = {2: 0.853, 3: 0.888, 4: 0.880}
+    f = np.array([(d2_tab[n] / d3_tab[n]) ** 2 for n in sizes])
+    sigma = np.sum(f * ranges / np.array([d2_tab[n] for n in sizes])) / f.sum()
+    assert xbar.sigma == pytest.approx(sigma, rel=1e-3)
+    assert xbar.sigma_method == "rbar"
     grand = (30 + 20 + 40 + 20) / 11
     assert xbar.center == pytest.approx(grand)
-    np.testing.assert_allclose(xbar.ucl, grand + 3 * sigma / np.sqrt(sizes))
-    # qcc: one R centre line (size-weighted mean range), per-point limits d2*s +/- 3*d3*s.
-    assert r.center == pytest.approx(np.sum(sizes * ranges) / sizes.sum())
-    expected_ucl = (np.array([d2(n) for n in sizes]) + 3 * np.array([d3(n) for n in sizes])) * sigma
-    np.testing.assert_allclose(r.ucl, expected_ucl)
+    np.testing.assert_allclose(xbar.ucl, grand + 3 * xbar.sigma / np.sqrt(sizes))
+    # Minitab: each subgroup's R centre line is d2(n_i) * sigma and its limits
+    # (d2(n_i) +/- 3 d3(n_i)) * sigma, so both follow the subgroup's own size.
+    np.testing.assert_allclose(
+        r.center, np.array([d2_tab[n] for n in sizes]) * xbar.sigma, rtol=1e-3
+    )
+    expected_ucl = np.array([d2_tab[n] + 3 * d3_tab[n] for n in sizes]) * xbar.sigma
+    np.testing.assert_allclose(r.ucl, expected_ucl, rtol=1e-3)
+    assert r.center[0] != r.center[1]  # sizes 3 and 2: different centre lines
+    assert np.all(r.lcl == 0.0)  # D3 = 0 below n = 7
 
 
 def test_sigma_methods_unequal_sizes() -> None:
@@ -159,12 +171,21 @@ def test_sigma_methods_unequal_sizes() -> None:
     w = (np.array([d2(k) for k in n]) / np.array([d3(k) for k in n])) ** 2
     mvlue_r = np.sum(w * r / np.array([d2(k) for k in n])) / w.sum()
     assert xbar_r(groups, sigma_method="mvlue-r")[0].sigma == pytest.approx(mvlue_r)
-    c = np.array([c4(k) for k in n])
-    assert xbar_s(groups)[0].sigma == pytest.approx(np.mean(s / c))
-    wsd = c**2 / (1 - c**2)
-    assert xbar_s(groups, sigma_method="mvlue-sd")[0].sigma == pytest.approx(
-        np.sum(wsd * s / c) / wsd.sum()
+    assert xbar_r(groups, sigma_method="uwave-r")[0].sigma == pytest.approx(
+        np.mean(r / np.array([d2(k) for k in n]))
     )
+    assert xbar_r(groups)[0].sigma == pytest.approx(mvlue_r)  # Minitab's Rbar, the default
+    c = np.array([c4(k) for k in n])
+    assert xbar_s(groups, sigma_method="uwave-sd")[0].sigma == pytest.approx(np.mean(s / c))
+    wsd = c**2 / (1 - c**2)
+    sbar = np.sum(wsd * s / c) / wsd.sum()
+    assert xbar_s(groups, sigma_method="mvlue-sd")[0].sigma == pytest.approx(sbar)
+    # Minitab's Sbar (the default): the same weights; S centre c4(n_i) * sigma per subgroup,
+    # limits (c4 +/- 3 sqrt(1 - c4^2)) * sigma.
+    x, schart = xbar_s(groups)
+    assert x.sigma == pytest.approx(sbar) and x.sigma_method == "sbar"
+    np.testing.assert_allclose(schart.center, c * sbar)
+    np.testing.assert_allclose(schart.ucl, (c + 3 * np.sqrt(1 - c**2)) * sbar)
     dof = n - 1
     pooled = np.sqrt(np.sum(dof * s**2) / dof.sum()) / c4(dof.sum() + 1)
     assert xbar_s(groups, sigma_method="pooled")[0].sigma == pytest.approx(pooled)
@@ -243,7 +264,50 @@ def test_cusum_subgroups_use_standard_error(piston_rings: np.ndarray) -> None:
     chart = cusum(piston_rings)
     xbar, _ = xbar_r(piston_rings)
     z = (xbar.statistic - xbar.center) / (xbar.sigma / np.sqrt(5))
-    np.testing.assert_allclose(chart.statistic, z)
+    np.testing.assert_allclose(chart.standardized, z)
+    # the chart itself is in data units: the subgroup means about the process centre
+    np.testing.assert_allclose(chart.statistic, xbar.statistic)
+    assert chart.center == pytest.approx(xbar.center)
+
+
+MONTGOMERY_TABLE_9_1 = [
+    9.45, 7.99, 9.29, 11.66, 12.16, 10.18, 8.04, 11.46, 9.20, 10.34,
+    9.03, 11.47, 10.51, 9.40, 10.08, 9.37, 10.62, 10.31, 8.52, 10.84,
+    10.90, 9.33, 12.29, 11.50, 10.60, 11.08, 10.38, 11.62, 11.31, 10.52,
+]  # fmt: skip
+
+
+def test_cusum_montgomery_example_9_1() -> None:
+    """Montgomery, Introduction to Statistical Quality Control (6th ed.), Example 9.1 and
+    Table 9.2: target 10, sigma 1, K = 0.5, H = 5.  C+ reaches 5.28 at sample 29 and 5.30 at 30
+    (the first signal), C- is 1.56 at sample 2 and 1.77 at 3; the chart's centre is the target
+    in data units, not 0 (issue "Statistics": qcc reports it so)."""
+    chart = cusum(MONTGOMERY_TABLE_9_1, center=10.0, sigma=1.0)
+    assert chart.center == 10.0
+    np.testing.assert_allclose(chart.statistic, MONTGOMERY_TABLE_9_1)
+    np.testing.assert_allclose(
+        chart.upper[[3, 4, 22, 27, 28, 29]], [1.16, 2.82, 1.79, 4.47, 5.28, 5.30], atol=0.005
+    )
+    np.testing.assert_allclose(chart.lower[[1, 2, 6]], [-1.56, -1.77, -1.46], atol=0.005)
+    assert chart.beyond_limits.tolist() == [28, 29]
+    assert not np.signbit(chart.lower[chart.lower == 0]).any()  # no -0.0 in the output
+    data = chart.to_dict()
+    assert data["center"] == 10.0 and len(data["standardized"]) == 30
+
+
+def test_cusum_fast_initial_response_head_start() -> None:
+    """Lucas and Crosier (1982): with a head start the sums start at it instead of 0, so a
+    process already off target at start-up signals sooner; on target the head start decays."""
+    x = [11.0] * 6  # one sigma above target from the first sample
+    plain = cusum(x, center=10.0, sigma=1.0)
+    fir = cusum(x, center=10.0, sigma=1.0, fir=2.5)
+    np.testing.assert_allclose(plain.upper, [0.5, 1.0, 1.5, 2.0, 2.5, 3.0])
+    np.testing.assert_allclose(fir.upper, [3.0, 3.5, 4.0, 4.5, 5.0, 5.5])
+    assert plain.beyond_limits.size == 0 and fir.beyond_limits.tolist() == [5]
+    # the lower sum starts at the head start too and falls to 0 on an upward shift
+    np.testing.assert_allclose(fir.lower[:3], [-1.0, 0.0, 0.0])
+    with pytest.raises(SpcInputError, match="head start"):
+        cusum(x, center=10.0, sigma=1.0, fir=5.0)
 
 
 def test_to_dict_is_json(piston_rings: np.ndarray) -> None:
