@@ -1,483 +1,275 @@
-"""Single sampling plans by attributes (ANSI/ASQ Z1.4, MIL-STD-105E, ISO 2859-1).
+"""Acceptance sampling by attributes: plans, OC / AOQ / ATI / ASN curves and plan design.
 
-Sources of the tables (MIL-STD-105E, 10 May 1989, is public domain; ANSI/ASQ
-Z1.4 and ISO 2859-1 reproduce the same normal and tightened tables):
+The one place scripts and other modules import from:
 
-* Table I, sample size code letters: MIL-STD-105E Table I = Z1.4 Table I =
-  ISO 2859-1:1999 Table 1 (``CODE_LETTERS``).
-* Table II-A, single sampling, normal inspection: MIL-STD-105E Table II-A =
-  Z1.4 Table II-A = ISO 2859-1 Table 2-A.
-* Table II-B, tightened inspection: MIL-STD-105E Table II-B = Z1.4 Table II-B =
-  ISO 2859-1 Table 2-B (with the extra code letter S, n = 3150).
-* Table II-C, reduced inspection: MIL-STD-105E Table II-C = Z1.4 Table II-C
-  (acceptance and rejection numbers with a gap, e.g. Ac 1 Re 3); ISO
-  2859-1:1999 Table 2-C has no gap (Re = Ac + 1), hence ``standard=``.
-
-The master tables are diagonal: moving one code letter down and one AQL
-column left gives the same plan.  Each table is therefore stored as the plan
-sequence along the diagonals (index s = letter index + AQL index, A = 0,
-0.010 = 0) with the arrows between them, which is exactly how the printed
-tables are laid out:
-
-* normal and reduced: s <= 13 down arrow, s = 14 Ac 0 Re 1, s = 15 up arrow,
-  s = 16 down arrow, s = 17..24 the sequence below, s = 25 and 26 only for
-  letters A-E (n <= 13), beyond that up arrows;
-* tightened: s <= 14 down arrow, s = 15 Ac 0 Re 1 (letters B-R; the cell A at
-  AQL 10 is a down arrow), s = 16 and 17 down arrows, s = 18..24 the sequence
-  below, s = 25 and 26 only for letters A-E.
-
-Arrows are followed down or up the AQL column to the first plan ("use the
-first sampling plan below/above the arrow"); the sample size is that of the
-row where the plan is found.  If that sample size equals or exceeds the lot
-size, every item is inspected (100 % inspection) with the same Ac/Re.
-Two corners of the printed tables point outside them: an up arrow in the top
-row (letter A, AQL 10, normal and reduced) takes the nearest plan to its left
-in the same row (the stricter plan, n = 2, Ac 0, Re 1), and the bottom row R at
-AQL 0.015 (normal and reduced) is an up arrow, as printed.
-
-Switching rules (``next_inspection_state``): ANSI/ASQ Z1.4-2008 section 8.3 and
-ISO 2859-1:1999 clause 9.3, with the switching score for normal to reduced.
+* single plans from the ISO 2859-1 / ANSI Z1.4 tables (:mod:`qualitas.spc.aqltables`),
+  double and multiple plans (:mod:`qualitas.spc.multiple`), the switching rules
+  (:mod:`qualitas.spc.switching`);
+* ``oc_curve``, ``aoq``, ``ati``, ``aoql`` for any of those plans (binomial, Poisson or
+  hypergeometric), ``asn`` for double and multiple plans;
+* ``find_plan``: the single plan (n, c) through a producer's and a consumer's risk point.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterable
-from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
+from qualitas.spc import multiple
+from qualitas.spc.aqltables import (
+    AQLS,
+    DEFAULT_STANDARD,
+    LETTERS,
+    LEVELS,
+    STANDARDS,
+    SamplingPlan,
+    code_letter,
+    sampling_plan,
+)
 from qualitas.spc.errors import SpcInputError
+from qualitas.spc.multiple import DoublePlan, MultiplePlan, asn, double_plan, multiple_plan
+from qualitas.spc.switching import InspectionState, LotResult, next_inspection_state
 
 __all__ = [
     "AQLS",
+    "DEFAULT_STANDARD",
+    "LETTERS",
+    "LEVELS",
+    "STANDARDS",
+    "DoublePlan",
     "InspectionState",
     "LotResult",
+    "MultiplePlan",
     "SamplingPlan",
+    "aoq",
+    "aoql",
+    "asn",
+    "ati",
+    "code_letter",
+    "double_plan",
+    "find_plan",
+    "multiple_plan",
     "next_inspection_state",
     "oc_curve",
     "sampling_plan",
 ]
 
-LETTERS = "ABCDEFGHJKLMNPQRS"
-AQLS: tuple[float, ...] = (
-    0.010,
-    0.015,
-    0.025,
-    0.040,
-    0.065,
-    0.10,
-    0.15,
-    0.25,
-    0.40,
-    0.65,
-    1.0,
-    1.5,
-    2.5,
-    4.0,
-    6.5,
-    10.0,
-    15.0,
-    25.0,
-    40.0,
-    65.0,
-    100.0,
-    150.0,
-    250.0,
-    400.0,
-    650.0,
-    1000.0,
-)
-LEVELS = ("S-1", "S-2", "S-3", "S-4", "I", "II", "III")
-
-# Table I: lot size upper bounds and the code letter for S-1, S-2, S-3, S-4, I, II, III.
-# Every cell checked against AQLSchemes (J. S. Lawson, CRAN, R/AAZ14Single.R) and a
-# reproduction of the Z1.4 table (tests/spc/sampling_reference.py names the sources).
-CODE_LETTERS: tuple[tuple[float, str], ...] = (
-    (8, "AAAAAAB"),
-    (15, "AAAAABC"),
-    (25, "AABBBCD"),
-    (50, "ABBCCDE"),
-    (90, "BBCCCEF"),
-    (150, "BBCDDFG"),
-    (280, "BCDEEGH"),
-    (500, "BCDEFHJ"),
-    (1200, "CCEFGJK"),
-    (3200, "CDEGHKL"),
-    (10000, "CDFGJLM"),
-    (35000, "CDFHKMN"),
-    (150000, "DEGJLNP"),
-    (500000, "DEGJMPQ"),
-    (math.inf, "DEHKNQR"),
-)
-
-# Sample sizes by code letter (Tables II-A/II-B: A..R and S for tightened; II-C reduced).
-NORMAL_SIZES = (2, 3, 5, 8, 13, 20, 32, 50, 80, 125, 200, 315, 500, 800, 1250, 2000, 3150)
-REDUCED_SIZES = (2, 2, 2, 3, 5, 8, 13, 20, 32, 50, 80, 125, 200, 315, 500, 800)
-
-Plan = tuple[int, int]
-# Plans along the diagonals s = 17..26 (normal, reduced) and s = 18..26 (tightened).
-# Verification (tests/spc/sampling_reference.py): every normal and tightened cell, after the
-# arrows, agrees with AQLSchemes (R/AAZ14Single.R) and, for AQL 0.65-15, with Tables 1-A and
-# 1-B of nibs.org FMOC/DPW_AC/AC-TABLE.ASC (from MIL-STD-105E), except the unverified corners:
-# normal A at AQL 10 and tightened R at AQL 0.015; letter S (Ac 1 Re 2 at AQL 0.025) agrees
-# with AQLSchemes only.  The Z1.4 reduced sequence agrees with AQLSchemes alone (letters C-R up
-# to AQL 650; rows A and B from AQL 10 and the column AQL 1000 differ there, unresolved).  The
-# ISO 2859-1:1999 reduced sequence (Re = Ac + 1) is unverified: the one encoding found disagrees.
-NORMAL_SEQUENCE: tuple[Plan, ...] = (
-    (1, 2),
-    (2, 3),
-    (3, 4),
-    (5, 6),
-    (7, 8),
-    (10, 11),
-    (14, 15),
-    (21, 22),
-    (30, 31),
-    (44, 45),
-)
-TIGHTENED_SEQUENCE: tuple[Plan, ...] = (
-    (1, 2),
-    (2, 3),
-    (3, 4),
-    (5, 6),
-    (8, 9),
-    (12, 13),
-    (18, 19),
-    (27, 28),
-    (41, 42),
-)
-REDUCED_SEQUENCE_Z14: tuple[Plan, ...] = (
-    (0, 2),
-    (1, 3),
-    (1, 4),
-    (2, 5),
-    (3, 6),
-    (5, 8),
-    (7, 10),
-    (10, 13),
-    (14, 17),
-    (21, 24),
-)
-REDUCED_SEQUENCE_ISO: tuple[Plan, ...] = (
-    (0, 1),
-    (1, 2),
-    (1, 2),
-    (2, 3),
-    (3, 4),
-    (5, 6),
-    (7, 8),
-    (10, 11),
-    (14, 15),
-    (21, 22),
-)
-
-STANDARDS = {
-    "z1.4": "z1.4",
-    "ansi/asq z1.4": "z1.4",
-    "ansi z1.4": "z1.4",
-    "ansi": "z1.4",
-    "mil-std-105e": "z1.4",
-    "105e": "z1.4",
-    "iso2859-1": "iso2859-1",
-    "iso 2859-1": "iso2859-1",
-    "iso2859": "iso2859-1",
-    "iso": "iso2859-1",
-}
-
-Cell = Plan | str  # a plan, "up" or "down"
+OC_METHODS = ("binomial", "poisson", "hypergeometric")
 
 
-def _cell(inspection: str, standard: str, i: int, j: int) -> Cell:
-    s = i + j
-    small_letter = i <= 4
-    if inspection == "tightened":
-        if i == 16:  # letter S, tightened only
-            return (1, 2) if j in (1, 2) else "up"
-        if s <= 14 or s in (16, 17):
-            return "down"
-        if s == 15:
-            # Table II-B has no Ac 0 Re 1 in row A: the cell A / AQL 10 is part of a
-            # down arrow (to D, n = 8, Ac 1 Re 2), so the 0/1 diagonal starts at B.
-            # Sources: nibs.org FMOC/DPW_AC/AC-TABLE.ASC Table 1-B (from MIL-STD-105E
-            # Table II-B) and AQLSchemes (J. Lawson, CRAN) AAZ14Single.R, tightened.
-            return (0, 1) if i > 0 else "down"
-        if s <= 24 or (s <= 26 and small_letter):
-            return TIGHTENED_SEQUENCE[s - 18]
-        return "up"
-    if i == 15 and j == 1:
-        return "up"
-    if s <= 13 or s == 16:
-        return "down"
-    if s == 14:
-        return (0, 1)
-    if s == 15:
-        return "up"
-    if s <= 24 or (s <= 26 and small_letter):
-        if inspection == "normal":
-            return NORMAL_SEQUENCE[s - 17]
-        seq = REDUCED_SEQUENCE_ISO if standard == "iso2859-1" else REDUCED_SEQUENCE_Z14
-        return seq[s - 17]
-    return "up"
-
-
-def _resolve(inspection: str, standard: str, i: int, j: int) -> tuple[int, Plan]:
-    rows = 17 if inspection == "tightened" else 16
-    row = i
-    while True:
-        cell = _cell(inspection, standard, row, j)
-        if isinstance(cell, tuple):
-            return row, cell
-        row += 1 if cell == "down" else -1
-        if row < 0:
-            # Up arrow in the top row: nearest plan to the left in row A.
-            for jj in range(j - 1, -1, -1):
-                left = _cell(inspection, standard, 0, jj)
-                if isinstance(left, tuple):
-                    return 0, left
-            raise AssertionError("no plan to the left of the top-row arrow")
-        if row >= rows:
-            raise AssertionError("down arrow below the last row")
-
-
-@dataclass(frozen=True)
-class SamplingPlan:
-    """A single sampling plan: inspect ``sample_size`` items, accept with at most Ac defective."""
-
-    lot_size: int
-    aql: float
-    level: str
-    inspection: str
-    standard: str
-    code_letter: str
-    plan_letter: str
-    sample_size: int
-    acceptance_number: int
-    rejection_number: int
-    hundred_percent: bool
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON types."""
-        return asdict(self)
-
-
-def _aql_index(aql: float | str) -> int:
-    try:
-        value = float(aql)
-    except (TypeError, ValueError):
-        raise SpcInputError(f"AQL must be a number, got {aql!r}") from None
-    for j, tabled in enumerate(AQLS):
-        if math.isclose(value, tabled, rel_tol=1e-9, abs_tol=1e-12):
-            return j
-    listed = ", ".join(f"{a:g}" for a in AQLS)
-    raise SpcInputError(f"unknown AQL {value:g}; the tables have {listed}")
-
-
-def _level(level: str) -> int:
-    key = str(level).strip().upper().replace(" ", "").replace("_", "-")
-    key = {"1": "I", "2": "II", "3": "III", "G-1": "I", "G-2": "II", "G-3": "III"}.get(key, key)
-    if key.startswith("S") and "-" not in key and len(key) == 2:
-        key = f"S-{key[1]}"
-    if key not in LEVELS:
-        raise SpcInputError(f"unknown inspection level {level!r}; use I, II, III or S-1 ... S-4")
-    return LEVELS.index(key)
-
-
-def _standard(standard: str) -> str:
-    key = str(standard).strip().lower()
-    if key not in STANDARDS:
+def _fractions(p: ArrayLike, method: str) -> NDArray[np.float64]:
+    probs = np.asarray(p, dtype=np.float64)
+    if np.any(~np.isfinite(probs)) or np.any(probs < 0):
+        raise SpcInputError("p: the fraction nonconforming must be a non-negative number")
+    if method != "poisson" and np.any(probs > 1):
         raise SpcInputError(
-            f"unknown standard {standard!r}; use 'z1.4' (ANSI/ASQ Z1.4, MIL-STD-105E) or "
-            "'iso2859-1' (ISO 2859-1:1999)"
+            f"p: the fraction nonconforming must be in [0, 1] for the {method} model"
         )
-    return STANDARDS[key]
+    return probs
 
 
-def code_letter(lot_size: int, level: str = "II") -> str:
-    """Sample size code letter from Table I for a lot size and inspection level."""
-    if int(lot_size) != lot_size or lot_size < 2:
-        raise SpcInputError(f"lot size must be a whole number of at least 2, got {lot_size}")
-    column = _level(level)
-    for upper, letters in CODE_LETTERS:
-        if lot_size <= upper:
-            return letters[column]
-    raise AssertionError("unreachable: the last lot-size class is open-ended")
+def _lot(lot_size: Any, what: str) -> int:
+    if lot_size is None or int(lot_size) != lot_size or lot_size < 1:
+        raise SpcInputError(f"lot_size: {what} needs the lot size, a positive whole number")
+    return int(lot_size)
 
 
-def sampling_plan(
-    lot_size: int,
-    aql: float | str,
-    *,
-    level: str = "II",
-    inspection: str = "normal",
-    standard: str = "z1.4",
-) -> SamplingPlan:
-    """Single sampling plan for a lot size and AQL (percent nonconforming or per 100 units).
+def _single_oc(
+    n: int, ac: int, probs: NDArray[np.float64], method: str, lot_size: int | None
+) -> NDArray[np.float64]:
+    if method == "binomial":
+        return np.asarray(stats.binom.cdf(ac, n, probs), dtype=np.float64)
+    if method == "poisson":
+        return np.asarray(stats.poisson.cdf(ac, n * probs), dtype=np.float64)
+    lot = _lot(lot_size, "the hypergeometric OC curve")
+    if n > lot:
+        raise SpcInputError(f"lot_size: the sample of {n} is larger than the lot of {lot}")
+    # An isolated lot of N items holding D = p N nonconforming (rounded to whole items), a
+    # sample of n drawn without replacement (ISO 2859-2, Schilling and Neubauer ch. 3).
+    defectives = np.rint(probs * lot)
+    return np.asarray(stats.hypergeom.cdf(ac, lot, defectives, n), dtype=np.float64)
 
-    ``level`` is a general (I, II, III) or special (S-1 ... S-4) inspection
-    level; ``inspection`` is "normal", "tightened" or "reduced"; ``standard`` is
-    "z1.4" (ANSI/ASQ Z1.4 / MIL-STD-105E) or "iso2859-1" (ISO 2859-1:1999), which
-    differ only in the reduced table.
+
+def _method(method: str) -> str:
+    key = str(method).strip().lower()
+    if key not in OC_METHODS:
+        raise SpcInputError(f"method: unknown OC model {method!r}; use {', '.join(OC_METHODS)}")
+    return key
+
+
+def oc_curve(
+    plan: Any,
+    *args: Any,
+    method: str = "binomial",
+    lot_size: int | None = None,
+) -> NDArray[np.float64]:
+    """Probability of accepting a lot with fraction nonconforming ``p`` (operating characteristic).
+
+    ``oc_curve(plan, p)`` for a :class:`SamplingPlan`, a double or a multiple plan
+    (:mod:`qualitas.spc.multiple`), or ``oc_curve(n, ac, p)`` for a single plan given by its
+    numbers.  ``method`` is "binomial" (type B: a large lot or a process, the default),
+    "poisson" (nonconformities per unit, or the approximation with mean n p) or
+    "hypergeometric" (type A: an isolated lot of ``lot_size`` items; a SamplingPlan's own lot
+    size is used when none is given).
     """
-    std = _standard(standard)
-    mode = str(inspection).strip().lower()
-    if mode not in ("normal", "tightened", "reduced"):
-        raise SpcInputError(
-            f"unknown inspection {inspection!r}; use 'normal', 'tightened' or 'reduced'"
+    key = _method(method)
+    if isinstance(plan, SamplingPlan):
+        if len(args) != 1:
+            raise SpcInputError("p: give the fractions nonconforming: oc_curve(plan, p)")
+        lot = plan.lot_size if lot_size is None else lot_size
+        return _single_oc(
+            plan.sample_size, plan.acceptance_number, _fractions(args[0], key), key, lot
         )
-    letter = code_letter(lot_size, level)
-    j = _aql_index(aql)
-    row, (ac, re) = _resolve(mode, std, LETTERS.index(letter), j)
-    n = (REDUCED_SIZES if mode == "reduced" else NORMAL_SIZES)[row]
-    hundred = n >= lot_size
-    return SamplingPlan(
-        lot_size=int(lot_size),
-        aql=AQLS[j],
-        level=LEVELS[_level(level)],
-        inspection=mode,
-        standard=std,
-        code_letter=letter,
-        plan_letter=LETTERS[row],
-        sample_size=int(lot_size) if hundred else n,
-        acceptance_number=ac,
-        rejection_number=re,
-        hundred_percent=hundred,
+    if hasattr(plan, "stages"):  # a double or multiple plan
+        if len(args) != 1:
+            raise SpcInputError("p: give the fractions nonconforming: oc_curve(plan, p)")
+        return np.asarray(
+            multiple.accept_probability(plan, args[0], method=key, lot_size=lot_size),
+            dtype=np.float64,
+        )
+    if len(args) != 2:
+        raise SpcInputError("oc_curve takes a plan and p, or n, ac and p")
+    n, (ac, p) = plan, args
+    if int(n) != n or n < 1:
+        raise SpcInputError(f"n: the sample size must be a positive whole number, got {n}")
+    if int(ac) != ac or ac < 0:
+        raise SpcInputError(f"ac: the acceptance number must be a whole number >= 0, got {ac}")
+    return _single_oc(int(n), int(ac), _fractions(p, key), key, lot_size)
+
+
+def _single_numbers(plan: Any) -> tuple[int, int]:
+    if isinstance(plan, SamplingPlan):
+        return plan.sample_size, plan.acceptance_number
+    if isinstance(plan, tuple) and len(plan) == 2:
+        n, ac = plan
+        if int(n) != n or n < 1 or int(ac) != ac or ac < 0:
+            raise SpcInputError(f"plan: (n, ac) must be whole numbers, n >= 1, ac >= 0: {plan}")
+        return int(n), int(ac)
+    raise SpcInputError(
+        "plan: give a SamplingPlan or (n, ac); double and multiple plans are "
+        "handled by qualitas.spc.multiple"
     )
 
 
-def oc_curve(n: int, ac: int, p: ArrayLike, *, method: str = "binomial") -> NDArray[np.float64]:
-    """Probability of accepting a lot with fraction nonconforming ``p`` (operating characteristic).
+def _rectifying(plan: Any, p: ArrayLike, lot_size: int, method: str) -> tuple[Any, ...]:
+    """Per stage: items inspected when the lot is accepted there, and the chance of that;
+    and the chance the lot is rejected (then all N items are inspected)."""
+    key = _method(method)
+    lot = _lot(lot_size, "rectifying inspection (AOQ, ATI)")
+    probs = _fractions(p, key)
+    if hasattr(plan, "stages"):
+        sizes, accepted = multiple.stage_acceptance(plan, probs, method=key, lot_size=lot)
+    else:
+        n, ac = _single_numbers(plan)
+        sizes, accepted = [n], [_single_oc(n, ac, probs, key, lot)]
+    if max(sizes) > lot:
+        raise SpcInputError(f"lot_size: the samples ({max(sizes)} items) exceed the lot of {lot}")
+    return probs, lot, sizes, accepted
 
-    ``method`` is "binomial" (default, sampling from a large lot) or "poisson"
-    (nonconformities per unit, or the usual approximation with mean n*p).
+
+def aoq(plan: Any, p: ArrayLike, lot_size: int, *, method: str = "binomial") -> NDArray[np.float64]:
+    """Average outgoing quality under rectifying inspection: rejected lots are screened and
+    their nonconforming items replaced, accepted lots pass with the uninspected remainder.
+
+    AOQ = p * sum_k P(accept at stage k) * (N - n_k) / N, n_k the items inspected up to stage
+    k (single sampling: Pa p (N - n) / N; Montgomery, Introduction to SQC, section 15.2.4;
+    double sampling: [Pa1 (N - n1) + Pa2 (N - n1 - n2)] p / N).
     """
-    if int(n) != n or n < 1:
-        raise SpcInputError(f"sample size must be a positive whole number, got {n}")
-    if int(ac) != ac or ac < 0:
-        raise SpcInputError(f"acceptance number must be a non-negative whole number, got {ac}")
-    probs = np.asarray(p, dtype=np.float64)
-    if np.any(~np.isfinite(probs)) or np.any(probs < 0):
-        raise SpcInputError("fraction nonconforming must be non-negative")
-    key = method.lower()
-    if key == "binomial":
-        if np.any(probs > 1):
-            raise SpcInputError(
-                "fraction nonconforming must be in [0, 1] for the binomial OC curve"
-            )
-        return np.asarray(stats.binom.cdf(int(ac), int(n), probs), dtype=np.float64)
-    if key == "poisson":
-        return np.asarray(stats.poisson.cdf(int(ac), int(n) * probs), dtype=np.float64)
-    raise SpcInputError(f"unknown OC method {method!r}; use 'binomial' or 'poisson'")
+    probs, lot, sizes, accepted = _rectifying(plan, p, lot_size, method)
+    total = sum(acc * (lot - n) for n, acc in zip(sizes, accepted, strict=True))
+    return np.asarray(probs * total / lot, dtype=np.float64)
 
 
-@dataclass(frozen=True)
-class LotResult:
-    """Outcome of inspecting one lot, as needed by the switching rules.
+def ati(plan: Any, p: ArrayLike, lot_size: int, *, method: str = "binomial") -> NDArray[np.float64]:
+    """Average total inspection per lot under rectifying inspection:
+    sum_k n_k P(accept at stage k) + N (1 - Pa) (single: n + (1 - Pa)(N - n))."""
+    _probs, lot, sizes, accepted = _rectifying(plan, p, lot_size, method)
+    pa = sum(accepted)
+    inspected = sum(n * acc for n, acc in zip(sizes, accepted, strict=True))
+    return np.asarray(inspected + lot * (1.0 - pa), dtype=np.float64)
 
-    ``acceptance_number`` and ``accepted_at_tighter_aql`` feed the switching
-    score (ISO 2859-1:1999 9.3.3, Z1.4-2008 8.3.3): for plans with Ac >= 2 the
-    score grows only if the lot would also have been accepted at the next
-    tighter AQL.  ``nonconforming`` lets a Z1.4 reduced plan with a gap (Ac <
-    d < Re: lot accepted) send inspection back to normal.
+
+def aoql(plan: Any, lot_size: int, *, method: str = "binomial") -> tuple[float, float]:
+    """Average outgoing quality limit: the worst AOQ over all incoming quality levels, and
+    the fraction nonconforming where it occurs, as ``(aoql, p)``.
+
+    Found on a fine grid over (0, p where Pa falls below 0.001], refined by a bounded
+    scalar search around the grid's maximum (the AOQ curve has a single peak).
     """
+    from scipy import optimize
 
-    accepted: bool
-    nonconforming: int | None = None
-    acceptance_number: int | None = None
-    accepted_at_tighter_aql: bool | None = None
+    lot = _lot(lot_size, "the AOQL")
+    hi = 1.0
+    grid = np.linspace(0.0, hi, 2001)[1:]
+    values = aoq(plan, grid, lot, method=method)
+    top = int(np.argmax(values))
+    lo_p, hi_p = grid[max(top - 1, 0)], grid[min(top + 1, grid.size - 1)]
+    found = optimize.minimize_scalar(
+        lambda q: -float(aoq(plan, q, lot, method=method)),
+        bounds=(float(lo_p), float(hi_p)),
+        method="bounded",
+        options={"xatol": 1e-10},
+    )
+    best_p = float(found.x)
+    best = float(aoq(plan, best_p, lot, method=method))
+    if best < float(values[top]):
+        best_p, best = float(grid[top]), float(values[top])
+    return best, best_p
 
 
-@dataclass(frozen=True)
-class InspectionState:
-    """Where the switching rules stand after a history of lots."""
-
-    state: str
-    switching_score: int
-    consecutive_accepted: int
-    not_accepted_on_tightened: int
-    reason: str
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON types."""
-        return asdict(self)
-
-
-def next_inspection_state(
-    history: Iterable[LotResult | bool],
+def find_plan(
+    aql: float,
+    alpha: float,
+    ltpd: float,
+    beta: float,
     *,
-    start: str = "normal",
-    reduced_allowed: bool = True,
-) -> InspectionState:
-    """Run the switching rules over a history of lots and return the state for the next lot.
+    method: str = "binomial",
+    lot_size: int | None = None,
+    max_n: int = 100_000,
+) -> tuple[int, int]:
+    """The single sampling plan ``(n, c)`` through the producer's and consumer's risk points:
+    Pa(aql) >= 1 - alpha and Pa(ltpd) <= beta, with the smallest sample size.
 
-    * normal -> tightened: 2 lots not accepted within 5 or fewer consecutive lots;
-    * tightened -> normal: 5 consecutive lots accepted;
-    * tightened -> discontinued: 5 lots not accepted in total on tightened inspection;
-    * normal -> reduced: switching score reaches 30 (production steady and the
-      responsible authority approving: ``reduced_allowed``);
-    * reduced -> normal: a lot not accepted, or accepted with more
-      nonconforming items than Ac (Z1.4 reduced plans with a gap).
-
-    ``history`` items are :class:`LotResult` or plain booleans (accepted).
-    The history is a short sequence of lot decisions, so a small state machine
-    walks it in order.
+    ``aql`` and ``ltpd`` are in percent nonconforming, as AQLs are everywhere in the
+    engine (1 = 1 %); ``alpha`` and ``beta`` are probabilities.  For each acceptance number
+    c = 0, 1, ... the smallest n with Pa(ltpd) <= beta is found by bisection, and the plan is
+    taken when that n still gives Pa(aql) >= 1 - alpha (as R's AcceptanceSampling
+    ``find.plan``; Schilling and Neubauer, Acceptance Sampling in Quality Control, ch. 5).
     """
-    state = str(start).lower()
-    if state not in ("normal", "tightened", "reduced"):
-        raise SpcInputError(f"unknown starting state {start!r}; use normal, tightened or reduced")
-    score = consecutive = tightened_rejects = 0
-    recent: list[bool] = []
-    reason = "start"
-    for raw in history:
-        lot = raw if isinstance(raw, LotResult) else LotResult(bool(raw))
-        if state == "discontinued":
-            break
-        if state == "normal":
-            recent = [*recent, lot.accepted][-5:]
-            if recent.count(False) >= 2:
-                state, reason = "tightened", "2 of 5 or fewer consecutive lots not accepted"
-                consecutive = tightened_rejects = score = 0
-                recent = []
-                continue
-            if not lot.accepted:
-                score = 0
-            elif lot.acceptance_number is not None and lot.acceptance_number >= 2:
-                score = score + 3 if lot.accepted_at_tighter_aql else 0
-            else:
-                score += 2
-            if reduced_allowed and score >= 30:
-                state, reason = "reduced", "switching score reached 30"
-                score = 0
-        elif state == "tightened":
-            if lot.accepted:
-                consecutive += 1
-                if consecutive >= 5:
-                    state, reason = "normal", "5 consecutive lots accepted on tightened inspection"
-                    consecutive = tightened_rejects = 0
-                    recent = []
-            else:
-                consecutive = 0
-                tightened_rejects += 1
-                if tightened_rejects >= 5:
-                    state = "discontinued"
-                    reason = "5 lots not accepted on tightened inspection: discontinue"
-        else:  # reduced
-            gap = (
-                lot.accepted
-                and lot.nonconforming is not None
-                and lot.acceptance_number is not None
-                and lot.nonconforming > lot.acceptance_number
+    key = _method(method)
+    for name, value in (("aql", aql), ("ltpd", ltpd)):
+        if not (np.isfinite(value) and 0.0 < value < (np.inf if key == "poisson" else 100.0)):
+            raise SpcInputError(
+                f"{name}: a percent nonconforming above 0 and below 100, got {value}"
             )
-            if not lot.accepted or gap:
-                state = "normal"
-                reason = (
-                    "lot not accepted on reduced inspection"
-                    if not lot.accepted
-                    else ("more nonconforming items than Ac on reduced inspection")
-                )
-                score = 0
-                recent = []
-    return InspectionState(state, score, consecutive, tightened_rejects, reason)
+    for name, value in (("alpha", alpha), ("beta", beta)):
+        if not (np.isfinite(value) and 0.0 < value < 1.0):
+            raise SpcInputError(f"{name}: a risk strictly between 0 and 1, got {value}")
+    if ltpd <= aql:
+        raise SpcInputError(f"ltpd: must be worse (larger) than the aql {aql}, got {ltpd}")
+    if key == "hypergeometric":
+        max_n = min(max_n, _lot(lot_size, "a plan for an isolated lot"))
+    aql, ltpd = aql / 100.0, ltpd / 100.0
+
+    def pa(n: int, c: int, q: float) -> float:
+        return float(_single_oc(n, c, np.asarray(q), key, lot_size))
+
+    for c in range(max_n):
+        if pa(max_n, c, ltpd) > beta:
+            break  # even the largest sample cannot protect the consumer with this c or more
+        lo, hi = c + 1, max_n
+        while lo < hi:  # smallest n with Pa(ltpd) <= beta (Pa falls as n grows)
+            mid = (lo + hi) // 2
+            if pa(mid, c, ltpd) <= beta:
+                hi = mid
+            else:
+                lo = mid + 1
+        if pa(lo, c, aql) >= 1.0 - alpha:
+            return lo, c
+    raise SpcInputError(
+        f"max_n: no plan with at most {max_n} items meets both risk points; "
+        "widen the gap between aql and ltpd or accept larger risks"
+    )

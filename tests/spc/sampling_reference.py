@@ -51,18 +51,18 @@ LEVELS = ("S-1", "S-2", "S-3", "S-4", "I", "II", "III")
 # Plans after following the arrows, "n:Ac/Re" for each AQL of ``AQLS`` (AQLSchemes).  For
 # normal and tightened inspection the cells within Tables 1-A and 1-B are checked against
 # those too (test_nibs_tables_1a_1b).
-# Normal: "?" at A / AQL 10, an up arrow in the top row (Table 1-A shows the arrow): AQLSchemes
-# takes the first plan below (C, n 5, Ac 1 Re 2), the engine the plan to its left (n 2, 0/1);
-# the standard gives no plan above the arrow, so this stays unverified.
-# Tightened: "?" at R / AQL 0.015: AQLSchemes treats it as an up arrow (Q, n 1250, 0/1), the
-# engine as a down arrow to the tightened-only letter S (n 3150, 1/2); no second source.
+# Normal A / AQL 10 (the top row, where the diagonal pattern would put an up arrow with no plan
+# above it): the first plan below, C, n 5, Ac 1 Re 2, as AQLSchemes has it and as the
+# independent check against the printed Table II-A found (issue "Statistics").
+# Tightened R / AQL 0.015: an up arrow to Q, n 1250, Ac 0 Re 1, as AQLSchemes has it (the engine
+# used to go down to the tightened-only letter S, which the same check found wrong).
 # Reduced (Z1.4 only, with the gap): only one full source; the rows A and B for AQL 10 and up
 # and the column AQL 1000 are "?" because AQLSchemes disagrees with the engine there and is not
 # self-consistent (e.g. row B, AQL 40: Ac 2 Re 4, a plan that is not in Table II-C).
 
 NORMAL_PLANS: dict[str, str] = {
     "A": "1250:0/1 800:0/1 500:0/1 315:0/1 200:0/1 125:0/1 80:0/1 50:0/1 32:0/1 "
-    "20:0/1 13:0/1 8:0/1 5:0/1 3:0/1 2:0/1 ? 3:1/2 2:1/2 "
+    "20:0/1 13:0/1 8:0/1 5:0/1 3:0/1 2:0/1 5:1/2 3:1/2 2:1/2 "
     "2:2/3 2:3/4 2:5/6 2:7/8 2:10/11 2:14/15 2:21/22 2:30/31",
     "B": "1250:0/1 800:0/1 500:0/1 315:0/1 200:0/1 125:0/1 80:0/1 50:0/1 32:0/1 "
     "20:0/1 13:0/1 8:0/1 5:0/1 3:0/1 2:0/1 5:1/2 3:1/2 3:2/3 "
@@ -156,7 +156,7 @@ TIGHTENED_PLANS: dict[str, str] = {
     "Q": "2000:0/1 1250:0/1 3150:1/2 2000:1/2 1250:1/2 1250:2/3 1250:3/4 1250:5/6 1250:8/9 "
     "1250:12/13 1250:18/19 800:18/19 500:18/19 315:18/19 200:18/19 125:18/19 80:18/19 50:18/19 "
     "32:18/19 20:18/19 13:18/19 13:27/28 13:41/42 8:41/42 5:41/42 3:41/42",
-    "R": "2000:0/1 ? 3150:1/2 2000:1/2 2000:2/3 2000:3/4 2000:5/6 2000:8/9 2000:12/13 "
+    "R": "2000:0/1 1250:0/1 3150:1/2 2000:1/2 2000:2/3 2000:3/4 2000:5/6 2000:8/9 2000:12/13 "
     "2000:18/19 1250:18/19 800:18/19 500:18/19 315:18/19 200:18/19 125:18/19 80:18/19 50:18/19 "
     "32:18/19 20:18/19 13:18/19 13:27/28 13:41/42 8:41/42 5:41/42 3:41/42",
 }
