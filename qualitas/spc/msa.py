@@ -11,7 +11,10 @@ default 0.05; AIAG practice 0.25).  Variance components:
     interaction   = (MS_interaction - MS_error) / r
     part          = (MS_part - MS_interaction) / (o r)           (pooled: - MS_error)
 
-negative estimates are set to zero.  Average-and-range method per AIAG MSA
+negative estimates are set to zero.  The result keeps both tables as Minitab prints them:
+the full table with the interaction row (part and operator tested against
+MS_interaction) and, when pooled, the reduced table (tested against the pooled error).
+Average-and-range method per AIAG MSA
 4th ed., chapter III, section B: EV = R-double-bar * K1, AV = sqrt((X-diff * K2)^2
 - EV^2 / (n r)), PV = R_p * K3 with K1 = 1/d2(r), K2 = 1/d2*(o, g=1),
 K3 = 1/d2*(p, g=1) computed exactly (d2* for one range = sqrt(d2^2 + d3^2)).
@@ -31,8 +34,35 @@ from scipy import stats
 
 from qualitas.spc.constants import d2, range_rms
 from qualitas.spc.errors import SpcInputError
+from qualitas.spc.msastudies import (
+    AgreementRow,
+    AttributeAgreement,
+    BiasLinearity,
+    BiasRow,
+    KappaRow,
+    RegressionCoef,
+    Type1Study,
+    attribute_agreement,
+    bias_linearity,
+    type1,
+)
 
-__all__ = ["AnovaRow", "GageComponent", "GageRR", "gage_rr"]
+__all__ = [
+    "AgreementRow",
+    "AnovaRow",
+    "AttributeAgreement",
+    "BiasLinearity",
+    "BiasRow",
+    "GageComponent",
+    "GageRR",
+    "KappaRow",
+    "RegressionCoef",
+    "Type1Study",
+    "attribute_agreement",
+    "bias_linearity",
+    "gage_rr",
+    "type1",
+]
 
 COMPONENTS = (
     "total_gage_rr",
@@ -71,7 +101,14 @@ class GageComponent:
 
 @dataclass(frozen=True)
 class GageRR:
-    """Result of a crossed Gage R&R study."""
+    """Result of a crossed Gage R&R study.
+
+    ``anova_full`` is the table with the part x operator interaction (Minitab's "Two-Way
+    ANOVA Table With Interaction"); ``anova_reduced`` the table after pooling the
+    interaction into repeatability ("Without Interaction"), None when it was kept.
+    ``anova`` is the table the variance components come from: the reduced one when
+    pooled, else the full one. All three are empty for the average-and-range method.
+    """
 
     method: str
     parts: int
@@ -84,6 +121,9 @@ class GageRR:
     anova: list[AnovaRow] = field(default_factory=list)
     interaction_pooled: bool = False
     interaction_p: float | None = None
+    anova_full: list[AnovaRow] = field(default_factory=list)
+    anova_reduced: list[AnovaRow] | None = None
+    interaction_alpha: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON types."""
@@ -97,8 +137,13 @@ class GageRR:
             "ndc": self.ndc,
             "interaction_pooled": self.interaction_pooled,
             "interaction_p": self.interaction_p,
+            "interaction_alpha": self.interaction_alpha,
             "components": {k: vars(v).copy() for k, v in self.components.items()},
             "anova": [vars(r).copy() for r in self.anova],
+            "anova_full": [vars(r).copy() for r in self.anova_full],
+            "anova_reduced": (
+                None if self.anova_reduced is None else [vars(r).copy() for r in self.anova_reduced]
+            ),
         }
 
 
@@ -198,6 +243,14 @@ def gage_rr(
     raise SpcInputError(f"unknown gage R&R method {method!r}; use 'anova' or 'average_range'")
 
 
+def _f_test(ms: float, ms_den: float, df: int, df_den: int) -> tuple[float | None, float | None]:
+    """F ratio and its upper-tail p-value; None when the denominator mean square is 0."""
+    if ms_den <= 0:
+        return None, None
+    f = ms / ms_den
+    return f, float(stats.f.sf(f, df, df_den))
+
+
 def _anova(
     y: NDArray[np.float64],
     pi: NDArray[np.intp],
@@ -221,85 +274,112 @@ def _anova(
     ss_err = max(0.0, ss_total - ss_cells)
     df_part, df_oper, df_int, df_err = p - 1, o - 1, (p - 1) * (o - 1), p * o * (r - 1)
     ms_part = ss_part / df_part
-    ms_oper = ss_oper / df_oper if df_oper else 0.0
     ms_err = ss_err / df_err
-    table: list[AnovaRow] = []
-    int_p: float | None = None
-    if o >= 2:
-        ms_int = ss_int / df_int
-        f_int = ms_int / ms_err if ms_err > 0 else math.inf
-        int_p = float(stats.f.sf(f_int, df_int, df_err))
-        pooled = int_p > alpha
-    else:
-        ms_int, f_int, pooled = 0.0, math.nan, True
-    if not pooled:
-        f_part, f_oper = ms_part / ms_int, ms_oper / ms_int
+    total_row = AnovaRow("total", p * o * r - 1, ss_total, None, None, None)
+    if o < 2:
+        # One operator: a one-way table (part, repeatability); there is no interaction.
+        f, pv = _f_test(ms_part, ms_err, df_part, df_err)
         table = [
-            AnovaRow(
-                "part",
-                df_part,
-                ss_part,
-                ms_part,
-                f_part,
-                float(stats.f.sf(f_part, df_part, df_int)),
-            ),
-            AnovaRow(
-                "operator",
-                df_oper,
-                ss_oper,
-                ms_oper,
-                f_oper,
-                float(stats.f.sf(f_oper, df_oper, df_int)),
-            ),
-            AnovaRow("operator_part", df_int, ss_int, ms_int, f_int, int_p),
+            AnovaRow("part", df_part, ss_part, ms_part, f, pv),
             AnovaRow("repeatability", df_err, ss_err, ms_err, None, None),
+            total_row,
         ]
+        variances = {
+            "repeatability": ms_err,
+            "operator": 0.0,
+            "operator_part": 0.0,
+            "part_to_part": max(0.0, (ms_part - ms_err) / (o * r)),
+        }
+        return _finish(
+            p, o, r, study_var, tolerance, variances, table, None, None, alpha, pooled=False
+        )
+    ms_oper = ss_oper / df_oper
+    ms_int = ss_int / df_int
+    # Full model (Minitab "Two-Way ANOVA Table With Interaction"): with random part and
+    # operator effects E[MS_part] = s2 + r s2_po + o r s2_p, so part and operator are
+    # tested against MS_interaction, and the interaction against MS_error
+    # (Montgomery, Design and Analysis of Experiments, random-effects two-factor model).
+    f_int, int_p = _f_test(ms_int, ms_err, df_int, df_err)
+    f_part, p_part = _f_test(ms_part, ms_int, df_part, df_int)
+    f_oper, p_oper = _f_test(ms_oper, ms_int, df_oper, df_int)
+    full = [
+        AnovaRow("part", df_part, ss_part, ms_part, f_part, p_part),
+        AnovaRow("operator", df_oper, ss_oper, ms_oper, f_oper, p_oper),
+        AnovaRow("operator_part", df_int, ss_int, ms_int, f_int, int_p),
+        AnovaRow("repeatability", df_err, ss_err, ms_err, None, None),
+        total_row,
+    ]
+    # Pool when the interaction is not significant. With MS_error = 0 there is no test:
+    # pool only if the interaction is also 0 (then nothing is lost).
+    pooled = int_p > alpha if int_p is not None else ms_int <= 0
+    if not pooled:
         variances = {
             "repeatability": ms_err,
             "operator": max(0.0, (ms_oper - ms_int) / (p * r)),
             "operator_part": max(0.0, (ms_int - ms_err) / r),
             "part_to_part": max(0.0, (ms_part - ms_int) / (o * r)),
         }
-    else:
-        df_pool = df_err + (df_int if o >= 2 else 0)
-        ss_pool = ss_err + (ss_int if o >= 2 else 0.0)
-        ms_pool = ss_pool / df_pool
-        f_part = ms_part / ms_pool
-        table = [
-            AnovaRow(
-                "part",
-                df_part,
-                ss_part,
-                ms_part,
-                f_part,
-                float(stats.f.sf(f_part, df_part, df_pool)),
-            )
-        ]
-        if o >= 2:
-            f_oper = ms_oper / ms_pool
-            table.append(
-                AnovaRow(
-                    "operator",
-                    df_oper,
-                    ss_oper,
-                    ms_oper,
-                    f_oper,
-                    float(stats.f.sf(f_oper, df_oper, df_pool)),
-                )
-            )
-        table.append(AnovaRow("repeatability", df_pool, ss_pool, ms_pool, None, None))
-        variances = {
-            "repeatability": ms_pool,
-            "operator": max(0.0, (ms_oper - ms_pool) / (p * r)) if o >= 2 else 0.0,
-            "operator_part": 0.0,
-            "part_to_part": max(0.0, (ms_part - ms_pool) / (o * r)),
-        }
-    table.append(AnovaRow("total", p * o * r - 1, ss_total, None, None, None))
+        return _finish(
+            p, o, r, study_var, tolerance, variances, full, None, int_p, alpha, pooled=False
+        )
+    # Reduced model (Minitab "Two-Way ANOVA Table Without Interaction"): the interaction
+    # sum of squares and degrees of freedom join the error term.
+    df_pool = df_err + df_int
+    ss_pool = ss_err + ss_int
+    ms_pool = ss_pool / df_pool
+    f_part, p_part = _f_test(ms_part, ms_pool, df_part, df_pool)
+    f_oper, p_oper = _f_test(ms_oper, ms_pool, df_oper, df_pool)
+    reduced = [
+        AnovaRow("part", df_part, ss_part, ms_part, f_part, p_part),
+        AnovaRow("operator", df_oper, ss_oper, ms_oper, f_oper, p_oper),
+        AnovaRow("repeatability", df_pool, ss_pool, ms_pool, None, None),
+        total_row,
+    ]
+    variances = {
+        "repeatability": ms_pool,
+        "operator": max(0.0, (ms_oper - ms_pool) / (p * r)),
+        "operator_part": 0.0,
+        "part_to_part": max(0.0, (ms_part - ms_pool) / (o * r)),
+    }
+    return _finish(
+        p, o, r, study_var, tolerance, variances, full, reduced, int_p, alpha, pooled=True
+    )
+
+
+def _finish(
+    p: int,
+    o: int,
+    r: int,
+    study_var: float,
+    tolerance: float | None,
+    variances: dict[str, float],
+    full: list[AnovaRow],
+    reduced: list[AnovaRow] | None,
+    int_p: float | None,
+    alpha: float,
+    *,
+    pooled: bool,
+) -> GageRR:
     variances["reproducibility"] = variances["operator"] + variances["operator_part"]
     variances["total_gage_rr"] = variances["repeatability"] + variances["reproducibility"]
     variances["total"] = variances["total_gage_rr"] + variances["part_to_part"]
     comps, ndc = _components(variances, study_var, tolerance)
-    return GageRR("anova", p, o, r, study_var, tolerance, comps, ndc, table, pooled, int_p)
+    return GageRR(
+        "anova",
+        p,
+        o,
+        r,
+        study_var,
+        tolerance,
+        comps,
+        ndc,
+        anova=reduced if reduced is not None else full,
+        interaction_pooled=pooled,
+        interaction_p=int_p,
+        anova_full=full,
+        anova_reduced=reduced,
+        interaction_alpha=alpha,
+    )
 
 
 def _average_range(
