@@ -8,6 +8,8 @@
     qualitas spc gage-rr FILE.csv --part-column P --operator-column O --value-column V
                                   [--tolerance T] [--method anova|average_range] [--json]
     qualitas spc sample --lot-size N --aql A [--level II] [--inspection normal] [--json]
+    qualitas spc oc | find-plan | variables-plan | arl ...   (cli_design.py)
+    qualitas spc agreement | linearity | type1 | life ...    (cli_studies.py)
 
 Bad input gives exit status 2 and one line on stderr starting with "error: ".
 """
@@ -18,13 +20,12 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any, NoReturn
 
 import numpy as np
 from numpy.typing import NDArray
 
-from qualitas.spc import delimited
+from qualitas.spc import cli_design, cli_studies
 from qualitas.spc.capability import capability
 from qualitas.spc.charts import (
     ControlChart,
@@ -36,6 +37,7 @@ from qualitas.spc.charts import (
     xbar_r,
     xbar_s,
 )
+from qualitas.spc.clitable import CliError, Table, read_table
 from qualitas.spc.errors import SpcInputError
 from qualitas.spc.msa import gage_rr
 from qualitas.spc.rules import SAMPLES_TO_JUDGE_CONTROL, describe_rule
@@ -47,108 +49,9 @@ __all__ = ["main"]
 CHART_TYPES = ("xbar-r", "xbar-s", "imr", "p", "np", "c", "u", "ewma", "cusum")
 
 
-class CliError(Exception):
-    """A user error on the command line; printed as one line."""
-
-
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         raise CliError(message)
-
-
-class Table:
-    """A CSV (or XLSX) table: a header and rows of strings."""
-
-    def __init__(
-        self,
-        path: Path,
-        header: list[str],
-        rows: list[list[str]],
-        *,
-        decimal_comma: bool = False,
-        lines: Sequence[int] = (),
-    ) -> None:
-        self.path = path
-        self.header = header
-        self.rows = rows
-        # A comma is a decimal mark only between tab- or semicolon-separated columns.
-        self.decimal_comma = decimal_comma
-        self.lines = list(lines) or list(range(2, len(rows) + 2))
-
-    def index(self, name: str) -> int:
-        """Position of a column, or a readable error naming it."""
-        if name in self.header:
-            return self.header.index(name)
-        lowered = [h.lower() for h in self.header]
-        if name.lower() in lowered:
-            return lowered.index(name.lower())
-        raise CliError(
-            f"{self.path.name}: unknown column {name!r}; columns are {', '.join(self.header)}"
-        )
-
-    def text(self, name: str) -> list[str]:
-        """The cells of a column as stripped strings."""
-        i = self.index(name)
-        return [(row[i] if i < len(row) else "").strip() for row in self.rows]
-
-    def numbers(self, name: str) -> NDArray[np.float64]:
-        """A numeric column; empty cells are missing (NaN)."""
-        cells = self.text(name)
-        out = np.empty(len(cells), dtype=np.float64)
-        column = self.header[self.index(name)]
-        for k, cell in enumerate(cells):
-            if cell == "" or cell.upper() in ("NA", "NAN"):
-                out[k] = np.nan
-                continue
-            number = delimited.to_number(cell, decimal_comma=self.decimal_comma)
-            if number is None:
-                row = self.lines[k]
-                message = delimited.decimal_comma_message(row, column, cell)
-                raise CliError(
-                    f"{self.path.name}: "
-                    + (message or f"row {row}, column {column!r}: {cell!r} is not a number")
-                )
-            out[k] = number
-        return out
-
-
-def read_table(path: str) -> Table:
-    """Read a CSV file (comma, semicolon or tab separated) or, if openpyxl is installed, XLSX."""
-    p = Path(path)
-    if not p.is_file():
-        raise CliError(f"file not found: {path}")
-    if p.suffix.lower() == ".xlsx":
-        try:
-            import openpyxl
-        except ImportError:
-            raise CliError("reading .xlsx needs openpyxl; save the sheet as CSV") from None
-        book = openpyxl.load_workbook(p, read_only=True, data_only=True)
-        sheet = book.active
-        if sheet is None:
-            raise CliError(f"{p.name}: the workbook has no sheet")
-        grid = [
-            ["" if v is None else str(v) for v in row] for row in sheet.iter_rows(values_only=True)
-        ]
-        lines = [k for k, row in enumerate(grid, start=1) if any(c.strip() for c in row)]
-        grid = [row for row in grid if any(c.strip() for c in row)]
-        decimal_comma = False
-    else:
-        try:
-            text = p.read_text(encoding="utf-8-sig")
-        except UnicodeDecodeError:
-            raise CliError(f"{p.name}: not a UTF-8 text file") from None
-        try:
-            found = delimited.read_delimited(text)
-        except SpcInputError as exc:
-            raise CliError(f"{p.name}: {exc}") from None
-        grid = [list(row) for row in found.rows]
-        lines, decimal_comma = list(found.lines), found.decimal_comma
-    if not grid:
-        raise CliError(f"{p.name}: the file is empty")
-    header = [h.strip() for h in grid[0]]
-    if len(grid) < 2:
-        raise CliError(f"{p.name}: the file has a header but no data rows")
-    return Table(p, header, grid[1:], decimal_comma=decimal_comma, lines=lines[1:])
 
 
 def _default_column(table: Table, used: Sequence[str | None]) -> str:
@@ -284,6 +187,8 @@ def _cmd_capability(args: argparse.Namespace) -> int:
         usl=args.usl,
         target=args.target,
         confidence=args.confidence,
+        method=args.method,
+        bound=args.bound,
     )
     if args.plot:
         from qualitas.spc.plot import plot_capability
@@ -298,12 +203,14 @@ def _cmd_capability(args: argparse.Namespace) -> int:
         ("sigma (within)", _fmt(result.sigma_within)),
         ("sigma (overall)", _fmt(result.sigma_overall)),
     ]
-    pct = f"{result.confidence * 100:g}% CI"
+    lower = result.bound == "lower"
+    pct = f"{result.confidence * 100:g}% " + ("lower bound" if lower else "CI")
     for name in ("cp", "cpl", "cpu", "cpk", "cpm"):
         value = getattr(result, name)
         if value is not None:
             ci = getattr(result, f"{name}_ci")
-            rows.append((name.capitalize(), f"{value:.3f}   {pct} {ci[0]:.3f} .. {ci[1]:.3f}"))
+            span = f"{ci[0]:.3f}" if lower else f"{ci[0]:.3f} .. {ci[1]:.3f}"
+            rows.append((name.capitalize(), f"{value:.3f}   {pct} {span}"))
     for name in ("pp", "ppk"):
         value = getattr(result, name)
         if value is not None:
@@ -313,7 +220,7 @@ def _cmd_capability(args: argparse.Namespace) -> int:
         ("ppm overall", f"{result.ppm_total_overall:.1f}"),
         ("ppm observed", f"{result.ppm_total_observed:.1f}"),
     ]
-    print(f"Process capability of {column}")
+    print(f"Process capability of {column} ({result.method}: {result.method_reason})")
     for label, text in rows:
         print(f"  {label:<16}{text}")
     return 0
@@ -336,15 +243,28 @@ def _cmd_gage(args: argparse.Namespace) -> int:
         f"Gage R&R ({result.method}): {result.parts} parts, {result.operators} operators, "
         f"{result.replicates} replicates"
     )
-    if result.anova:
+    # As Minitab prints it: the full two-way table with the part x operator interaction, then
+    # the table without it when the interaction was pooled (its p above the pooling alpha).
+    tables = [("Two-way ANOVA table with interaction", result.anova_full)]
+    if result.anova_reduced is not None:
+        alpha = result.interaction_alpha
+        tables.append(
+            (
+                "Two-way ANOVA table without interaction"
+                + (f" (interaction pooled: p > {alpha:g})" if alpha is not None else ""),
+                result.anova_reduced,
+            )
+        )
+    for heading, rows in tables:
+        if not rows:
+            continue
+        print(f"  {heading}")
         print(f"  {'Source':<16}{'DF':>4}{'SS':>12}{'MS':>12}{'F':>10}{'P':>8}")
-        for row in result.anova:
+        for row in rows:
             ms = "" if row.ms is None else f"{row.ms:12.5f}"
             f = "" if row.f is None else f"{row.f:10.3f}"
             p = "" if row.p is None else f"{row.p:8.3f}"
             print(f"  {row.source:<16}{row.df:>4}{row.ss:12.5f}{ms:>12}{f:>10}{p:>8}")
-        if result.interaction_pooled:
-            print("  (operator*part interaction pooled into repeatability)")
     head = f"  {'Source':<16}{'VarComp':>10}{'%Contrib':>10}{'StdDev':>10}{'%StudyVar':>11}"
     print(head + ("%Tol".rjust(8) if result.tolerance else ""))
     for name, comp in result.components.items():
@@ -414,6 +334,10 @@ def _parser() -> _Parser:
     cap.add_argument("file")
     data_options(cap)
     cap.add_argument("--confidence", type=float, default=0.95)
+    cap.add_argument(
+        "--method", choices=("normal", "percentile", "boxcox", "johnson", "auto"), default="normal"
+    )
+    cap.add_argument("--bound", choices=("two-sided", "lower"), default="two-sided")
     cap.add_argument("--plot", help="write a histogram with spec limits")
     cap.set_defaults(func=_cmd_capability)
 
@@ -435,9 +359,15 @@ def _parser() -> _Parser:
     sample.add_argument(
         "--inspection", choices=("normal", "tightened", "reduced"), default="normal"
     )
-    sample.add_argument("--standard", default="z1.4")
+    sample.add_argument(
+        "--standard",
+        default="iso2859-1",
+        help="iso2859-1 (ISO 2859-1:1999, default) or z1.4 (MIL-STD-105E, ANSI/ASQ Z1.4)",
+    )
     sample.add_argument("--json", action="store_true")
     sample.set_defaults(func=_cmd_sample)
+    cli_design.add_commands(sub)
+    cli_studies.add_commands(sub)
     return parser
 
 
