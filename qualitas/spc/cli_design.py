@@ -65,14 +65,8 @@ def _cmd_oc(args: argparse.Namespace) -> int:
     p = np.asarray(_floats(args.p, "--p"), dtype=np.float64) if args.p else None
     if p is None:
         p = np.round(np.linspace(0.0, 0.2, 21), 4)
-    numbers = (
-        (plan[0], plan[1]) if isinstance(plan, tuple) else None
-    )  # oc_curve(n, ac, p) for a bare plan
     lot = args.lot_size
-    if numbers is not None:
-        pa = sampling.oc_curve(*numbers, p, method=args.method, lot_size=lot)
-    else:
-        pa = sampling.oc_curve(plan, p, method=args.method, lot_size=lot)
+    pa = sampling.oc_curve(plan, p, method=args.method, lot_size=lot)
     result: dict[str, Any] = {"plan": _plan_text(plan), "p": p.tolist(), "pa": pa.tolist()}
     if lot is not None:
         result["aoq"] = sampling.aoq(plan, p, lot, method=args.method).tolist()

@@ -230,3 +230,31 @@ def _sizes(sizes: ArrayLike, m: int, what: str, *, whole: bool = True) -> tuple[
         i = int(np.flatnonzero(arr != np.floor(arr))[0])
         raise SpcInputError(f"{what}: sample size {i + 1} is not a whole number ({arr[i]:g})")
     return arr, constant
+
+
+# ------------------------------------------------------------- acceptance sampling inputs
+
+OC_METHODS = ("binomial", "poisson", "hypergeometric")
+
+
+def oc_method(method: str) -> str:
+    """The OC model named by ``method`` (binomial, poisson or hypergeometric)."""
+    key = str(method).strip().lower()
+    if key not in OC_METHODS:
+        raise SpcInputError(f"method: unknown OC model {method!r}; use {', '.join(OC_METHODS)}")
+    return key
+
+
+def fractions_nonconforming(p: ArrayLike, method: str) -> NDArray[np.float64]:
+    """``p`` as fractions nonconforming: non-negative, and at most 1 unless Poisson."""
+    try:
+        probs = np.asarray(p, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise SpcInputError(f"p: fractions nonconforming must be numbers, got {p!r}") from None
+    if np.any(~np.isfinite(probs)) or np.any(probs < 0):
+        raise SpcInputError("p: the fraction nonconforming must be a non-negative number")
+    if method != "poisson" and np.any(probs > 1):
+        raise SpcInputError(
+            f"p: the fraction nonconforming must be in [0, 1] for the {method} model"
+        )
+    return probs

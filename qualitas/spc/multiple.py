@@ -51,11 +51,11 @@ from qualitas.spc.aqltables import (
     sampling_plan,
 )
 from qualitas.spc.errors import SpcInputError
+from qualitas.spc.inputs import fractions_nonconforming, oc_method
 
 __all__ = ["DoublePlan", "MultiplePlan", "TableSubstitute", "accept_probability", "asn"]
 __all__ += ["double_plan", "multiple_plan", "stage_acceptance"]
 
-METHODS = ("binomial", "poisson", "hypergeometric")
 INSPECTIONS = ("normal", "tightened", "reduced")
 
 # Sample size per stage by code letter A..S (None: no plan of that kind for the letter).
@@ -454,27 +454,6 @@ def _stages(plan: Any) -> tuple[tuple[int, int | None, int], ...]:
     )
 
 
-def _method(method: str) -> str:
-    key = str(method).strip().lower()
-    if key not in METHODS:
-        raise SpcInputError(f"method: unknown OC model {method!r}; use {', '.join(METHODS)}")
-    return key
-
-
-def _fractions(p: ArrayLike, method: str) -> NDArray[np.float64]:
-    try:
-        probs = np.asarray(p, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise SpcInputError(f"p: fractions nonconforming must be numbers, got {p!r}") from None
-    if np.any(~np.isfinite(probs)) or np.any(probs < 0):
-        raise SpcInputError("p: the fraction nonconforming must be a non-negative number")
-    if method != "poisson" and np.any(probs > 1):
-        raise SpcInputError(
-            f"p: the fraction nonconforming must be in [0, 1] for the {method} model"
-        )
-    return probs
-
-
 def _hypergeometric_pmf(
     x: NDArray[np.int64], left: int, bad: NDArray[np.int64], n: int
 ) -> NDArray[np.float64]:
@@ -510,8 +489,8 @@ def _walk(
     run over stages and over the handful of counts still open, each vectorised over p.
     """
     stages = _stages(plan)
-    key = _method(method)
-    probs = _fractions(p, key)
+    key = oc_method(method)
+    probs = fractions_nonconforming(p, key)
     flat = probs.reshape(-1)
     total_n = sum(n for n, _, _ in stages)
     defectives = np.zeros(flat.shape, dtype=np.int64)

@@ -30,6 +30,7 @@ from qualitas.spc.aqltables import (
     sampling_plan,
 )
 from qualitas.spc.errors import SpcInputError
+from qualitas.spc.inputs import OC_METHODS, fractions_nonconforming, oc_method
 from qualitas.spc.multiple import DoublePlan, MultiplePlan, asn, double_plan, multiple_plan
 from qualitas.spc.switching import InspectionState, LotResult, next_inspection_state
 
@@ -38,6 +39,7 @@ __all__ = [
     "DEFAULT_STANDARD",
     "LETTERS",
     "LEVELS",
+    "OC_METHODS",
     "STANDARDS",
     "DoublePlan",
     "InspectionState",
@@ -56,19 +58,6 @@ __all__ = [
     "oc_curve",
     "sampling_plan",
 ]
-
-OC_METHODS = ("binomial", "poisson", "hypergeometric")
-
-
-def _fractions(p: ArrayLike, method: str) -> NDArray[np.float64]:
-    probs = np.asarray(p, dtype=np.float64)
-    if np.any(~np.isfinite(probs)) or np.any(probs < 0):
-        raise SpcInputError("p: the fraction nonconforming must be a non-negative number")
-    if method != "poisson" and np.any(probs > 1):
-        raise SpcInputError(
-            f"p: the fraction nonconforming must be in [0, 1] for the {method} model"
-        )
-    return probs
 
 
 def _lot(lot_size: Any, what: str) -> int:
@@ -93,13 +82,6 @@ def _single_oc(
     return np.asarray(stats.hypergeom.cdf(ac, lot, defectives, n), dtype=np.float64)
 
 
-def _method(method: str) -> str:
-    key = str(method).strip().lower()
-    if key not in OC_METHODS:
-        raise SpcInputError(f"method: unknown OC model {method!r}; use {', '.join(OC_METHODS)}")
-    return key
-
-
 def oc_curve(
     plan: Any,
     *args: Any,
@@ -108,36 +90,26 @@ def oc_curve(
 ) -> NDArray[np.float64]:
     """Probability of accepting a lot with fraction nonconforming ``p`` (operating characteristic).
 
-    ``oc_curve(plan, p)`` for a :class:`SamplingPlan`, a double or a multiple plan
-    (:mod:`qualitas.spc.multiple`), or ``oc_curve(n, ac, p)`` for a single plan given by its
-    numbers.  ``method`` is "binomial" (type B: a large lot or a process, the default),
-    "poisson" (nonconformities per unit, or the approximation with mean n p) or
-    "hypergeometric" (type A: an isolated lot of ``lot_size`` items; a SamplingPlan's own lot
-    size is used when none is given).
+    ``oc_curve(plan, p)`` for a :class:`SamplingPlan`, an ``(n, ac)`` pair, a double or a
+    multiple plan (:mod:`qualitas.spc.multiple`), or ``oc_curve(n, ac, p)``.  ``method`` is
+    "binomial" (type B: a large lot or a process, the default), "poisson" (nonconformities
+    per unit, or the approximation with mean n p) or "hypergeometric" (type A: an isolated
+    lot of ``lot_size`` items; a SamplingPlan's own lot size is used when none is given).
     """
-    key = _method(method)
-    if isinstance(plan, SamplingPlan):
-        if len(args) != 1:
-            raise SpcInputError("p: give the fractions nonconforming: oc_curve(plan, p)")
-        lot = plan.lot_size if lot_size is None else lot_size
-        return _single_oc(
-            plan.sample_size, plan.acceptance_number, _fractions(args[0], key), key, lot
-        )
+    key = oc_method(method)
+    if len(args) == 2:  # oc_curve(n, ac, p)
+        plan, args = (plan, args[0]), args[1:]
+    if len(args) != 1:
+        raise SpcInputError("p: give the fractions nonconforming: oc_curve(plan, p)")
     if hasattr(plan, "stages"):  # a double or multiple plan
-        if len(args) != 1:
-            raise SpcInputError("p: give the fractions nonconforming: oc_curve(plan, p)")
         return np.asarray(
             multiple.accept_probability(plan, args[0], method=key, lot_size=lot_size),
             dtype=np.float64,
         )
-    if len(args) != 2:
-        raise SpcInputError("oc_curve takes a plan and p, or n, ac and p")
-    n, (ac, p) = plan, args
-    if int(n) != n or n < 1:
-        raise SpcInputError(f"n: the sample size must be a positive whole number, got {n}")
-    if int(ac) != ac or ac < 0:
-        raise SpcInputError(f"ac: the acceptance number must be a whole number >= 0, got {ac}")
-    return _single_oc(int(n), int(ac), _fractions(p, key), key, lot_size)
+    n, ac = _single_numbers(plan)
+    if lot_size is None and isinstance(plan, SamplingPlan):
+        lot_size = plan.lot_size
+    return _single_oc(n, ac, fractions_nonconforming(args[0], key), key, lot_size)
 
 
 def _single_numbers(plan: Any) -> tuple[int, int]:
@@ -145,21 +117,20 @@ def _single_numbers(plan: Any) -> tuple[int, int]:
         return plan.sample_size, plan.acceptance_number
     if isinstance(plan, tuple) and len(plan) == 2:
         n, ac = plan
-        if int(n) != n or n < 1 or int(ac) != ac or ac < 0:
-            raise SpcInputError(f"plan: (n, ac) must be whole numbers, n >= 1, ac >= 0: {plan}")
+        if int(n) != n or n < 1:
+            raise SpcInputError(f"n: the sample size must be a positive whole number, got {n}")
+        if int(ac) != ac or ac < 0:
+            raise SpcInputError(f"ac: the acceptance number must be a whole number >= 0, got {ac}")
         return int(n), int(ac)
-    raise SpcInputError(
-        "plan: give a SamplingPlan or (n, ac); double and multiple plans are "
-        "handled by qualitas.spc.multiple"
-    )
+    raise SpcInputError("plan: give a SamplingPlan, (n, ac), or a double or multiple plan")
 
 
 def _rectifying(plan: Any, p: ArrayLike, lot_size: int, method: str) -> tuple[Any, ...]:
     """Per stage: items inspected when the lot is accepted there, and the chance of that;
     and the chance the lot is rejected (then all N items are inspected)."""
-    key = _method(method)
+    key = oc_method(method)
     lot = _lot(lot_size, "rectifying inspection (AOQ, ATI)")
-    probs = _fractions(p, key)
+    probs = fractions_nonconforming(p, key)
     if hasattr(plan, "stages"):
         sizes, accepted = multiple.stage_acceptance(plan, probs, method=key, lot_size=lot)
     else:
@@ -239,7 +210,7 @@ def find_plan(
     taken when that n still gives Pa(aql) >= 1 - alpha (as R's AcceptanceSampling
     ``find.plan``; Schilling and Neubauer, Acceptance Sampling in Quality Control, ch. 5).
     """
-    key = _method(method)
+    key = oc_method(method)
     for name, value in (("aql", aql), ("ltpd", ltpd)):
         if not (np.isfinite(value) and 0.0 < value < (np.inf if key == "poisson" else 100.0)):
             raise SpcInputError(
