@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import secrets
 
+from django.db import OperationalError, transaction
 from django.utils import timezone
 
 from qualitas.core.models import ApiToken
@@ -65,6 +66,13 @@ def check(plain: str) -> ApiToken:
     # Write last use at most once a minute: tokens on busy CI pipelines would otherwise
     # turn every read into a write.
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        try:
+            with transaction.atomic():
+                ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        except OperationalError:
+            # Last use is bookkeeping: a database busy with parallel writers (SQLite's table
+            # lock when a burst of calls arrives together) must not refuse the call; the
+            # next call records it.
+            return token
         token.last_used_at = now
     return token

@@ -242,3 +242,26 @@ def test_a_bad_token_is_not_rescued_by_a_session_cookie(client_for: object, view
 
     assert (response.status_code, response.json()["detail"]) == (401, "token revoked")
     assert (forged.status_code, forged.json()["detail"]) == (401, "token invalid")
+
+
+def test_a_busy_database_does_not_refuse_a_call_for_its_last_use_stamp(
+    viewer: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Recording last use is bookkeeping: when the write meets a locked table (SQLite under a
+    burst of parallel calls) the call is still let in and the stamp waits for a later call."""
+    from django.db import OperationalError
+    from django.db.models import QuerySet
+
+    _token, plain = services.create_token(actor=viewer, name="ci")
+
+    def locked(self: QuerySet, **kwargs: object) -> int:
+        raise OperationalError("database table is locked: core_apitoken")
+
+    monkeypatch.setattr(QuerySet, "update", locked)
+    found = tokens.check(plain)
+    monkeypatch.undo()
+
+    assert found.user == viewer
+    assert ApiToken.objects.get(pk=found.pk).last_used_at is None
+    tokens.check(plain)
+    assert ApiToken.objects.get(pk=found.pk).last_used_at is not None
