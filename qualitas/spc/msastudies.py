@@ -574,7 +574,9 @@ def type1(
     n = x.shape[0]
     mean = float(x.mean())
     s = float(x.std(ddof=1))
-    if s <= 0:
+    # Equal readings: their floating-point mean may differ from them by an ulp, so s comes
+    # out ~1e-16 rather than 0; test the readings themselves.
+    if s <= 0 or float(np.ptp(x)) == 0.0:
         raise SpcInputError(
             "measurements: all values are equal, so repeatability cannot be estimated "
             "(is the gauge resolution too coarse?)"

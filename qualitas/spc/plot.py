@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from qualitas.spc.capability import Capability
+from qualitas.spc.capability import Capability, Transformation
 from qualitas.spc.charts import ControlChart
 from qualitas.spc.formatting import decimals_for_span, format_index, format_limit, format_ppm
+from qualitas.spc.nonnormal import JohnsonFit
 from qualitas.spc.rules import describe_rule
 
 __all__ = ["plot_capability", "plot_charts", "wrap_to_width"]
@@ -244,11 +245,81 @@ def plot_capability(
     return out
 
 
+def _transformation_density(
+    transformation: Transformation,
+) -> tuple[Callable[[Any], Any], Callable[[Any], Any], Callable[[Any], Any]]:
+    """The transformation g as used for the indices, its slope g' and whether a value lies in
+    its domain: a value x whose transform g(x) is N(m, s) has density phi((g(x) - m) / s) / s
+    * g'(x) in data units (change of variables)."""
+    p = transformation.parameters
+    if transformation.name == "box-cox":
+        lam = float(p["lambda"])
+
+        def g(x: Any) -> Any:
+            return np.log(x) if lam == 0 else (np.power(x, lam) - 1.0) / lam
+
+        def slope(x: Any) -> Any:
+            return np.power(x, lam - 1.0)
+
+        def inside(x: Any) -> Any:
+            return x > 0
+
+        return g, slope, inside
+    fit = JohnsonFit(p["family"], p["gamma"], p["eta"], p["epsilon"], p["lambda"], p["z"], 0.0, 0.0)
+    eps, width, eta = fit.epsilon, float(fit.lam or 0.0), fit.eta
+
+    def johnson_slope(x: Any) -> Any:
+        if fit.family == "SL":
+            return eta / (x - eps)
+        if fit.family == "SB":
+            return eta * width / ((x - eps) * (eps + width - x))
+        return eta / np.sqrt((x - eps) ** 2 + width**2)
+
+    def johnson_inside(x: Any) -> Any:
+        if fit.family == "SL":
+            return x > eps
+        if fit.family == "SB":
+            return (x > eps) & (x < eps + width)
+        return np.ones_like(x, dtype=bool)
+
+    return fit.transform, johnson_slope, johnson_inside
+
+
+def _method_name(result: Capability) -> str:
+    t = result.transformation
+    if result.method == "boxcox" and t is not None:
+        return f"Box-Cox, λ = {t.parameters['lambda']:.3g}"
+    if result.method == "johnson" and t is not None:
+        return f"Johnson {t.parameters['family']}"
+    if result.method == "percentile":
+        return "Clements' percentile method"
+    return "Normal"
+
+
+def _method_caption(result: Capability) -> str:
+    """Which method drew the indices, and what the normality test said of the data."""
+    chosen = " (chosen automatically)" if result.method_reason.startswith("Method chosen") else ""
+    if result.method == "percentile":
+        drawn = "no normal curve; the 0.135 %, 50 % and 99.865 % points are marked"
+    else:
+        drawn = "normal fit of the transformed data, drawn in data units"
+    if result.normality is None:
+        test = "Anderson-Darling: too few values to test"
+    else:
+        test = f"Anderson-Darling p = {result.normality.p_value:.3g}"
+        t = result.transformation
+        if t is not None and t.normality is not None:
+            test += f" as measured, {t.normality.p_value:.3g} transformed"
+    return f"Method: {_method_name(result)}{chosen}: {drawn}. {test}."
+
+
 def capability_figure(
     values: np.ndarray[Any, Any], result: Capability, *, title: str = "", xlabel: str = ""
 ) -> Any:
     """The capability histogram as a matplotlib Figure: counts of values per class, with the
-    within and overall normal curves scaled to the same counts."""
+    distribution the indices assumed scaled to the same counts: the within and overall normal
+    curves; for a Box-Cox or Johnson transformation those curves mapped back to data units;
+    for the percentile method no curve, but the three percentiles it used."""
     from matplotlib.ticker import MaxNLocator
     from scipy import stats
 
@@ -258,16 +329,45 @@ def capability_figure(
     data = data[np.isfinite(data)]
     counts, edges, _ = ax.hist(data, bins="auto", color="#90caf9", edgecolor="#1f4e79")
     width = float(edges[1] - edges[0])
-    lo = min([data.min()] + [v for v in (result.lsl,) if v is not None])
-    hi = max([data.max()] + [v for v in (result.usl,) if v is not None])
+    points = result.percentiles or {}
+    marks = [points[k] for k in ("p0.135", "p50", "p99.865") if k in points]
+    lo = min([data.min()] + [v for v in (result.lsl, *marks) if v is not None])
+    hi = max([data.max()] + [v for v in (result.usl, *marks) if v is not None])
     span = hi - lo
     grid = np.linspace(lo - 0.1 * span, hi + 0.1 * span, 400)
     # A density scaled by n x class width is read against the bars: values per class.
     scale = data.size * width
-    within = stats.norm.pdf(grid, result.mean, result.sigma_within) * scale
-    overall = stats.norm.pdf(grid, result.mean, result.sigma_overall) * scale
-    ax.plot(grid, within, color="#c62828", lw=1.5, label="within")
-    ax.plot(grid, overall, color="#2e7d32", lw=1.5, ls="--", label="overall")
+    transformation = result.transformation
+    curves: list[np.ndarray[Any, Any]] = []
+    legend = "Normal fit"
+    if result.method == "percentile":
+        legend = "Percentiles"
+        for point, name, style in zip(
+            marks, ("P0.135", "P50", "P99.865"), (":", "--", ":"), strict=False
+        ):
+            ax.axvline(point, color="#2e7d32", ls=style, lw=1.3, label=name)
+        ax.set_xlim(grid[0], grid[-1])
+    elif transformation is not None:
+        g, slope, inside = _transformation_density(transformation)
+        family = transformation.parameters.get("family", "")
+        legend = "Box-Cox fit" if transformation.name == "box-cox" else f"Johnson {family} fit"
+        ok = inside(grid)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            z, dz = g(np.where(ok, grid, np.nan)), slope(np.where(ok, grid, np.nan))
+        for sigma, colour, style, name in (
+            (transformation.sigma_within, "#c62828", "-", "within"),
+            (transformation.sigma_overall, "#2e7d32", "--", "overall"),
+        ):
+            density = stats.norm.pdf(z, transformation.mean, sigma) * dz * scale
+            ax.plot(grid, density, color=colour, lw=1.5, ls=style, label=name)
+            curves.append(density)
+        ax.set_xlim(grid[0], grid[-1])
+    else:
+        within = stats.norm.pdf(grid, result.mean, result.sigma_within) * scale
+        overall = stats.norm.pdf(grid, result.mean, result.sigma_overall) * scale
+        ax.plot(grid, within, color="#c62828", lw=1.5, label="within")
+        ax.plot(grid, overall, color="#2e7d32", lw=1.5, ls="--", label="overall")
+        curves = [within, overall]
     for value, name in ((result.lsl, "LSL"), (result.usl, "USL"), (result.target, "Target")):
         if value is not None:
             ax.axvline(value, color="#6a1b9a", ls=":" if name == "Target" else "-", lw=1.2)
@@ -280,7 +380,8 @@ def capability_figure(
                 fontsize=8,
             )
     # Room above the tallest bar or curve for the labels, but never beyond n values.
-    top = max(float(counts.max()), float(within.max()), float(overall.max())) * 1.12
+    peaks = [float(np.nanmax(c)) for c in curves if np.isfinite(c).any()]
+    top = max([float(counts.max()), *peaks]) * 1.12
     ax.set_ylim(0, max(1.0, min(top, float(data.size))))
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel("Number of values")
@@ -311,6 +412,12 @@ def capability_figure(
     )
     ax.set_title("\n".join(heading), loc="left", fontsize=12, parse_math=False)
     # Beside the plot, under the figures: inside it, it hid the LSL label and the left bars.
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 0.3), fontsize=8, title="Normal fit")
-    fig.tight_layout()
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 0.3), fontsize=8, title=legend)
+    if result.method == "normal":
+        fig.tight_layout()
+        return fig
+    # A non-normal method says so under the plot, with the normality test that called for it.
+    caption = wrap_to_width(_method_caption(result), width_in=fig.get_figwidth() * 0.95, fontsize=8)
+    fig.text(0.01, 0.01, "\n".join(caption), fontsize=8, va="bottom", parse_math=False)
+    fig.tight_layout(rect=(0, 0.03 + 0.035 * len(caption), 1, 1))
     return fig

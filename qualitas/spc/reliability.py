@@ -468,7 +468,9 @@ def compare(
     likelihood-ratio test (LR = 2 (l_W - l_E), chi-square with 1 df; Lawless 2003,
     sec. 5.2; Meeker & Escobar sec. 8.5): the simpler model is kept unless the test
     rejects it at ``alpha``.  Models that do not nest (lognormal against either) are
-    ranked by AIC = -2 l + 2 k (equal k: by log-likelihood).
+    ranked by AIC = -2 l + 2 k (equal k: by log-likelihood); the lognormal is preferred only
+    when it beats the whole Weibull family (Weibull and exponential) on AIC, so keeping the
+    simpler exponential never hands the choice to a lognormal the Weibull fits better.
     """
     if isinstance(distributions, str) or len(distributions) == 0:
         raise SpcInputError("distributions: give a non-empty list of distribution names")
@@ -504,6 +506,11 @@ def compare(
                 f"the likelihood-ratio test does not reject the exponential model (LR = "
                 f"{lr:.3f}, p = {p:.3g} >= {alpha:g}), so the simpler model is kept"
             )
+        family = min(by_name["weibull"].aic, by_name["exponential"].aic)
+        if "lognormal" in candidates and by_name["lognormal"].aic >= family:
+            candidates.remove("lognormal")
+            why += f"; the lognormal (AIC {by_name['lognormal'].aic:.2f}) does not beat the "
+            why += f"Weibull family (AIC {family:.2f})"
     best = next(f for f in fits if f.distribution in candidates)  # fits are ranked
     others = [by_name[c] for c in candidates if c != best.distribution]
     if others:

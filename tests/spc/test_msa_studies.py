@@ -304,6 +304,8 @@ def test_type1_errors() -> None:
         msa.type1([1.0], 1.0, 0.5)
     with pytest.raises(SpcInputError, match="measurements: all values are equal"):
         msa.type1([1.0, 1.0, 1.0], 1.0, 0.5)
+    with pytest.raises(SpcInputError, match="measurements: all values are equal"):
+        msa.type1([6.002] * 10, 6.002, 0.03)  # whose float mean is not 6.002 exactly
     with pytest.raises(SpcInputError, match="k is a percentage"):
         msa.type1([1.0, 1.1, 0.9], 1.0, 0.5, k=120)
     with pytest.raises(SpcInputError, match="reference must be a finite number"):
