@@ -26,6 +26,8 @@ def _location(loc: list[Any] | tuple[Any, ...]) -> str:
         parts = parts[1:]
     if len(parts) > 1 and parts[0] in {"payload", "data", "filters", "pagination"}:
         parts = parts[1:]
+    # A tagged union's member (e.g. "analysis:sampling") is which shape, not a field.
+    parts = [p for p in parts if ":" not in p]
     return ".".join(parts) or "__all__"
 
 
@@ -55,6 +57,24 @@ def integrity_error_of(exc: IntegrityError) -> dict[str, str]:
     return {"field": field, "message": message}
 
 
+def _error(e: dict[str, Any]) -> dict[str, str]:
+    return {"field": _location(e.get("loc", ())), "message": str(e.get("msg", "Invalid value."))}
+
+
+def _union_tag(e: dict[str, Any]) -> dict[str, str] | None:
+    """A body of several shapes chosen by one field (a tagged union whose discriminator
+    function is named after that field, its tags "field:value"): an unknown value is an
+    error on that field listing the values it may take."""
+    if e.get("type") != "union_tag_invalid":
+        return None
+    ctx = e.get("ctx") or {}
+    field = str(ctx.get("discriminator", "")).removesuffix("()")
+    prefix = f"{field}:"
+    tag = str(ctx.get("tag", "")).removeprefix(prefix)
+    expected = str(ctx.get("expected_tags", "")).replace(prefix, "")
+    return {"field": field, "message": f"Unknown {field} '{tag}': use one of {expected}."}
+
+
 def install(api: NinjaAPI) -> None:
     """Register the handlers that turn every error into the common format."""
 
@@ -65,10 +85,7 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(ValidationError)
     def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
-        errors = [
-            {"field": _location(e.get("loc", ())), "message": str(e.get("msg", "Invalid value."))}
-            for e in exc.errors
-        ]
+        errors = [_union_tag(e) or _error(e) for e in exc.errors]
         return api.create_response(
             request, error_body("The request has invalid fields.", errors), status=422
         )

@@ -6,7 +6,17 @@ import numpy as np
 
 from qualitas.core import signatures, workflow
 from qualitas.core.models import Department, Site, User
-from qualitas.studies import services
+from qualitas.studies import analyses, services
+from qualitas.studies.analyses import (
+    agreement,
+    arl,
+    base,
+    gage,
+    linearity,
+    reliability,
+    sampling,
+    type1,
+)
 
 
 def load() -> None:
@@ -76,3 +86,27 @@ def load() -> None:
     workflow.fire(
         reviewed, "review", actor=qm, comment="Stable and capable; no action.", signature=token
     )
+
+    # One study of each analysis, from its module's worked example (published data where the
+    # module's docstring names the source).
+    examples = (
+        (sampling, "Incoming housings: AQL 1.0 plan", "Machined housing H-220", "dfischer"),
+        (arl, "CUSUM design for bore drift, line 3", "Bore diameter", "jokafor"),
+        (gage, "Gage R&R, bore gauge BG-07", "Bore gauge BG-07, bore diameter", "jokafor"),
+        (agreement, "Attribute agreement, visual inspection", "Visual defect call", "dfischer"),
+        (linearity, "Linearity and bias, height gauge HG-2", "Height gauge HG-2", "jokafor"),
+        (type1, "Type 1 study, micrometer M-14", "Micrometer M-14 on 6.002 mm master", "jokafor"),
+        (reliability, "Life test, pump seals", "Pump seal PS-30", "jokafor"),
+    )
+    for kind, title, subject, who in examples:
+        analysis = analyses.ANALYSES[kind.ANALYSIS.key]
+        services.record_analysis(
+            actor=people[who],
+            analysis=analysis,
+            inputs=base.validate(analysis, kind.EXAMPLE),
+            title=title,
+            characteristic=subject,
+            site=sites["SHF"],
+            department=departments["OPS"],
+            source_name="worked example",
+        )

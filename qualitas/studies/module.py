@@ -5,7 +5,7 @@ from __future__ import annotations
 from qualitas.core import permissions as p
 from qualitas.core.modules import Api, Module, Moved, Pages, Permission
 from qualitas.core.records import RecordPermissions, RecordPresentation, RecordType
-from qualitas.studies import api, demo, views, workflows as w
+from qualitas.studies import api, demo, lists, views, workflows as w
 from qualitas.studies.models import SpcStudy
 
 SPC_STUDY = RecordType(
@@ -25,6 +25,7 @@ SPC_STUDY = RecordType(
         menu_group="Statistics",
         icon="graph-up",
         display_fields=(
+            "analysis",
             "characteristic",
             "unit",
             "owner",
@@ -35,6 +36,9 @@ SPC_STUDY = RecordType(
         ),
         create_url_name="studies:study_create",
         detail_panel=views.study_panel,
+        table_class=lists.StudyTable,
+        filterset_class=lists.StudyFilterSet,
+        list_select_related=("owner", "site"),
     ),
 )
 

@@ -12,7 +12,8 @@ from qualitas.core import recordapi
 from qualitas.spc import capability
 from qualitas.spc.formatting import format_index, format_limit, format_ppm, format_spec
 from qualitas.spc.plot import _pyplot, capability_figure, charts_figure, wrap_to_width
-from qualitas.studies import services
+from qualitas.studies import analyses, services
+from qualitas.studies.analyses import Analysis, Figure
 from qualitas.studies.models import SpcStudy
 
 
@@ -29,6 +30,8 @@ def measurements_of(study: SpcStudy) -> services.Measurements:
         usl=study.usl,
         target=study.target,
         rules=study.rules,
+        capability_method=study.parameters.get("capability_method", "normal"),
+        bound=study.parameters.get("bound", "two-sided"),
     )
 
 
@@ -47,8 +50,40 @@ def _limits(chart: dict[str, Any]) -> str:
     return f"centre {center}, LCL {format_limit(lcl, span)}, UCL {format_limit(ucl, span)}"
 
 
+def _signature_lines(study: SpcStudy) -> list[tuple[str, int, str]]:
+    lines = [("", 8, ""), ("Signatures", 12, "bold")]
+    rows = recordapi.signature_rows(study)
+    if not rows:
+        lines.append(("Not signed.", 10, ""))
+    for row in rows:
+        validity = "" if row["valid"] else "  [INVALID: content changed since signing]"
+        lines.append((row["manifestation"] + validity, 10, ""))
+    return lines
+
+
+def _analysis_lines(study: SpcStudy, analysis: Analysis) -> list[tuple[str, int, str]]:
+    """(text, size, weight) lines of the first page of a study of one of the analyses."""
+    lines = [
+        (f"{study.number}  {study.title}", 15, "bold"),
+        (f"{analysis.label} · {study.get_state_display()}", 10, ""),
+        ("", 8, ""),
+    ]
+    if study.characteristic:
+        unit = f" ({study.unit})" if study.unit else ""
+        lines.append((f"{analysis.subject}: {study.characteristic}{unit}", 10, ""))
+    lines += [(f"Source: {study.source_name or '—'}", 10, ""), ("", 8, "")]
+    lines.append(("Results", 12, "bold"))
+    lines += [(text, 10, "") for text in analysis.summary(study.parameters, study.results)]
+    if analysis.references:
+        lines += [("", 8, ""), ("References: " + "; ".join(analysis.references), 8, "")]
+    return lines + _signature_lines(study)
+
+
 def _summary_lines(study: SpcStudy) -> list[tuple[str, int, str]]:
     """(text, size, weight) lines of the first page."""
+    analysis = analyses.ANALYSES.get(study.analysis)
+    if analysis is not None:
+        return _analysis_lines(study, analysis)
     unit = f" ({study.unit})" if study.unit else ""
     lines = [
         (f"{study.number}  {study.title}", 15, "bold"),
@@ -85,20 +120,17 @@ def _summary_lines(study: SpcStudy) -> list[tuple[str, int, str]]:
         for name in ("cp", "cpk", "cpm", "pp", "ppk"):
             if cap.get(name) is not None:
                 ci = cap.get(f"{name}_ci")
-                interval = (
-                    f"  (95% CI {format_index(ci[0])} to {format_index(ci[1])})" if ci else ""
-                )
+                interval = ""
+                if ci and ci[1] is None:  # bound="lower": a one-sided lower bound
+                    interval = f"  (95% lower bound {format_index(ci[0])})"
+                elif ci:
+                    interval = f"  (95% CI {format_index(ci[0])} to {format_index(ci[1])})"
                 lines.append((f"{name.capitalize()} = {format_index(cap[name])}{interval}", 10, ""))
         ppm = format_ppm(cap["ppm_total_within"])
         lines.append((f"Expected ppm out of specification (within): {ppm}", 10, ""))
-    lines += [("", 8, ""), ("Signatures", 12, "bold")]
-    rows = recordapi.signature_rows(study)
-    if not rows:
-        lines.append(("Not signed.", 10, ""))
-    for row in rows:
-        validity = "" if row["valid"] else "  [INVALID: content changed since signing]"
-        lines.append((row["manifestation"] + validity, 10, ""))
-    return lines
+        if cap.get("method_reason"):
+            lines.append((f"Method: {cap.get('method')}. {cap['method_reason']}", 9, ""))
+    return lines + _signature_lines(study)
 
 
 def _summary_page(study: SpcStudy, printed_by: str) -> Any:
@@ -123,9 +155,25 @@ def _measured(study: SpcStudy) -> str:
     return f"{study.characteristic} ({study.unit})" if study.unit else study.characteristic
 
 
+def figure_png(figure: Figure, study: SpcStudy) -> bytes:
+    """One picture of a study, as the page shows it."""
+    drawn = figure.draw(study.parameters, study.results)
+    buffer = io.BytesIO()
+    drawn.savefig(buffer, format="png", dpi=110)
+    _pyplot().close(drawn)
+    return buffer.getvalue()
+
+
 def chart_pages(study: SpcStudy) -> list[Any]:
     """The control chart page and, with specification limits, the capability page; none for
-    a study without measurements (its summary says so)."""
+    a study without measurements (its summary says so). For another analysis: its pictures."""
+    analysis = analyses.ANALYSES.get(study.analysis)
+    if analysis is not None:
+        return [
+            f.draw(study.parameters, study.results)
+            for f in analysis.figures
+            if f.shown(study.parameters, study.results)
+        ]
     if not study.results.get("charts"):
         return []
     charts, data = services._charts(measurements_of(study))
@@ -144,7 +192,15 @@ def chart_pages(study: SpcStudy) -> list[Any]:
             if isinstance(data, list)
             else data
         )
-        result = capability(data, lsl=study.lsl, usl=study.usl, target=study.target)
+        m = measurements_of(study)
+        result = capability(
+            data,
+            lsl=study.lsl,
+            usl=study.usl,
+            target=study.target,
+            method=m.capability_method,
+            bound=m.bound,
+        )
         pages.append(
             capability_figure(
                 flat, result, title=f"Capability: {study.characteristic}", xlabel=_measured(study)

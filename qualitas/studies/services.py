@@ -7,12 +7,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from ninja import Schema
 
 from qualitas import spc
 from qualitas.core import audit, records
 from qualitas.core.errors import FieldError, InvalidInput
 from qualitas.core.models import Department, Site, User
 from qualitas.spc.rules import SAMPLES_TO_JUDGE_CONTROL, describe_rule
+from qualitas.studies import analyses
 from qualitas.studies.models import ChartType, RuleSet, SpcStudy
 
 CHART_TITLES = {
@@ -41,6 +43,10 @@ class Measurements:
     usl: float | None = None
     target: float | None = None
     rules: str = RuleSet.NELSON
+    # How capability is computed: normal, percentile, boxcox, johnson or auto (normal unless
+    # Anderson-Darling rejects normality); two-sided intervals or one-sided lower bounds.
+    capability_method: str = "normal"
+    bound: str = "two-sided"
 
 
 def _subgroups(m: Measurements) -> list[list[float]]:
@@ -81,6 +87,31 @@ def _charts(m: Measurements) -> tuple[list[spc.ControlChart], Any]:
     return [chart(counts, np.asarray(sizes, dtype=float) if m.sizes is not None else sizes)], None
 
 
+def _density_factor(xs: Any, cap: dict[str, Any]) -> tuple[Any, Any] | None:
+    """For a transformed capability: the data's positions on the transformed scale and the
+    Jacobian dz/dx, so that the fitted normal on that scale is drawn in data units.
+    None for the percentile method, which fits no distribution."""
+    method = cap.get("method", "normal")
+    t = cap.get("transformation") or {}
+    params = t.get("parameters") or {}
+    with np.errstate(all="ignore"):
+        if method == "boxcox":
+            lam = float(params["lambda"])
+            z = np.log(xs) if lam == 0 else (xs**lam - 1) / lam
+            return z, xs ** (lam - 1)
+        if method == "johnson":
+            gamma, eta, eps = (float(params[k]) for k in ("gamma", "eta", "epsilon"))
+            family = params["family"]
+            if family == "SL":
+                return gamma + eta * np.log(xs - eps), eta / (xs - eps)
+            scale = float(params["lambda"])
+            u = (xs - eps) / scale
+            if family == "SU":
+                return gamma + eta * np.arcsinh(u), eta / scale / np.sqrt(1 + u**2)
+            return gamma + eta * np.log(u / (1 - u)), eta / scale / (u * (1 - u))
+    return None
+
+
 def _histogram(data: Any, cap: dict[str, Any]) -> dict[str, Any]:
     flat = (
         np.concatenate([np.asarray(g, dtype=float) for g in data])
@@ -94,19 +125,33 @@ def _histogram(data: Any, cap: dict[str, Any]) -> dict[str, Any]:
     counts, edges = np.histogram(flat, bins=bins, range=(low, high))
     xs = np.linspace(low, high, 120)
     width = edges[1] - edges[0]
+    method = cap.get("method", "normal")
+    shape = None if method == "normal" else _density_factor(xs, cap)
 
-    def density(sigma: float) -> list[float]:
-        curve = np.exp(-0.5 * ((xs - cap["mean"]) / sigma) ** 2) / (sigma * math.sqrt(2 * math.pi))
-        scaled: list[float] = (curve * flat.size * width).round(6).tolist()  # to the bar heights
-        return scaled
+    def density(mean: float, sigma: float, z: Any, jacobian: Any) -> list[float | None]:
+        with np.errstate(all="ignore"):
+            curve = np.exp(-0.5 * ((z - mean) / sigma) ** 2) / (sigma * math.sqrt(2 * math.pi))
+            scaled = curve * jacobian * flat.size * width  # to the bar heights
+        # Outside the transformation's support the fitted distribution has no density.
+        return [round(float(v), 6) if math.isfinite(v) else None for v in scaled]
 
-    return {
+    out: dict[str, Any] = {
         "edges": edges.round(10).tolist(),
         "counts": counts.tolist(),
         "curve_x": xs.round(10).tolist(),
-        "curve_within": density(cap["sigma_within"]),
-        "curve_overall": density(cap["sigma_overall"]),
+        "curve_label": {"normal": "Normal", "boxcox": "Box-Cox fit", "johnson": "Johnson fit"}.get(
+            method, ""
+        ),
     }
+    if method == "normal":
+        out["curve_within"] = density(cap["mean"], cap["sigma_within"], xs, 1.0)
+        out["curve_overall"] = density(cap["mean"], cap["sigma_overall"], xs, 1.0)
+    elif shape is not None:
+        t = cap["transformation"]
+        z, jacobian = shape
+        out["curve_within"] = density(t["mean"], t["sigma_within"], z, jacobian)
+        out["curve_overall"] = density(t["mean"], t["sigma_overall"], z, jacobian)
+    return out
 
 
 @dataclass(frozen=True)
@@ -166,9 +211,19 @@ def analyse(m: Measurements) -> dict[str, Any]:
             rule_sets = [c.violations for c in charts]
         cap = None
         if data is not None and (m.lsl is not None or m.usl is not None):
-            cap = spc.capability(data, lsl=m.lsl, usl=m.usl, target=m.target).to_dict()
+            cap = spc.capability(
+                data,
+                lsl=m.lsl,
+                usl=m.usl,
+                target=m.target,
+                method=m.capability_method,
+                bound=m.bound,
+            ).to_dict()
     except spc.SpcInputError as exc:
-        raise InvalidInput([FieldError("data", str(exc))]) from None
+        message = str(exc)
+        field = analyses.base.field_of(message, ("bound", "method"), "data")
+        field = {"method": "capability_method"}.get(field, field)
+        raise InvalidInput([FieldError(field, message)]) from None
     chart_rows, signals = [], []
     for chart, violations in zip(charts, rule_sets, strict=True):
         title = CHART_TITLES.get(chart.kind, chart.kind)
@@ -230,6 +285,47 @@ def record_study(
             "target": measurements.target,
             "source_name": source_name,
             "data": data,
+            "parameters": {
+                "capability_method": measurements.capability_method,
+                "bound": measurements.bound,
+            },
+            "results": results,
+        },
+    )
+    return study
+
+
+@audit.service
+def record_analysis(
+    *,
+    actor: User,
+    analysis: analyses.Analysis,
+    inputs: Schema,
+    title: str,
+    characteristic: str = "",
+    unit: str = "",
+    description: str = "",
+    site: Site | None = None,
+    department: Department | None = None,
+    source_name: str = "",
+) -> SpcStudy:
+    """Run one of `qualitas.studies.analyses` and keep its inputs and results as a study."""
+    if analysis.needs_subject and not characteristic.strip():
+        raise InvalidInput.for_field("characteristic", f"{analysis.subject}: needed.")
+    results = analyses.base.run(analysis, inputs)
+    study: SpcStudy = records.create(
+        records.RECORD_TYPES["spcstudy"],
+        actor=actor,
+        title=title,
+        characteristic=characteristic,
+        unit=unit,
+        description=description,
+        site=site,
+        department=department,
+        computed={
+            "analysis": analysis.key,
+            "source_name": source_name,
+            "parameters": analyses.base.parameters_of(analysis, inputs),
             "results": results,
         },
     )

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -14,9 +14,10 @@ from django.urls import reverse
 from qualitas.core import records
 from qualitas.core.errors import InvalidInput
 from qualitas.core.views import signed_in_user
-from qualitas.studies import parsing, policy, report, services
-from qualitas.studies.forms import StudyForm
-from qualitas.studies.models import ChartType, SpcStudy
+from qualitas.studies import analyses, parsing, policy, report, services
+from qualitas.studies.analyses import base
+from qualitas.studies.forms import AnalysisForm, StudyForm
+from qualitas.studies.models import AnalysisKind, ChartType, SpcStudy
 
 
 def measurements_from(table: parsing.Table, data: dict[str, Any]) -> services.Measurements:
@@ -48,7 +49,35 @@ def measurements_from(table: parsing.Table, data: dict[str, Any]) -> services.Me
         usl=data.get("usl"),
         target=data.get("target"),
         rules=data.get("rules") or "nelson",
+        capability_method=data.get("capability_method") or "normal",
+        bound=data.get("bound") or "two-sided",
     )
+
+
+def kinds() -> list[dict[str, str]]:
+    """The kinds of study a person can start, for the chooser above every new-study form."""
+    chart = {
+        "key": "chart",
+        "label": AnalysisKind.CHART.label,
+        "url": reverse("studies:study_create"),
+    }
+    return [chart] + [
+        {"key": a.key, "label": a.label, "url": reverse("studies:analysis_create", args=[a.key])}
+        for a in analyses.ANALYSES.values()
+    ]
+
+
+def _show_errors(form: AnalysisForm | StudyForm, exc: InvalidInput, *, from_file: bool) -> None:
+    """Put each error on the field it names; errors about the data go on the file or the
+    pasted cells, errors about fields the form has not got above the form."""
+    for error in exc.errors:
+        target = error.field if error.field in form.fields else None
+        if target is None and "file" in form.fields and error.field not in ("__all__",):
+            target = "file" if from_file else "pasted"
+            message = error.message if error.field == "data" else f"{error.field}: {error.message}"
+            form.add_error(target, message)
+            continue
+        form.add_error(target, error.message)
 
 
 @login_required
@@ -77,22 +106,94 @@ def study_create(request: HttpRequest) -> HttpResponse:
                 measurements=measurements_from(table, data),
             )
         except InvalidInput as exc:
-            for error in exc.errors:
-                target = error.field if error.field in form.fields else None
-                if error.field == "data":
-                    target = "file" if data.get("file") else "pasted"
-                form.add_error(target, error.message)
+            _show_errors(form, exc, from_file=bool(data.get("file")))
         else:
             messages.success(request, f"{study.number} recorded.")
             return redirect("core:record_detail", "spc-studies", study.pk)
     status = 422 if request.method == "POST" else 200
-    return render(
-        request, "studies/study_form.html", {"form": form, "title": "New SPC study"}, status=status
+    context = {"form": form, "title": "New SPC study", "kinds": kinds(), "current": "chart"}
+    return render(request, "studies/study_form.html", context, status=status)
+
+
+@login_required
+def analysis_create(request: HttpRequest, kind: str) -> HttpResponse:
+    """A new study of one of the analyses: its form, run, and kept as a study."""
+    actor = signed_in_user(request)
+    policy.require_record_studies(actor)
+    analysis = analyses.ANALYSES.get(kind)
+    if analysis is None:
+        raise Http404("No such analysis.")
+    form = analysis.form(
+        request.POST or None,
+        request.FILES or None,
+        initial={"site": actor.site},
+        subject=analysis.subject,
+        needs_subject=analysis.needs_subject,
     )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            table, source = None, ""
+            if form.takes_data and data.get("file"):
+                upload = data["file"]
+                table, source = parsing.parse_upload(upload.read(), upload.name), upload.name
+            elif form.takes_data:
+                table, source = parsing.parse_text(data["pasted"]), "pasted data"
+            inputs = base.validate(analysis, form.inputs(table))
+            study = services.record_analysis(
+                actor=actor,
+                analysis=analysis,
+                inputs=inputs,
+                title=data["title"],
+                characteristic=data.get("characteristic") or "",
+                description=data.get("description") or "",
+                site=data.get("site"),
+                department=data.get("department"),
+                source_name=source,
+            )
+        except InvalidInput as exc:
+            _show_errors(form, exc, from_file=bool(data.get("file")))
+        else:
+            messages.success(request, f"{study.number} recorded.")
+            return redirect("core:record_detail", "spc-studies", study.pk)
+    status = 422 if request.method == "POST" else 200
+    context = {
+        "form": form,
+        "title": f"New study: {analysis.label}",
+        "analysis": analysis,
+        "kinds": kinds(),
+        "current": analysis.key,
+    }
+    return render(request, "studies/study_form.html", context, status=status)
+
+
+def _figures(study: SpcStudy, analysis: analyses.Analysis) -> list[dict[str, str]]:
+    return [
+        {
+            "name": f.name,
+            "title": f.title,
+            "alt": f.alt,
+            "url": reverse("studies:study_figure", args=[study.pk, f.name]),
+        }
+        for f in analysis.figures
+        if f.shown(study.parameters, study.results)
+    ]
 
 
 def study_panel(study: SpcStudy, request: HttpRequest) -> str:
-    """The chart, its signals and the capability, shown on the study's record page."""
+    """The study's results on its record page: the chart, its signals and the capability, or
+    the panel of the analysis it holds."""
+    analysis = analyses.ANALYSES.get(study.analysis)
+    if analysis is not None:
+        context = {
+            "study": study,
+            "analysis": analysis,
+            "params": study.parameters,
+            "results": study.results,
+            "figures": _figures(study, analysis),
+            "report_url": reverse("studies:study_report", args=[study.pk]),
+        }
+        return render_to_string("studies/_analysis_panel.html", context, request=request)
     results = study.results
     chart_data = {
         "charts": [
@@ -131,4 +232,20 @@ def study_report(request: HttpRequest, pk: int) -> HttpResponse:
     pdf = report.study_pdf(study, printed_by=actor.printed_name)
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{study.number}.pdf"'
+    return response
+
+
+@login_required
+def study_figure(request: HttpRequest, pk: int, name: str) -> HttpResponse:
+    """One picture of a study's results, drawn from what the study keeps (PNG)."""
+    actor = signed_in_user(request)
+    study = records.get_visible(actor, records.RECORD_TYPES["spcstudy"], pk)
+    analysis = analyses.ANALYSES.get(study.analysis)
+    figure = analysis.figure(name) if analysis is not None else None
+    if figure is None or not figure.shown(study.parameters, study.results):
+        raise Http404("This study has no such picture.")
+    png = report.figure_png(figure, study)
+    response = HttpResponse(png, content_type="image/png")
+    # A study's inputs and results never change after it is recorded.
+    response["Cache-Control"] = "private, max-age=86400"
     return response

@@ -12,7 +12,7 @@ from openpyxl import Workbook
 from qualitas import spc
 from qualitas.core.errors import InvalidInput
 from qualitas.core.models import User
-from qualitas.studies import parsing, services
+from qualitas.studies import analyses, parsing, services
 from qualitas.studies.models import SpcStudy
 from tests.factories import PASSWORD, UserFactory, with_role
 
@@ -289,8 +289,10 @@ def test_the_demo_studies_load() -> None:
 
     demo.load()
 
-    studies = {s.chart_type: s for s in SpcStudy.objects.all()}
+    studies = {s.chart_type: s for s in SpcStudy.objects.filter(analysis="chart")}
     assert set(studies) == {"xbar-r", "p", "imr"}
+    kinds = set(SpcStudy.objects.exclude(analysis="chart").values_list("analysis", flat=True))
+    assert kinds == set(analyses.ANALYSES)
     assert studies["xbar-r"].results["signals"]
     assert studies["imr"].state == "reviewed"
 

@@ -80,7 +80,11 @@
       type: "line", label, data: xs.map((x, i) => ({ x, y: ys[i] })), borderColor: color,
       borderDash: dash || [], pointRadius: 0, borderWidth: 1.5, parsing: false,
     });
-    const top = Math.max(...h.counts, ...h.curve_within) * 1.1;
+    // The percentile method fits no distribution: no curve. Box-Cox and Johnson fits are
+    // drawn in data units; a null is where the fitted distribution has no density.
+    const fitted = (h.curve_within || []).filter((y) => y !== null);
+    const top = Math.max(...h.counts, ...fitted) * 1.1;
+    const label = h.curve_label || "Normal";
     const vertical = (label, x, color) => (x === null ? null : {
       type: "line", label, data: [{ x, y: 0 }, { x, y: top }], borderColor: color,
       borderWidth: 1.5, pointRadius: 0, parsing: false,
@@ -89,8 +93,9 @@
       { type: "bar", label: "Measurements", data: mids.map((x, i) => ({ x, y: h.counts[i] })),
         backgroundColor: "rgba(31, 122, 140, 0.45)", borderColor: "#1f7a8c", borderWidth: 1,
         barPercentage: 1, categoryPercentage: 1, parsing: false },
-      scatter("Normal (within)", h.curve_x, h.curve_within, "#c62828"),
-      scatter("Normal (overall)", h.curve_x, h.curve_overall, "#2e7d32", [5, 4]),
+      h.curve_within ? scatter(label + " (within)", h.curve_x, h.curve_within, "#c62828") : null,
+      h.curve_overall
+        ? scatter(label + " (overall)", h.curve_x, h.curve_overall, "#2e7d32", [5, 4]) : null,
       vertical("LSL", data.lsl, "#6a1b9a"),
       vertical("USL", data.usl, "#6a1b9a"),
     ].filter(Boolean);
