@@ -4,6 +4,7 @@ qualitas spc oc (--n N --ac C | --lot-size N --aql A [--scheme single|double|mul
                 [--lot-size N] [--method binomial|poisson|hypergeometric] [--p 0.01,0.05]
                 [--inspection ...] [--standard ...] [--json] [--plot curves.png]
 qualitas spc find-plan --aql 1 --alpha 0.05 --ltpd 6 --beta 0.10 [--variables] [--json]
+qualitas spc lq-plan --lot-size N --lq 2 [--beta 0.10] [--ac 0] [--json]
 qualitas spc variables-plan --lot-size N --aql A [--level IV] [FILE --column C --lsl|--usl]
 qualitas spc arl (shewhart|cusum|ewma) [--k 0.5 --h 5 | --lam 0.2 --L 3] [--shifts 0,0.5,1]
 """
@@ -112,6 +113,20 @@ def _cmd_find_plan(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_lq_plan(args: argparse.Namespace) -> int:
+    n, c = sampling.lq_plan(args.lot_size, args.lq, beta=args.beta, ac=args.ac)
+    pa = float(
+        sampling.oc_curve(n, c, args.lq / 100, method="hypergeometric", lot_size=args.lot_size)
+    )
+    result = {"n": n, "c": c, "pa_at_lq": pa}
+    text = (
+        f"Isolated lot of {args.lot_size}: n = {n}, Ac = {c}; Pa = {pa:.4f} at LQ {args.lq:g} % "
+        "(hypergeometric; ISO 2859-2 procedure A's principle, not its printed table)"
+    )
+    print(json.dumps(result) if args.json else text)
+    return 0
+
+
 def _cmd_variables_plan(args: argparse.Namespace) -> int:
     plan = variables.variables_plan(
         args.lot_size, args.aql, level=args.level, inspection=args.inspection
@@ -187,6 +202,14 @@ def add_commands(sub: Any) -> None:
     find.add_argument("--variables", action="store_true", help="a variables (s-method) plan")
     find.add_argument("--json", action="store_true")
     find.set_defaults(func=_cmd_find_plan)
+
+    lq = sub.add_parser("lq-plan", help="plan for an isolated lot at its limiting quality")
+    lq.add_argument("--lot-size", type=int, required=True)
+    lq.add_argument("--lq", type=float, required=True, help="percent nonconforming")
+    lq.add_argument("--beta", type=float, default=0.10)
+    lq.add_argument("--ac", type=int, default=0)
+    lq.add_argument("--json", action="store_true")
+    lq.set_defaults(func=_cmd_lq_plan)
 
     var = sub.add_parser("variables-plan", help="variables sampling plan (s-method, MIL-STD-414)")
     var.add_argument("--lot-size", type=int, required=True)

@@ -53,6 +53,7 @@ __all__ = [
     "code_letter",
     "double_plan",
     "find_plan",
+    "lq_plan",
     "multiple_plan",
     "next_inspection_state",
     "oc_curve",
@@ -244,3 +245,35 @@ def find_plan(
         f"max_n: no plan with at most {max_n} items meets both risk points; "
         "widen the gap between aql and ltpd or accept larger risks"
     )
+
+
+def lq_plan(lot_size: int, lq: float, *, beta: float = 0.10, ac: int = 0) -> tuple[int, int]:
+    """The single plan ``(n, ac)`` for an isolated lot judged at its limiting quality: the
+    smallest sample with at most ``beta`` probability of accepting a lot of ``lot_size``
+    items of which ``lq`` percent are nonconforming, sampled without replacement.
+
+    This is the principle of ISO 2859-2:2020 procedure A (hypergeometric, Pa at the LQ at
+    most about 10 %; Schilling & Neubauer ch. 3), computed rather than read from ISO's
+    printed table, which is not encoded: the numbers can differ from Table A.
+    ``ac`` is the acceptance number wanted (0, the standard's preference where it fits).
+    Raises when even inspecting the whole lot cannot meet ``beta`` with that ``ac``.
+    """
+    lot = _lot(lot_size, "a limiting quality plan")
+    if not (np.isfinite(lq) and 0.0 < lq < 100.0):
+        raise SpcInputError(f"lq: a percent nonconforming above 0 and below 100, got {lq}")
+    if not (np.isfinite(beta) and 0.0 < beta < 1.0):
+        raise SpcInputError(f"beta: a risk strictly between 0 and 1, got {beta}")
+    if isinstance(ac, bool) or int(ac) != ac or ac < 0:
+        raise SpcInputError(f"ac: a whole number of at least 0, got {ac}")
+    defectives = int(np.rint(lq / 100.0 * lot))
+    if defectives <= ac:
+        raise SpcInputError(
+            f"lq: {lq:g} % of a lot of {lot} is {defectives} items; a lot with at most Ac = "
+            f"{ac} nonconforming is always accepted, so no sample can reject it"
+        )
+    sizes = np.arange(ac + 1, lot + 1)
+    pa = stats.hypergeom.cdf(ac, lot, defectives, sizes)  # falls as the sample grows
+    meets = np.flatnonzero(pa <= beta)
+    if not meets.size:  # pragma: no cover - the whole lot always finds more than ac
+        raise SpcInputError(f"beta: no sample from a lot of {lot} meets {beta:g}")
+    return int(sizes[meets[0]]), int(ac)

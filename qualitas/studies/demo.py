@@ -16,6 +16,7 @@ from qualitas.studies.analyses import (
     reliability,
     sampling,
     type1,
+    variables,
 )
 
 
@@ -97,6 +98,7 @@ def load() -> None:
         (linearity, "Linearity and bias, height gauge HG-2", "Height gauge HG-2", "jokafor"),
         (type1, "Type 1 study, micrometer M-14", "Micrometer M-14 on 6.002 mm master", "jokafor"),
         (reliability, "Life test, pump seals", "Pump seal PS-30", "jokafor"),
+        (variables, "Bar stock hardness, lot 2611", "Bar stock 42CrMo4, hardness HRC", "dfischer"),
     )
     for kind, title, subject, who in examples:
         analysis = analyses.ANALYSES[kind.ANALYSIS.key]

@@ -31,6 +31,7 @@ class AnalysisKind(models.TextChoices):
 
     CHART = "chart", "Control chart and capability"
     SAMPLING = "sampling", "Acceptance sampling plan"
+    VARIABLES_SAMPLING = "variables-sampling", "Variables sampling plan (s-method)"
     ARL = "arl", "Control chart design (ARL)"
     GAGE_RR = "gage-rr", "Gage R&R (crossed ANOVA)"
     ATTRIBUTE_AGREEMENT = "attribute-agreement", "Attribute agreement"

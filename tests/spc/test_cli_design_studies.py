@@ -44,6 +44,13 @@ def test_find_plan(capsys) -> None:
     assert out["pa_at_aql"] >= 0.95 and out["pa_at_ltpd"] <= 0.10
 
 
+def test_lq_plan_for_an_isolated_lot(capsys) -> None:
+    out = run_json(["lq-plan", "--lot-size", "500", "--lq", "2"], capsys)
+    # Hypergeometric, D = 10 of 500: Pa(n = 102) = 0.0998 <= 0.10 (Pa(101) > 0.10).
+    assert (out["n"], out["c"]) == (102, 0)
+    assert out["pa_at_lq"] == pytest.approx(0.0998, abs=5e-5)
+
+
 def test_variables_plan_judges_the_mil_std_414_example(tmp_path: Path, capsys) -> None:
     # MIL-STD-414 Example B-1: lot 40, AQL 1 %, level IV -> D, n 5, k 1.53; Q_U 1.59, accept
     data = write(tmp_path / "lot.csv", ["x"], [[v] for v in (197, 188, 184, 205, 201)])

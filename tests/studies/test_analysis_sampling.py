@@ -188,3 +188,25 @@ def test_pictures_follow_the_studys_visibility(
 
     assert client_for(nobody).get(f"/spc-studies/{pk}/figures/oc.png").status_code in (403, 404)
     assert client_for(nobody).get("/spc-studies/new/sampling/").status_code == 403
+
+
+def test_an_isolated_lot_at_its_limiting_quality(api_for: Any, viewer: User) -> None:
+    """ISO 2859-2 procedure A's principle: the hypergeometric Pa of a lot of N with D = LQ·N
+    nonconforming is at most β, and one item fewer would not do (checked with SciPy)."""
+    body = {
+        "analysis": "sampling",
+        "plan_source": "limiting-quality",
+        "lot_size": 500,
+        "lq": 2,
+        "beta": 0.10,
+        "save": False,
+    }
+
+    response = api_for(viewer).post("/spc-studies/analyses", body)
+
+    assert response.status_code == 200, response.json()
+    results = response.json()["results"]
+    [(n, ac, _)] = results["plan"]["stages"]
+    assert ac == 0 and results["method"] == "hypergeometric"
+    assert stats.hypergeom.cdf(0, 500, 10, n) <= 0.10 < stats.hypergeom.cdf(0, 500, 10, n - 1)
+    assert results["risk_points"]["lq"]["pa"] == pytest.approx(stats.hypergeom.cdf(0, 500, 10, n))

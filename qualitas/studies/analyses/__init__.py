@@ -7,19 +7,30 @@ figure view all read `ANALYSES`.
 
 from __future__ import annotations
 
-from qualitas.studies.analyses import agreement, arl, gage, linearity, reliability, sampling, type1
+from qualitas.studies.analyses import (
+    agreement,
+    arl,
+    gage,
+    linearity,
+    reliability,
+    sampling,
+    type1,
+    variables,
+)
 from qualitas.studies.analyses.base import Analysis, Figure
 
 __all__ = ["ANALYSES", "Analysis", "Figure"]
 
+# In the order the new-study chooser offers them.
 KINDS = (
     sampling,
+    variables,
     arl,
-    reliability,
     gage,
     type1,
-    agreement,
     linearity,
+    agreement,
+    reliability,
 )
 
 ANALYSES: dict[str, Analysis] = {kind.ANALYSIS.key: kind.ANALYSIS for kind in KINDS}

@@ -21,6 +21,7 @@ PLAN_SOURCES = {
     "table": "From the ISO 2859-1 / Z1.4 tables",
     "custom": "A plan of my own (n, Ac)",
     "risk-points": "Designed through AQL/α and LTPD/β",
+    "limiting-quality": "An isolated lot, at its limiting quality (LQ)",
 }
 SCHEMES = ("single", "double", "multiple")
 INSPECTIONS = ("normal", "tightened", "reduced")
@@ -32,10 +33,12 @@ CURVE_POINTS = 101
 
 class Inputs(Schema):
     analysis: Literal["sampling"]
-    plan_source: Literal["table", "custom", "risk-points"] = Field(
+    plan_source: Literal["table", "custom", "risk-points", "limiting-quality"] = Field(
         "table",
         description="table: ISO 2859-1 / Z1.4 lookup by lot size and AQL; custom: your own n "
-        "and Ac; risk-points: the smallest single plan through AQL/alpha and LTPD/beta",
+        "and Ac; risk-points: the smallest single plan through AQL/alpha and LTPD/beta; "
+        "limiting-quality: the smallest sample from an isolated lot with Pa(LQ) <= beta "
+        "(hypergeometric, the principle of ISO 2859-2 procedure A, not its printed table)",
     )
     lot_size: int | None = Field(
         None, ge=1, description="Lot size (needed by the tables, AOQ/ATI and hypergeometric OC)"
@@ -54,7 +57,10 @@ class Inputs(Schema):
     ltpd: float | None = Field(
         None, gt=0, lt=100, description="Lot tolerance percent defective (consumer's point), %"
     )
-    beta: float = Field(0.10, gt=0, lt=1, description="Consumer's risk at the LTPD")
+    beta: float = Field(0.10, gt=0, lt=1, description="Consumer's risk at the LTPD or LQ")
+    lq: float | None = Field(
+        None, gt=0, lt=100, description="Limiting quality of an isolated lot, percent"
+    )
     method: Literal["binomial", "poisson", "hypergeometric"] = Field(
         "binomial", description="hypergeometric for an isolated lot (ISO 2859-2 type A)"
     )
@@ -83,6 +89,9 @@ def _plan(inputs: Inputs) -> Any:
             method=inputs.method,
             lot_size=inputs.lot_size,
         )
+    if inputs.plan_source == "limiting-quality":
+        lot, lq = _require(inputs, "lot_size", "lq", why="for a limiting quality plan")
+        return sampling.lq_plan(lot, lq, beta=inputs.beta, ac=inputs.ac or 0)
     _require(inputs, "lot_size", "aql", why="to find the plan in the tables")
     options = {"level": inputs.level, "inspection": inputs.inspection, "standard": inputs.standard}
     if inputs.scheme == "double":
@@ -133,6 +142,9 @@ def _quality_at(plan: Any, pa: float, inputs: Inputs) -> float | None:
 
 
 def run(inputs: Inputs) -> Results:
+    if inputs.plan_source == "limiting-quality":
+        # An isolated lot: sampled without replacement, whatever model was asked for.
+        inputs = inputs.model_copy(update={"method": "hypergeometric"})
     if inputs.method == "hypergeometric" and inputs.lot_size is None:
         raise InvalidInput.for_field("lot_size", "The hypergeometric OC curve needs the lot size.")
     plan = _plan(inputs)
@@ -157,18 +169,24 @@ def run(inputs: Inputs) -> Results:
     if len(described["stages"]) > 1:
         curve["asn"] = multiple.asn(plan, p, method=inputs.method, lot_size=lot).tolist()
     risk: dict[str, Any] = {}
-    for name, value in (("aql", inputs.aql), ("ltpd", inputs.ltpd)):
+    for name, value in (("aql", inputs.aql), ("ltpd", inputs.ltpd), ("lq", inputs.lq)):
         if value is not None:
             pa_at = sampling.oc_curve(plan, value / 100, method=inputs.method, lot_size=lot)
             risk[name] = {"p": value / 100, "pa": float(pa_at)}
-    return {"plan": described, "curve": curve, "quality_points": points, "risk_points": risk}
+    return {
+        "plan": described,
+        "curve": curve,
+        "quality_points": points,
+        "risk_points": risk,
+        "method": inputs.method,
+    }
 
 
 def _draw(params: dict[str, Any], results: Results) -> Any:
     from qualitas.spc.plot_sampling import oc_figure
 
     curves = {**results["curve"], "plan": results["plan"]["text"]}
-    return oc_figure(curves, title=f"Plan {results['plan']['text']} ({params['method']})")
+    return oc_figure(curves, title=f"Plan {results['plan']['text']} ({results['method']})")
 
 
 def _percent(p: float | None) -> str:
@@ -186,7 +204,7 @@ def summary(params: dict[str, Any], results: Results) -> list[str]:
         )
     if plan.get("reason"):
         lines.append(plan["reason"])
-    lines.append(f"OC model: {params['method']}")
+    lines.append(f"OC model: {results['method']}")
     for point in results["quality_points"]:
         lines.append(f"Accepts {100 * point['pa']:.0f} % of lots at {_percent(point['p'])}")
     curve = results["curve"]
@@ -214,6 +232,9 @@ class SamplingForm(AnalysisForm):
     alpha = forms.FloatField(initial=0.05, label="Producer's risk α")
     ltpd = forms.FloatField(required=False, label="LTPD (%)", help_text="Consumer's point")
     beta = forms.FloatField(initial=0.10, label="Consumer's risk β")
+    lq = forms.FloatField(
+        required=False, label="LQ (%)", help_text="Isolated lot: limiting quality"
+    )
     method = forms.ChoiceField(
         choices=(
             ("binomial", "Binomial (type B, a series of lots)"),
