@@ -31,6 +31,7 @@ def oc_figure(curves: dict[str, Any], *, title: str = "") -> Any:
         ax.plot(p, [100.0 * v for v in curves["aoq"]], color="#2e7d32", lw=1.6)
         aoql = 100.0 * float(curves["aoql"])
         ax.axhline(aoql, color="#c62828", ls="--", lw=1)
+        ax.set_ylim(0, aoql * 1.18)  # room above the AOQL line for its label
         ax.annotate(f"AOQL {aoql:.3g} %", (p[-1], aoql), ha="right", va="bottom", fontsize=8)
         ax.set_xlabel("Incoming quality (% nonconforming)")
         ax.set_ylabel("Average outgoing quality (%)")

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from ninja import Body, Field, Router, Schema, Status
-from pydantic import Discriminator, Tag, create_model
+from pydantic import ConfigDict, Discriminator, Tag, create_model
 
 from qualitas.core import records
 from qualitas.core.errors import InvalidInput
@@ -26,7 +26,10 @@ ERRORS: dict[int, Any] = dict.fromkeys((400, 401, 403, 404, 409, 422), ErrorOut)
 
 
 class StudyFields(Schema):
-    """What every analysis body may carry about the study it is kept as."""
+    """What every analysis body may carry about the study it is kept as. A field no shape
+    knows is refused (a misspelt `capablity_method` must not quietly mean the default)."""
+
+    model_config = ConfigDict(extra="forbid")
 
     save: bool = Field(default=True, description="Keep the inputs and results as a study")
     title: str = ""

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import django_filters
 import django_tables2 as tables
 from django.db.models import QuerySet
@@ -21,16 +19,13 @@ class StudyTable(tables.Table):
     state = StateColumn()
     analysis = tables.Column(verbose_name="Analysis")
     characteristic = tables.Column(default="")
-    site = tables.Column(accessor="site__code", default="—")
+    site = tables.Column(accessor="site__code", default="—", verbose_name="Site")
     owner = tables.Column(order_by=("owner__last_name",))
     updated_at = tables.DateTimeColumn(format="Y-m-d H:i", verbose_name="Changed")
 
     class Meta:
         attrs = {"class": "table table-hover align-middle"}
         empty_text = "No studies match these filters."
-
-    def value_analysis(self, value: Any, record: SpcStudy) -> str:
-        return str(record.get_analysis_display())
 
 
 class StudyFilterSet(django_filters.FilterSet):

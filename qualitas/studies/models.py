@@ -33,11 +33,11 @@ class AnalysisKind(models.TextChoices):
     SAMPLING = "sampling", "Acceptance sampling plan"
     VARIABLES_SAMPLING = "variables-sampling", "Variables sampling plan (s-method)"
     ARL = "arl", "Control chart design (ARL)"
-    GAGE_RR = "gage-rr", "Gage R&R (crossed ANOVA)"
+    GAGE_RR = "gage-rr", "Gage R&R (crossed)"
     ATTRIBUTE_AGREEMENT = "attribute-agreement", "Attribute agreement"
     BIAS_LINEARITY = "bias-linearity", "Gage bias and linearity"
     TYPE1 = "type1", "Type 1 gauge study"
-    RELIABILITY = "reliability", "Life data (reliability)"
+    RELIABILITY = "reliability", "Reliability (life data)"
 
 
 class RuleSet(models.TextChoices):

@@ -20,6 +20,7 @@ from qualitas.studies.models import ChartType, RuleSet, SpcStudy
 CHART_TITLES = {
     "individuals": "Individuals",
     "mr": "Moving range",
+    "moving_range": "Moving range",
     "xbar": "X-bar",
     "r": "Range",
     "s": "Standard deviation",

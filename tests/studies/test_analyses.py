@@ -22,6 +22,7 @@ def test_every_kind_is_declared_once_and_matches_the_models_choices() -> None:
     assert set(ANALYSES) | {"chart"} == set(AnalysisKind.values)
     for key, analysis in ANALYSES.items():
         assert analysis.inputs.model_fields["analysis"].annotation.__args__ == (key,)
+        assert AnalysisKind(key).label == analysis.label  # the list says what the page says
 
 
 def test_an_unknown_analysis_is_named(api_for: Any, viewer: User) -> None:
@@ -91,7 +92,8 @@ def test_non_normal_capability_says_which_method_and_why(
     study = SpcStudy.objects.get()
     assert study.parameters == {"capability_method": "auto", "bound": "lower"}
     page = client_for(contributor).get(f"/spc-studies/{study.pk}/").content.decode()
-    assert "Method: boxcox." in page and "Anderson-Darling p = 0.0127" in page
+    assert "Method: boxcox</strong> (Box-Cox transformation to normality)." in page
+    assert "Anderson-Darling p = 0.0127" in page
     assert "(≥ " in page
     pdf = client_for(contributor).get(f"/spc-studies/{study.pk}/report.pdf")
     assert pdf.content.startswith(b"%PDF")
@@ -141,7 +143,7 @@ def test_every_capability_method_reaches_the_page_and_the_pdf(
     assert response.json()["results"]["capability"]["method"] == method
     pk = response.json()["study_id"]
     client = client_for(contributor)
-    assert f"Method: {method}." in client.get(f"/spc-studies/{pk}/").content.decode()
+    assert f"Method: {method}</strong> (" in client.get(f"/spc-studies/{pk}/").content.decode()
     assert client.get(f"/spc-studies/{pk}/report.pdf").content.startswith(b"%PDF")
 
 
@@ -162,3 +164,45 @@ def test_the_list_filters_and_exports_by_analysis(
     assert "Housing plan" in page and "CUSUM" not in page
     assert "Analysis" in csv.splitlines()[0]
     assert "Acceptance sampling plan" in csv and "Control chart design (ARL)" in csv
+
+
+def test_a_misspelt_field_is_refused_not_ignored(api_for: Any, viewer: User) -> None:
+    body = {
+        "chart_type": "imr",
+        "values": SKEWED,
+        "usl": 8.0,
+        "capablity_method": "auto",
+        "save": False,
+    }
+
+    response = api_for(viewer).post("/spc-studies/analyses", body)
+
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "capablity_method"
+
+
+def test_an_engine_error_names_its_field_once(api_for: Any, viewer: User) -> None:
+    body = {"analysis": "sampling", "lot_size": 1000, "aql": 0.7, "save": False}
+
+    [error] = api_for(viewer).post("/spc-studies/analyses", body).json()["errors"]
+
+    assert error["field"] == "aql" and not error["message"].lower().startswith("aql:")
+
+
+@pytest.mark.parametrize(
+    ("value", "figures", "text"),
+    [
+        (0.000106, 4, "0.000106"),
+        (-3.316e-05, 4, "-0.00003316"),
+        (370.0, 4, "370"),
+        (167.68107, 5, "167.68"),
+        (12345.6, 4, "12346"),
+        (3.2e8, 4, "3.2e+08"),
+        (float("nan"), 4, "—"),
+        (None, 4, "—"),
+    ],
+)
+def test_numbers_read_as_an_engineer_reads_them(value: Any, figures: int, text: str) -> None:
+    from qualitas.studies.templatetags.statistics import sig
+
+    assert sig(value, figures) == text

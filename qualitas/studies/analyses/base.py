@@ -103,7 +103,11 @@ def run(analysis: Analysis, inputs: Schema) -> Results:
         results = analysis.run(inputs)
     except SpcInputError as exc:
         names = [name for name in analysis.inputs.model_fields if name != "analysis"]
-        raise InvalidInput([FieldError(field_of(str(exc), names, "data"), str(exc))]) from None
+        message = str(exc)
+        field = field_of(message, names, "data")
+        # The error names its field already; "aql: aql: …" would say it twice.
+        message = message.removeprefix(f"{field}:").strip()
+        raise InvalidInput([FieldError(field, message[:1].upper() + message[1:])]) from None
     safe: Results = json_safe(results)
     return safe
 

@@ -217,8 +217,12 @@ def summary(params: dict[str, Any], results: Results) -> list[str]:
 
 class SamplingForm(AnalysisForm):
     plan_source = forms.ChoiceField(choices=PLAN_SOURCES.items(), label="Plan")
-    lot_size = forms.IntegerField(min_value=1, required=False)
-    aql = forms.FloatField(required=False, label="AQL (%)", help_text="e.g. 0.65, 1.0, 2.5")
+    lot_size = forms.IntegerField(
+        min_value=1, required=False, help_text="Tables and LQ plans; gives AOQ and ATI to any plan"
+    )
+    aql = forms.FloatField(
+        required=False, label="AQL (%)", help_text="Tables and risk points: e.g. 0.65, 1.0, 2.5"
+    )
     level = forms.ChoiceField(
         choices=[(v, v) for v in sampling.LEVELS], initial="II", label="Inspection level"
     )
@@ -227,10 +231,12 @@ class SamplingForm(AnalysisForm):
     standard = forms.ChoiceField(
         choices=(("iso2859-1", "ISO 2859-1:1999"), ("z1.4", "ANSI/ASQ Z1.4 (MIL-STD-105E)"))
     )
-    n = forms.IntegerField(min_value=1, required=False, label="n (own plan)")
-    ac = forms.IntegerField(min_value=0, required=False, label="Ac (own plan)")
+    n = forms.IntegerField(min_value=1, required=False, label="n", help_text="Own plan")
+    ac = forms.IntegerField(
+        min_value=0, required=False, label="Ac", help_text="Own plan; LQ plans (default 0)"
+    )
     alpha = forms.FloatField(initial=0.05, label="Producer's risk α")
-    ltpd = forms.FloatField(required=False, label="LTPD (%)", help_text="Consumer's point")
+    ltpd = forms.FloatField(required=False, label="LTPD (%)", help_text="Risk points")
     beta = forms.FloatField(initial=0.10, label="Consumer's risk β")
     lq = forms.FloatField(
         required=False, label="LQ (%)", help_text="Isolated lot: limiting quality"
@@ -272,9 +278,10 @@ ANALYSIS = Analysis(
     figures=(
         Figure(
             "oc",
-            "Operating characteristic, AOQ and ASN curves",
-            "The plan's probability of acceptance, average outgoing quality and average "
-            "sample number against incoming percent nonconforming",
+            "Operating characteristic; with a lot size, average outgoing quality; for double "
+            "and multiple plans, average sample number",
+            "The plan's probability of acceptance (and, where they apply, average outgoing "
+            "quality and average sample number) against incoming percent nonconforming",
             _draw,
         ),
     ),

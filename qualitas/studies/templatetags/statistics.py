@@ -27,7 +27,17 @@ def _number(value: Any) -> float | None:
 def sig(value: Any, figures: int = 4) -> str:
     """`value` to `figures` significant figures (1234.5 → 1235, 0.000123456 → 0.0001235)."""
     number = _number(value)
-    return MISSING if number is None else f"{number:.{int(figures)}g}"
+    if number is None:
+        return MISSING
+    if number == 0:
+        return "0"
+    # Fixed notation between a millionth and ten million (0.000106, not 1.06e-04), as a
+    # reader compares a bias with its interval; trailing zeros dropped, as "g" drops them.
+    if 1e-6 <= abs(number) < 1e7:
+        decimals = max(0, int(figures) - 1 - math.floor(math.log10(abs(number))))
+        text = f"{number:.{decimals}f}"
+        return text.rstrip("0").rstrip(".") if "." in text else text
+    return f"{number:.{int(figures)}g}"
 
 
 @register.filter
@@ -44,3 +54,17 @@ def pvalue(value: Any) -> str:
     if number is None:
         return MISSING
     return "< 0.001" if number < 0.001 else f"{number:.3f}"
+
+
+CAPABILITY_METHODS = {
+    "normal": "normal distribution",
+    "percentile": "Clements' percentile method, no distribution assumed",
+    "boxcox": "Box-Cox transformation to normality",
+    "johnson": "Johnson transformation to normality",
+}
+
+
+@register.filter
+def capability_method(value: Any) -> str:
+    """A capability method's key as a sentence fragment a reader understands."""
+    return CAPABILITY_METHODS.get(str(value), str(value))
