@@ -157,6 +157,7 @@ INSTALLED_APPS = [
     "qualitas.nonconformance",
     "qualitas.capa",
     "qualitas.documents",
+    "qualitas.inspection",
 ]
 
 MIDDLEWARE = [

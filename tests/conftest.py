@@ -109,6 +109,9 @@ class ApiClient:
     def patch(self, path: str, body: Any) -> Any:
         return self._send("patch", path, body)
 
+    def put(self, path: str, body: Any) -> Any:
+        return self._send("put", path, body)
+
     def delete(self, path: str) -> Any:
         return self._send("delete", path)
 

@@ -20,7 +20,7 @@ from django.urls import reverse
 
 from qualitas.core import audit, permissions, records
 from qualitas.core.models import AuditEvent, Site, User
-from tests.factories import SiteFactory, UserFactory, with_role
+from tests.factories import PASSWORD, SiteFactory, UserFactory, with_role
 
 # Known breaches of the contract, to be fixed in the product: (test name, record type key)
 # or (test name, record type key, role) -> why. Each is a strict xfail, so the case turns
@@ -211,6 +211,57 @@ def _study(cast: Cast, actor: User, n: int) -> Any:
     )
 
 
+def _inspected_part(cast: Cast) -> Any:
+    """A part revision with one variable characteristic (master data, not a record)."""
+    from qualitas.inspection.models import Characteristic, Part, PartRevision
+
+    with audit.context(actor=None, actor_name="test fixture"):
+        part, _ = Part.objects.get_or_create(number="HSG-4471", defaults={"name": "Housing"})
+        revision, _ = PartRevision.objects.get_or_create(part=part, revision="C")
+        Characteristic.objects.get_or_create(
+            revision=revision,
+            number="10",
+            defaults={"name": "Bore Ø74", "kind": "variable", "lsl": 73.95, "usl": 74.05},
+        )
+    return revision
+
+
+def _plan_fields(cast: Cast) -> dict[str, Any]:
+    return {
+        "title": "Final inspection HSG-4471",
+        "part_revision": _inspected_part(cast),
+        "stage": "final",
+        "site": cast.hq,
+    }
+
+
+def _approved_plan(cast: Cast) -> Any:
+    from qualitas.core import signatures, workflow
+    from qualitas.inspection import services
+    from qualitas.inspection.models import InspectionPlan
+
+    found = InspectionPlan.objects.filter(state="approved").first()
+    if found is not None:
+        return found
+    author, approver = cast.people["approver"], cast.people["quality-manager"]
+    plan = services.create_plan(actor=author, **_plan_fields(cast))
+    services.set_item(
+        plan, actor=author, characteristic=plan.part_revision.characteristics.get(), aql=1.0
+    )
+    token = signatures.authenticate(approver, PASSWORD, subject=plan)
+    return workflow.fire(plan, "approve", actor=approver, signature=token)
+
+
+def _lot_fields(cast: Cast) -> dict[str, Any]:
+    return {
+        "title": "Lot 2611 of HSG-4471",
+        "plan": _approved_plan(cast),
+        "lot_number": "2611",
+        "quantity": 500,
+        "site": cast.hq,
+    }
+
+
 @dataclass(frozen=True)
 class Maker:
     """How the tests raise a valid record of one type.
@@ -239,6 +290,8 @@ MAKERS: dict[str, Maker] = {
     "docrevision": Maker(make=_revision),
     "spcstudy": Maker(make=_study),
     "deviation": Maker(fields=_deviation_fields),
+    "inspectionplan": Maker(fields=_plan_fields),
+    "inspectionlot": Maker(fields=_lot_fields),
 }
 
 

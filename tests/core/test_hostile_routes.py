@@ -205,12 +205,56 @@ def _path_value(route: str, name: str, ids: dict[str, Any], resource: str) -> st
         return str(_revision_with_file().pk)
     if name == "document_id" or (route.startswith("documents/") and name == "pk"):
         return str(_record_of(Document).pk)
+    if route.startswith("inspection/") or name in {
+        "part_id",
+        "part_revision_id",
+        "part_revision_pk",
+        "characteristic_id",
+        "plan_id",
+        "lot_id",
+        "state_id",
+    }:
+        return _inspection_id(route, name)
     if route.startswith("exports/") and name == "pk":
         from qualitas.core.models import ExportJob
 
         job = _record_of(ExportJob)  # none, or another person's: either answers 404, not 500
         return str(job.pk if job else 1)
     raise AssertionError(f"teach _path_value a real id for <{name}> in {route!r}")
+
+
+def _inspection_id(route: str, name: str) -> str:
+    from qualitas.inspection.models import (
+        Characteristic,
+        InspectionLot,
+        InspectionPlan,
+        Part,
+        PartRevision,
+        SwitchingState,
+    )
+
+    revision = _record_of(PartRevision)
+    by_name = {
+        "part_id": revision.part,
+        "part_revision_id": revision,
+        "part_revision_pk": revision,
+        "characteristic_id": _record_of(Characteristic, revision=revision),
+        "plan_id": _record_of(InspectionPlan),
+        "lot_id": _record_of(InspectionLot),
+        "state_id": _record_of(SwitchingState),
+    }
+    if name in by_name:
+        return str(by_name[name].pk)
+    for prefix, model in (
+        ("inspection/parts/revisions/", PartRevision),
+        ("inspection/parts/characteristics/", Characteristic),
+        ("inspection/parts/", Part),
+        ("inspection/plans/", InspectionPlan),
+        ("inspection/lots/", InspectionLot),
+    ):
+        if route.startswith(prefix) and name == "pk":
+            return str(_record_of(model).pk)
+    raise AssertionError(f"teach _inspection_id a real id for <{name}> in {route!r}")
 
 
 def _revision_with_file() -> Any:

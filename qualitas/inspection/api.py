@@ -1,0 +1,18 @@
+"""Inspection's own endpoints beside the generic record ones (/api/v1/inspection-plans,
+/api/v1/inspection-lots): ROUTERS lists (prefix, router) pairs the module declares.
+
+No `from __future__ import annotations`: django-ninja reads annotations at runtime.
+"""
+
+from typing import Any
+
+from qualitas.inspection import measurements_api, parts_api, plans_api
+
+ROUTERS: list[tuple[str, Any]] = [
+    ("/parts", parts_api.parts_router),
+    ("/characteristics", parts_api.characteristics_router),
+    ("/inspection-plans", plans_api.plans),
+    ("/inspection-lots", plans_api.lots),
+    ("/switching-states", plans_api.switching),
+    ("/measurements", measurements_api.router),
+]

@@ -1,0 +1,618 @@
+"""Measurements in: validated row by row, written in one batch, counted into the lot's checks.
+
+A batch is all or nothing: every row is checked before anything is written, and the refusal
+lists the rows that are wrong (up to MAX_ERRORS of them). What the trail keeps is the batch
+with the SHA-256 of its content, never one event per value; the client's idempotency key
+makes a retried upload answer with the batch it already made instead of doubling the data.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import io
+import json
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Protocol
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from qualitas.core import audit, records
+from qualitas.core.errors import Conflict, FieldError, InvalidInput
+from qualitas.core.models import User
+from qualitas.inspection import workflows as w
+from qualitas.inspection.models import (
+    CharacteristicKind,
+    InspectionLot,
+    LotCheck,
+    Measurement,
+    MeasurementBatch,
+)
+from qualitas.spc import delimited
+
+# The refusal lists this many rows; a file wrong throughout says so once, not a thousand times.
+MAX_ERRORS = 20
+# PostgreSQL takes more rows than one INSERT holds by COPY (a 20,000-row batch by INSERTs
+# of model instances took 3.7 times a COPY of it; see bench/inspection/README.md).
+BATCH_SIZE = 5_000
+COPY_FROM = BATCH_SIZE
+KEY_LENGTH = 100
+# A value this close to its rounding differs from it by binary floating point alone.
+NOISE_ULPS = 8
+
+
+@dataclass(frozen=True)
+class Row:
+    """One measured value as it arrives: which characteristic (its number on the lot's part
+    revision), which sample item, and the value (variable), the pass/fail (attribute) or the
+    defect count; `line` is the file's row number, so an error can name it."""
+
+    characteristic: str
+    sample_no: int
+    value: float | None = None
+    conforming: bool | None = None
+    defects: int | None = None
+    measured_at: datetime.datetime | None = None
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """A batch and whether this call made it (False: the same key and content came before)."""
+
+    batch: MeasurementBatch
+    created: bool
+
+
+def record_measurements(
+    lot: InspectionLot, *, actor: User, rows: Sequence[Row], key: str, source: str = ""
+) -> MeasurementBatch:
+    """Record one batch of measurements for an open lot, all or nothing."""
+    return record_batch(lot, actor=actor, rows=rows, key=key, source=source).batch
+
+
+@audit.service
+def record_batch(
+    lot: InspectionLot, *, actor: User, rows: Sequence[Row], key: str, source: str = ""
+) -> Recorded:
+    """`record_measurements`, telling a new batch from a repeat (the API answers 201 or 200)."""
+    key = (key or "").strip()
+    if not key or len(key) > KEY_LENGTH:
+        raise InvalidInput.for_field(
+            "key", f"Give an idempotency key of 1 to {KEY_LENGTH} characters."
+        )
+    records.require_for(actor, w.INSPECT, lot)
+    digest = content_hash(rows)
+    # The lot's row is held until the batch commits: two uploads to one lot are judged one
+    # after the other, so "already measured" and the counts stay true.
+    with records.locked(lot) as current:
+        earlier = MeasurementBatch.objects.filter(key=key).first()
+        if earlier is not None:
+            if earlier.lot_id == current.pk and earlier.sha256 == digest:
+                return Recorded(earlier, created=False)
+            raise _key_taken(key, earlier)
+        if current.state != w.LotState.OPEN:
+            raise Conflict(
+                f"{current.number} is {current.get_state_display()}: measurements are "
+                "recorded only while the lot is open."
+            )
+        if not rows:
+            raise InvalidInput.for_field("measurements", "There are no measurements to record.")
+        checks = {
+            c.characteristic.number: c
+            for c in LotCheck.objects.filter(lot=current).select_related("characteristic")
+        }
+        measured_at = timezone.now()
+        values = _validated(current, rows, checks, measured_at)
+        try:
+            with transaction.atomic():
+                batch = MeasurementBatch.objects.create(
+                    lot=current,
+                    key=key,
+                    sha256=digest,
+                    count=len(values),
+                    source=source.strip()[:100],
+                    created_by=actor,
+                )
+        except IntegrityError:  # the same key, sent for another lot at the same moment
+            raise _key_taken(key, MeasurementBatch.objects.get(key=key)) from None
+        try:
+            with transaction.atomic():
+                _write(current, batch, values)
+        except IntegrityError:  # written around the ingest, or counts out of step
+            raise Conflict(
+                f"Some of these sample items of {current.number} hold measurements already "
+                "(recorded other than through a batch): nothing was recorded."
+            ) from None
+        touched = {v[0] for v in values}
+        _count(current, {c for c in checks.values() if c.characteristic_id in touched})
+    return Recorded(batch, created=True)
+
+
+def _key_taken(key: str, earlier: MeasurementBatch) -> Conflict:
+    message = (
+        f"The key '{key}' was already used for another batch ({earlier.count} measurements "
+        f"recorded {earlier.created_at:%Y-%m-%d %H:%M} UTC): a new batch needs a new key."
+    )
+    return Conflict(message, errors=[FieldError("key", message)])
+
+
+# ----------------------------------------------------------------------------- content hash
+
+
+def _plain_time(moment: datetime.datetime | None) -> str | None:
+    if moment is None:
+        return None
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)
+    return moment.astimezone(datetime.UTC).isoformat()
+
+
+def content_hash(rows: Iterable[Row]) -> str:
+    """SHA-256 of the rows' canonical JSON, sorted by characteristic and sample: the same
+    measurements hash the same whatever their order or the file's line numbers."""
+    canonical = [
+        (
+            str(r.characteristic).strip(),
+            r.sample_no,
+            float(r.value) if r.value.__class__ is int else r.value,  # 74 and 74.0 are one
+            r.conforming,
+            r.defects,
+            None if r.measured_at is None else _plain_time(r.measured_at),
+        )
+        for r in rows
+    ]
+    try:
+        canonical.sort()
+    except TypeError:  # a sample number that is no number, or one item twice: still an order
+        canonical.sort(key=lambda r: (r[0], r[1] if r[1].__class__ is int else -1))
+    text = json.dumps(canonical, separators=(",", ":"), ensure_ascii=False, allow_nan=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+# ----------------------------------------------------------------------------- validation
+
+
+def decimals_of(value: float) -> int:
+    """Decimals the value is written with (74.0123: 4; 74.010: 2, a trailing zero resolves
+    nothing)."""
+    exponent = Decimal(repr(value)).normalize().as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0
+
+
+def _where(row: Row, index: int) -> str:
+    return f"row {row.line}" if row.line is not None else f"measurements.{index}"
+
+
+Value = tuple[int, int, float | None, bool, int | None, datetime.datetime]
+
+
+def _validated(
+    lot: InspectionLot,
+    rows: Sequence[Row],
+    checks: dict[str, LotCheck],
+    default_time: datetime.datetime,
+) -> list[Value]:
+    """Every row checked against the lot's checks; the values to write, or the refusal
+    listing the rows that are wrong (nothing is written then)."""
+    errors: list[FieldError] = []
+    refused = 0
+
+    def refuse(row: Row, index: int, message: str) -> None:
+        nonlocal refused
+        refused += 1
+        if len(errors) < MAX_ERRORS:
+            errors.append(FieldError(_where(row, index), message))
+
+    known = ", ".join(sorted(checks)) or "none"
+    # What each row is checked against, looked up once per characteristic, not per row;
+    # an open side of the tolerance is an infinite limit.
+    specs = {
+        number: (
+            check,
+            check.characteristic_id,
+            check.characteristic.kind,
+            check.sample_size,
+            check.characteristic.decimals,
+            -math.inf if check.characteristic.lsl is None else check.characteristic.lsl,
+            math.inf if check.characteristic.usl is None else check.characteristic.usl,
+        )
+        for number, check in checks.items()
+    }
+    variable, attribute = CharacteristicKind.VARIABLE.value, CharacteristicKind.ATTRIBUTE.value
+    seen: dict[tuple[int, int], int] = {}
+    values: list[Value] = []
+    for index, row in enumerate(rows):
+        spec = specs.get(row.characteristic)
+        if spec is None:
+            number = str(row.characteristic).strip()
+            spec = specs.get(number)
+            if spec is None:
+                refuse(
+                    row, index, f"Characteristic '{number}' is not in this lot's plan ({known})."
+                )
+                continue
+        check, char_id, kind, size, decimals, lsl, usl = spec
+        number = check.characteristic.number
+        if check.skipped:
+            refuse(row, index, f"Characteristic {number} is skipped in this lot (skip-lot).")
+            continue
+        sample = row.sample_no
+        if sample.__class__ is not int and (
+            isinstance(sample, bool) or not isinstance(sample, int)
+        ):
+            refuse(row, index, f"Sample '{sample}' is not a whole number.")
+            continue
+        if not 1 <= sample <= size:
+            refuse(
+                row,
+                index,
+                f"Sample {sample} is outside the sample of characteristic {number} (1 to {size}).",
+            )
+            continue
+        first = seen.setdefault((char_id, sample), index)
+        if first != index:
+            refuse(
+                row,
+                index,
+                f"Characteristic {number} sample {sample} is twice in this batch "
+                f"(also {_where(rows[first], first)}).",
+            )
+            continue
+        value: float | None = None
+        defects: int | None = None
+        if kind == variable:
+            raw = row.value
+            if raw.__class__ is not float:  # an int, a NumPy float: as a float; else None
+                ok = isinstance(raw, int | float) and not isinstance(raw, bool)
+                raw = float(raw) if ok else None  # type: ignore[arg-type]
+            # None, or inf or NaN (x - x is NaN for both).
+            if raw is None or raw - raw != 0:
+                refuse(row, index, f"Characteristic {number} is measured: give its value.")
+                continue
+            # Rounding to the gauge's decimals changes a value that has more of them; a
+            # spreadsheet's sum (72.82600000000001) is off by a few units in the last place
+            # of the binary number only, and is the value the gauge read.
+            rounded = round(raw, decimals)
+            if rounded != raw:
+                if abs(rounded - raw) > NOISE_ULPS * math.ulp(raw):
+                    refuse(
+                        row,
+                        index,
+                        f"{raw!r} has {decimals_of(raw)} decimals; this characteristic is "
+                        f"measured to {decimals}.",
+                    )
+                    continue
+                raw = rounded
+            value = raw
+            conforming = lsl <= raw <= usl
+        elif kind == attribute:
+            if row.conforming.__class__ is not bool:
+                refuse(row, index, f"Characteristic {number} is pass/fail: give its result.")
+                continue
+            conforming = row.conforming
+        else:
+            count = row.defects
+            if count.__class__ is not int:
+                refuse(row, index, f"Characteristic {number} counts defects: give the count.")
+                continue
+            if count < 0:
+                refuse(row, index, f"A defect count cannot be negative ({count}).")
+                continue
+            defects, conforming = count, count == 0
+        at = row.measured_at
+        if at is None:
+            at = default_time
+        elif at.tzinfo is None:
+            at = timezone.make_aware(at)
+        values.append((char_id, sample, value, conforming, defects, at))
+    if not refused:
+        refused += _already_measured(lot, rows, values, checks, refuse)
+    if refused:
+        more = f" (the first {len(errors)} are listed)" if refused > len(errors) else ""
+        raise InvalidInput(
+            errors,
+            detail=f"{refused} of {len(rows)} measurements refused{more}; nothing was recorded. "
+            + "; ".join(f"{e.field}: {e.message}" for e in errors[:3]),
+        )
+    return values
+
+
+def _already_measured(
+    lot: InspectionLot,
+    rows: Sequence[Row],
+    values: list[Value],
+    checks: dict[str, LotCheck],
+    refuse: Any,
+) -> int:
+    """Rows whose sample item the lot already holds a value for (one query: each
+    characteristic's range of sample numbers in this batch). Only characteristics the lot
+    has counted measurements of are looked up; the unique constraint stays the last word."""
+    measured = {c.characteristic_id for c in checks.values() if c.measured}
+    if not measured:
+        return 0
+    spans: dict[int, tuple[int, int]] = {}
+    for char_id, sample, *_ in values:
+        if char_id in measured:
+            low, high = spans.get(char_id, (sample, sample))
+            spans[char_id] = (min(low, sample), max(high, sample))
+    wanted = Q()
+    for char_id, (low, high) in spans.items():
+        wanted |= Q(characteristic_id=char_id, sample_no__gte=low, sample_no__lte=high)
+    if not wanted:
+        return 0
+    taken = set(
+        Measurement.objects.filter(Q(lot=lot) & wanted).values_list(
+            "characteristic_id", "sample_no"
+        )
+    )
+    found = 0
+    if taken:
+        for index, (row, value) in enumerate(zip(rows, values, strict=True)):
+            if (value[0], value[1]) in taken:
+                found += 1
+                refuse(
+                    row,
+                    index,
+                    f"Characteristic {row.characteristic.strip()} sample {value[1]} is already "
+                    "measured in this lot.",
+                )
+    return found
+
+
+# ----------------------------------------------------------------------------- writing
+
+COLUMNS = (
+    "lot_id",
+    "characteristic_id",
+    "batch_id",
+    "sample_no",
+    "value",
+    "conforming",
+    "defects",
+    "measured_at",
+)
+
+
+def _write(lot: InspectionLot, batch: MeasurementBatch, values: list[Value]) -> None:
+    """The measurements, the fastest way the database has: COPY on PostgreSQL for a large
+    batch; otherwise INSERTs (SQLite: one statement run for every row)."""
+    if connection.vendor == "postgresql" and len(values) > COPY_FROM:
+        _copy(lot, batch, values)
+    elif connection.vendor == "postgresql":
+        Measurement.objects.bulk_create(
+            (
+                Measurement(
+                    lot_id=lot.pk,
+                    characteristic_id=c,
+                    batch_id=batch.pk,
+                    sample_no=s,
+                    value=v,
+                    conforming=ok,
+                    defects=d,
+                    measured_at=at,
+                )
+                for c, s, v, ok, d, at in values
+            ),
+            batch_size=BATCH_SIZE,
+        )
+    else:
+        # bulk_create would split the rows by SQLite's 999 variables (124 rows a statement).
+        field = Measurement._meta.get_field("measured_at")
+        adapted: dict[datetime.datetime, Any] = {}
+
+        def stamp(moment: datetime.datetime) -> Any:
+            if moment not in adapted:
+                adapted[moment] = field.get_db_prep_save(moment, connection)
+            return adapted[moment]
+
+        table = connection.ops.quote_name(Measurement._meta.db_table)
+        sql = (
+            f"INSERT INTO {table} ({', '.join(COLUMNS)}) "  # noqa: S608 - our table, columns
+            f"VALUES ({', '.join(['%s'] * len(COLUMNS))})"
+        )
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                sql,
+                [(lot.pk, c, batch.pk, s, v, ok, d, stamp(at)) for c, s, v, ok, d, at in values],
+            )
+
+
+NULL = "\\N"  # COPY's text format: a missing value
+
+
+def _copy(lot: InspectionLot, batch: MeasurementBatch, values: list[Value]) -> None:
+    """COPY … FROM STDIN in PostgreSQL's text format, in chunks of BATCH_SIZE rows."""
+    table = connection.ops.quote_name(Measurement._meta.db_table)
+    head = f"{lot.pk}\t"
+    tail = f"\t{batch.pk}\t"
+    times: dict[datetime.datetime, str] = {}
+    with connection.cursor() as cursor:
+        raw = cursor.cursor
+        with raw.copy(f"COPY {table} ({', '.join(COLUMNS)}) FROM STDIN") as copy:
+            buffer = io.StringIO()
+            for n, (c, s, v, ok, d, at) in enumerate(values, start=1):
+                text_time = times.get(at)
+                if text_time is None:
+                    text_time = times[at] = at.isoformat()
+                buffer.write(
+                    f"{head}{c}{tail}{s}\t{NULL if v is None else repr(v)}\t{'t' if ok else 'f'}"
+                    f"\t{NULL if d is None else d}\t{text_time}\n"
+                )
+                if n % BATCH_SIZE == 0:
+                    copy.write(buffer.getvalue())
+                    buffer = io.StringIO()
+            copy.write(buffer.getvalue())
+
+
+def _count(lot: InspectionLot, checks: set[LotCheck]) -> None:
+    """Each touched check's measured and nonconforming items, counted by the database in
+    one query; saved per check (a few audited changes, not one per value)."""
+    counts = {
+        row["characteristic_id"]: row
+        for row in Measurement.objects.filter(
+            lot=lot, characteristic_id__in=[c.characteristic_id for c in checks]
+        )
+        .values("characteristic_id")
+        .annotate(measured=Count("id"), nonconforming=Count("id", filter=Q(conforming=False)))
+        .order_by()
+    }
+    for check in sorted(checks, key=lambda c: c.characteristic.number):
+        found = counts.get(check.characteristic_id, {"measured": 0, "nonconforming": 0})
+        if (check.measured, check.nonconforming) != (found["measured"], found["nonconforming"]):
+            check.measured, check.nonconforming = found["measured"], found["nonconforming"]
+            check.save(update_fields=["measured", "nonconforming"])
+
+
+# ----------------------------------------------------------------------------- files
+
+
+class TableLike(Protocol):
+    """What `qualitas.studies.parsing.Table` holds: headers, text rows, their lines."""
+
+    @property
+    def headers(self) -> tuple[str, ...]: ...
+    @property
+    def rows(self) -> tuple[tuple[str, ...], ...]: ...
+    @property
+    def decimal_comma(self) -> bool: ...
+    @property
+    def lines(self) -> tuple[int, ...]: ...
+
+
+# The words the entry grid takes too (forms.PASS_WORDS), and a few more a gauge export uses.
+PASS = frozenset({"p", "pass", "ok", "1", "y", "yes", "true", "io", "i.o.", "good", "conforming"})
+FAIL = frozenset(
+    {"f", "fail", "nok", "0", "n", "no", "false", "nio", "n.i.o.", "bad", "nonconforming"}
+)
+# Header spellings taken for each column (compared lower case, spaces and dashes as "_").
+HEADERS = {
+    "characteristic": ("characteristic", "char", "balloon", "characteristic_no"),
+    "sample": ("sample", "sample_no", "sample_number", "item"),
+    "value": ("value", "measured", "measurement"),
+    "result": ("result", "conforming", "pass_fail"),
+    "defects": ("defects", "defect_count"),
+    "measured_at": ("measured_at", "time", "timestamp"),
+}
+_WHOLE = re.compile(r"[+-]?\d+(\.0*)?")
+
+
+def _column_map(headers: Sequence[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for index, header in enumerate(headers):
+        name = re.sub(r"[\s\-]+", "_", header.strip().lower())
+        for column, spellings in HEADERS.items():
+            if name in spellings and column not in found:
+                found[column] = index
+    return found
+
+
+def rows_from_table(table: TableLike) -> list[Row]:
+    """The rows of a file with the columns characteristic, sample, and value (variables),
+    result (pass/fail, ok/nok, 1/0 for attributes) or defects (counts); an optional
+    measured_at (ISO 8601). Cells that are not what their column holds are refused with
+    their row, all of them before anything is recorded."""
+    columns = _column_map(table.headers)
+    missing = [c for c in ("characteristic", "sample") if c not in columns]
+    if not {"value", "result", "defects"} & set(columns):
+        missing.append("value, result or defects")
+    if missing:
+        raise InvalidInput.for_field(
+            "file",
+            f"The file needs the column{'s' if len(missing) > 1 else ''} "
+            f"{' and '.join(missing)}; its columns are {', '.join(table.headers)}.",
+        )
+    lines = table.lines or tuple(range(2, len(table.rows) + 2))
+    errors: list[FieldError] = []
+    refused = 0
+    rows: list[Row] = []
+
+    def cell(row: tuple[str, ...], column: str) -> str:
+        index = columns.get(column)
+        return row[index].strip() if index is not None and index < len(row) else ""
+
+    for line, raw in zip(lines, table.rows, strict=True):
+        problems: list[str] = []
+        sample_text = cell(raw, "sample")
+        sample = int(float(sample_text)) if _WHOLE.fullmatch(sample_text) else None
+        if sample is None:
+            problems.append(f"sample '{sample_text}' is not a whole number")
+        value: float | None = None
+        value_text = cell(raw, "value")
+        if value_text:
+            number = delimited.to_number(value_text, decimal_comma=table.decimal_comma)
+            if number is None:
+                problems.append(
+                    f"value '{value_text}' is not a number"
+                    + (
+                        " (a decimal comma is read only between semicolon- or tab-separated "
+                        "columns)"
+                        if delimited.DECIMAL_COMMA.fullmatch(value_text)
+                        else ""
+                    )
+                )
+            else:
+                value = number
+        result_text = cell(raw, "result")
+        conforming: bool | None = None
+        if result_text:
+            if result_text.lower() in PASS:
+                conforming = True
+            elif result_text.lower() in FAIL:
+                conforming = False
+            else:
+                problems.append(f"result '{result_text}' is not pass/fail, ok/nok or 1/0")
+        defects_text = cell(raw, "defects")
+        defects: int | None = None
+        if defects_text:
+            if _WHOLE.fullmatch(defects_text):
+                defects = int(float(defects_text))
+            else:
+                problems.append(f"defects '{defects_text}' is not a whole count")
+        time_text = cell(raw, "measured_at")
+        measured_at: datetime.datetime | None = None
+        if time_text:
+            try:
+                measured_at = datetime.datetime.fromisoformat(time_text)
+            except ValueError:
+                problems.append(f"measured_at '{time_text}' is not a date and time (ISO 8601)")
+        if problems:
+            refused += 1
+            if len(errors) < MAX_ERRORS:
+                errors.append(FieldError(f"row {line}", "; ".join(problems).capitalize() + "."))
+            continue
+        rows.append(
+            Row(
+                characteristic=cell(raw, "characteristic"),
+                sample_no=sample if sample is not None else 0,
+                value=value,
+                conforming=conforming,
+                defects=defects,
+                measured_at=measured_at,
+                line=line,
+            )
+        )
+    if refused:
+        more = f" (the first {len(errors)} are listed)" if refused > len(errors) else ""
+        raise InvalidInput(
+            errors,
+            detail=f"{refused} of {len(table.rows)} rows cannot be read{more}; nothing was "
+            "recorded. " + "; ".join(f"{e.field}: {e.message}" for e in errors[:3]),
+        )
+    return rows
+
+
+__all__ = [
+    "Recorded",
+    "Row",
+    "content_hash",
+    "record_batch",
+    "record_measurements",
+    "rows_from_table",
+]

@@ -1,0 +1,342 @@
+"""The production floor's records: parts and their characteristics (master data), inspection
+plans per part revision and stage, inspection lots with the sample each characteristic
+needs, the measurements (a narrow table written in batches) and each characteristic's
+switching state per supplier (ISO 2859-1:1999 clause 9)."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from qualitas.core.models import QualityRecord, record_indexes
+
+
+class Part(models.Model):
+    """A part or product, known by its number; what is measured belongs to a revision."""
+
+    number = models.CharField(max_length=60, unique=True)
+    name = models.CharField(max_length=200)
+    # Free text until the customers module (issue "Customers and suppliers") holds customers.
+    customer = models.CharField(max_length=200, blank=True)
+    description = models.TextField(blank=True)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["number"]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.name}"
+
+
+class PartRevision(models.Model):
+    """One revision of a part's design: its drawing and its characteristics."""
+
+    part = models.ForeignKey(Part, on_delete=models.PROTECT, related_name="revisions")
+    revision = models.CharField(max_length=20)
+    description = models.CharField(max_length=200, blank=True)
+    # The controlled drawing; a string reference, so the module imports nothing of documents.
+    drawing = models.ForeignKey(
+        "documents.Document", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    is_current = models.BooleanField(default=True)
+    released_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["part__number", "revision"]
+        constraints = [
+            models.UniqueConstraint(fields=["part", "revision"], name="insp_part_revision_uniq")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.part.number} rev {self.revision}"
+
+
+class CharacteristicKind(models.TextChoices):
+    VARIABLE = "variable", "Variable (measured)"
+    ATTRIBUTE = "attribute", "Attribute (pass/fail)"
+    DEFECTS = "defects", "Defect count"
+
+
+class CharacteristicClass(models.TextChoices):
+    CRITICAL = "critical", "Critical"
+    MAJOR = "major", "Major"
+    MINOR = "minor", "Minor"
+
+
+class Characteristic(models.Model):
+    """What is checked on a part revision (a drawing balloon): its kind and specification."""
+
+    revision = models.ForeignKey(
+        PartRevision, on_delete=models.PROTECT, related_name="characteristics"
+    )
+    # The balloon number on the drawing.
+    number = models.CharField(max_length=20)
+    name = models.CharField(max_length=120)
+    kind = models.CharField(max_length=12, choices=CharacteristicKind.choices)
+    char_class = models.CharField(
+        "class", max_length=10, choices=CharacteristicClass.choices, default="major"
+    )
+    # A special characteristic's mark (e.g. "SC", "CC") from the customer or a PFMEA.
+    special_mark = models.CharField(max_length=10, blank=True)
+    nominal = models.FloatField(null=True, blank=True)
+    lsl = models.FloatField("lower specification limit", null=True, blank=True)
+    usl = models.FloatField("upper specification limit", null=True, blank=True)
+    unit = models.CharField(max_length=20, blank=True)
+    # Decimals a measurement may carry: more than the gauge resolves is refused.
+    decimals = models.PositiveSmallIntegerField(default=3)
+    gauge_type = models.CharField(max_length=80, blank=True)
+    method = models.ForeignKey(
+        "documents.Document", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["revision", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["revision", "number"], name="insp_char_number_uniq"),
+            models.CheckConstraint(
+                condition=models.Q(lsl__isnull=True)
+                | models.Q(usl__isnull=True)
+                | models.Q(lsl__lt=models.F("usl")),
+                name="insp_char_limits_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.name}"
+
+
+class Stage(models.TextChoices):
+    INCOMING = "incoming", "Incoming"
+    FIRST_ARTICLE = "first_article", "First article"
+    IN_PROCESS = "in_process", "In-process"
+    FINAL = "final", "Final"
+    OUTGOING = "outgoing", "Outgoing / pre-dispatch"
+    REQUALIFICATION = "requalification", "Periodic re-qualification"
+
+
+class InspectionPlan(QualityRecord):
+    """How a part revision is inspected at one stage: which characteristics, how many of
+    each are sampled, and the reaction to a failure. A change is a new plan revision, approved
+    by signature; the one it replaces is superseded then."""
+
+    part_revision = models.ForeignKey(PartRevision, on_delete=models.PROTECT, related_name="plans")
+    stage = models.CharField(max_length=20, choices=Stage.choices)
+    operation = models.CharField(max_length=80, blank=True, help_text="In-process: the operation")
+    plan_revision = models.CharField(max_length=10, default="A")
+    supersedes = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    description = models.TextField(blank=True)
+
+    class Meta(QualityRecord.Meta):
+        verbose_name = "inspection plan"
+        indexes = [*record_indexes("ipl")]
+
+
+class Sampling(models.TextChoices):
+    HUNDRED_PERCENT = "100", "100 % inspection"
+    FIXED = "fixed", "Fixed sample size"
+    AQL = "aql", "ISO 2859-1 / Z1.4 single sampling"
+    SKIP_LOT = "skip_lot", "Skip-lot"
+
+
+class PlanItem(models.Model):
+    """One characteristic of a plan and how it is sampled."""
+
+    plan = models.ForeignKey(InspectionPlan, on_delete=models.CASCADE, related_name="items")
+    characteristic = models.ForeignKey(Characteristic, on_delete=models.PROTECT, related_name="+")
+    sampling = models.CharField(max_length=10, choices=Sampling.choices, default=Sampling.AQL)
+    sample_size = models.PositiveIntegerField(null=True, blank=True, help_text="Fixed sampling")
+    acceptance_number = models.PositiveIntegerField(default=0, help_text="Fixed sampling: Ac")
+    inspection_level = models.CharField(max_length=4, default="II")
+    aql = models.FloatField(null=True, blank=True, help_text="Percent nonconforming")
+    # Skip-lot: inspect one lot in this many while the supplier keeps qualifying.
+    skip_every = models.PositiveSmallIntegerField(null=True, blank=True)
+    reaction = models.CharField(max_length=300, blank=True, help_text="What to do on a failure")
+
+    class Meta:
+        ordering = ["plan", "characteristic__number"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "characteristic"], name="insp_item_uniq")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.characteristic_id}: {self.get_sampling_display()}"
+
+
+class Verdict(models.TextChoices):
+    PENDING = "pending", "Pending"
+    ACCEPT = "accept", "Accept"
+    REJECT = "reject", "Reject"
+
+
+class InspectionLot(QualityRecord):
+    """A lot or batch inspected against a plan: the sample each characteristic needs (from
+    the switching state in force when the lot was opened), the measurements and the verdict."""
+
+    plan = models.ForeignKey(InspectionPlan, on_delete=models.PROTECT, related_name="lots")
+    part_revision = models.ForeignKey(PartRevision, on_delete=models.PROTECT, related_name="+")
+    stage = models.CharField(max_length=20, choices=Stage.choices, editable=False)
+    lot_number = models.CharField(max_length=60)
+    quantity = models.PositiveIntegerField()
+    # Free text until the suppliers module (issue "Customers and suppliers") holds suppliers.
+    supplier_name = models.CharField(max_length=200, blank=True)
+    work_order = models.CharField(max_length=60, blank=True)
+    verdict = models.CharField(
+        max_length=10, choices=Verdict.choices, default=Verdict.PENDING, editable=False
+    )
+    verdict_reason = models.TextField(blank=True, editable=False)
+    # The nonconformance a rejection raised (a number, as modules do not share tables).
+    nonconformance_number = models.CharField(max_length=40, blank=True, editable=False)
+
+    class Meta(QualityRecord.Meta):
+        verbose_name = "inspection lot"
+        indexes = [
+            *record_indexes("lot"),
+            models.Index(fields=["part_revision", "-created_at"], name="lot_part_recent_idx"),
+        ]
+
+
+class SwitchingStateName(models.TextChoices):
+    NORMAL = "normal", "Normal"
+    TIGHTENED = "tightened", "Tightened"
+    REDUCED = "reduced", "Reduced"
+    DISCONTINUED = "discontinued", "Discontinued"
+
+
+class LotCheck(models.Model):
+    """One characteristic of one lot: its sample and Ac/Re as fixed when the lot was opened,
+    what the measurements found, and the result."""
+
+    lot = models.ForeignKey(InspectionLot, on_delete=models.CASCADE, related_name="checks")
+    characteristic = models.ForeignKey(Characteristic, on_delete=models.PROTECT, related_name="+")
+    sampling = models.CharField(max_length=10, choices=Sampling.choices)
+    inspection = models.CharField(
+        max_length=12, choices=SwitchingStateName.choices, default=SwitchingStateName.NORMAL
+    )
+    code_letter = models.CharField(max_length=2, blank=True)
+    sample_size = models.PositiveIntegerField()
+    acceptance_number = models.PositiveIntegerField()
+    rejection_number = models.PositiveIntegerField()
+    # Ac of the plan one AQL step tighter, same letter (ISO 2859-1:1999 9.3.3: with Ac >= 2 a
+    # lot adds 3 to the switching score only if it would have been accepted there too).
+    tighter_acceptance_number = models.PositiveIntegerField(null=True, blank=True)
+    measured = models.PositiveIntegerField(default=0)
+    nonconforming = models.PositiveIntegerField(default=0)
+    # Skipped under a skip-lot plan: no sample this time.
+    skipped = models.BooleanField(default=False)
+    result = models.CharField(max_length=10, choices=Verdict.choices, default=Verdict.PENDING)
+
+    class Meta:
+        ordering = ["lot", "characteristic__number"]
+        constraints = [
+            models.UniqueConstraint(fields=["lot", "characteristic"], name="insp_check_uniq")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.characteristic_id}: n {self.sample_size}, Ac {self.acceptance_number}"
+
+
+class MeasurementBatch(models.Model):
+    """One upload of measurements (a grid save, a file, an API call). The lot's audited
+    record is this batch with its content hash, not one event per value; `key` is the
+    client's idempotency key, so a retried upload is recognised and never doubles data."""
+
+    lot = models.ForeignKey(InspectionLot, on_delete=models.PROTECT, related_name="batches")
+    key = models.CharField(max_length=100, unique=True)
+    sha256 = models.CharField(max_length=64)
+    count = models.PositiveIntegerField()
+    source = models.CharField(max_length=100, blank=True)
+    created_by = models.ForeignKey("core.User", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.count} measurements ({self.key})"
+
+
+class Measurement(models.Model):
+    """One value of one sample item of one characteristic in one lot. Narrow, written in
+    batches; read by lot and by characteristic over time (its control chart)."""
+
+    # No index of their own: the unique (lot, characteristic, sample_no) and the
+    # (characteristic, measured_at) indexes lead with them, and each index costs every COPY.
+    lot = models.ForeignKey(
+        InspectionLot, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    characteristic = models.ForeignKey(
+        Characteristic, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    batch = models.ForeignKey(MeasurementBatch, on_delete=models.PROTECT, related_name="+")
+    sample_no = models.PositiveIntegerField()
+    value = models.FloatField(null=True, blank=True)
+    conforming = models.BooleanField()
+    defects = models.PositiveIntegerField(null=True, blank=True)
+    measured_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["lot", "characteristic", "sample_no"], name="insp_meas_uniq"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["characteristic", "measured_at"], name="meas_char_time_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.characteristic_id} #{self.sample_no}: {self.value}"
+
+
+class SwitchingState(models.Model):
+    """Where the switching rules stand for a characteristic and a supplier (ISO 2859-1:1999
+    clause 9): the state, and the lot results since it was entered, which is all the rules
+    need (every switch resets their counters)."""
+
+    characteristic = models.ForeignKey(
+        Characteristic, on_delete=models.PROTECT, related_name="switching_states"
+    )
+    # Blank for in-house production.
+    supplier_name = models.CharField(max_length=200, blank=True)
+    state = models.CharField(
+        max_length=12, choices=SwitchingStateName.choices, default=SwitchingStateName.NORMAL
+    )
+    since = models.DateTimeField(auto_now_add=True)
+    reason = models.CharField(max_length=200, blank=True)
+    # Lot results since `since`: [{"lot": "LOT-…", "accepted": bool, "nonconforming": int,
+    # "acceptance_number": int}, …]
+    history = models.JSONField(default=list)
+    # Reduced inspection needs steady production and the responsible authority's consent.
+    reduced_allowed = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["characteristic", "supplier_name"], name="insp_switching_uniq"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.characteristic_id} {self.supplier_name or 'in-house'}: {self.state}"
+
+
+class SwitchingEvent(models.Model):
+    """A change of switching state, kept so the history is visible and audited."""
+
+    state = models.ForeignKey(SwitchingState, on_delete=models.CASCADE, related_name="events")
+    from_state = models.CharField(max_length=12, choices=SwitchingStateName.choices)
+    to_state = models.CharField(max_length=12, choices=SwitchingStateName.choices)
+    reason = models.CharField(max_length=200)
+    lot_number = models.CharField(max_length=40, blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.from_state} → {self.to_state}: {self.reason}"

@@ -1,0 +1,162 @@
+"""Inspection and measurement: what the module adds to Qualitas, in one declaration."""
+
+from __future__ import annotations
+
+from qualitas.core import kpis, permissions as p
+from qualitas.core.modules import Api, Audited, Menu, Module, Pages, Permission
+from qualitas.core.records import RecordPermissions, RecordPresentation, RecordType
+from qualitas.core.registry import MenuItem
+from qualitas.inspection import api, demo, services, views, workflows as w
+from qualitas.inspection.models import (
+    Characteristic,
+    InspectionLot,
+    InspectionPlan,
+    LotCheck,
+    MeasurementBatch,
+    Part,
+    PartRevision,
+    PlanItem,
+    SwitchingEvent,
+    SwitchingState,
+)
+
+GROUP = "Inspection"
+
+
+INSPECTION_PLAN = RecordType(
+    model=InspectionPlan,
+    key="inspectionplan",
+    label="Inspection plan",
+    prefix="IP",
+    workflow=w.PLAN_WORKFLOW,
+    permissions=RecordPermissions(view=w.VIEW, create=w.PLAN, edit=w.PLAN),
+    resource="inspection-plans",
+    create_service=services.create_plan,
+    entails={"approve": services._supersede_the_previous},
+    editable_fields=(
+        "title",
+        "part_revision",
+        "stage",
+        "operation",
+        "description",
+        "site",
+        "department",
+    ),
+    signed_extra=lambda plan: [
+        {
+            "characteristic": i.characteristic_id,
+            "sampling": i.sampling,
+            "sample_size": i.sample_size,
+            "acceptance_number": i.acceptance_number,
+            "inspection_level": i.inspection_level,
+            "aql": i.aql,
+            "skip_every": i.skip_every,
+            "reaction": i.reaction,
+        }
+        for i in plan.items.order_by("characteristic_id")
+    ],
+    presentation=RecordPresentation(
+        menu_group=GROUP,
+        menu_order=20,
+        icon="clipboard-check",
+        display_fields=(
+            "part_revision",
+            "stage",
+            "operation",
+            "plan_revision",
+            "supersedes",
+            "description",
+            "owner",
+            "site",
+        ),
+        detail_panel=views.plan_panel,
+    ),
+)
+
+INSPECTION_LOT = RecordType(
+    model=InspectionLot,
+    key="inspectionlot",
+    label="Inspection lot",
+    prefix="LOT",
+    workflow=w.LOT_WORKFLOW,
+    permissions=RecordPermissions(view=w.VIEW, create=w.INSPECT, edit=w.EDIT),
+    resource="inspection-lots",
+    create_service=services.open_lot,
+    entails={"sign_inspection": services.after_signing},
+    editable_fields=(
+        "title",
+        "plan",
+        "lot_number",
+        "quantity",
+        "supplier_name",
+        "work_order",
+        "site",
+        "department",
+    ),
+    unsigned_fields=("verdict", "verdict_reason", "nonconformance_number"),
+    search_fields=("number", "title", "lot_number", "supplier_name", "work_order"),
+    presentation=RecordPresentation(
+        menu_group=GROUP,
+        menu_order=10,
+        icon="box-seam",
+        display_fields=(
+            "plan",
+            "part_revision",
+            "stage",
+            "lot_number",
+            "quantity",
+            "supplier_name",
+            "work_order",
+            "verdict",
+            "verdict_reason",
+            "nonconformance_number",
+            "owner",
+            "site",
+        ),
+        detail_panel=views.lot_panel,
+        list_select_related=("owner", "site"),
+    ),
+)
+
+INSPECTORS = (p.CONTRIBUTOR, p.QUALITY_MANAGER)
+
+MODULE = Module(
+    name="inspection",
+    permissions=(
+        Permission(w.VIEW, "See parts, inspection plans and lots.", roles=p.EVERYONE),
+        Permission(
+            w.MANAGE_PARTS,
+            "Maintain parts, revisions and characteristics.",
+            roles=(p.QUALITY_MANAGER, p.APPROVER),
+        ),
+        Permission(w.PLAN, "Write inspection plans.", roles=(p.QUALITY_MANAGER, p.APPROVER)),
+        Permission(w.APPROVE_PLAN, "Approve inspection plans.", roles=(p.QUALITY_MANAGER,)),
+        Permission(
+            w.INSPECT, "Open lots, record measurements, sign inspections.", roles=INSPECTORS
+        ),
+        Permission(w.RELEASE, "Release rejected lots on concession.", roles=(p.QUALITY_MANAGER,)),
+        Permission(w.EDIT, "Work on any inspection lot.", roles=(p.QUALITY_MANAGER,)),
+    ),
+    audited=(
+        Audited(Part),
+        Audited(PartRevision),
+        Audited(Characteristic),
+        Audited(PlanItem, protect_delete=False),
+        Audited(LotCheck),
+        Audited(MeasurementBatch),
+        Audited(SwitchingState),
+        Audited(SwitchingEvent),
+    ),
+    record_types=(INSPECTION_PLAN, INSPECTION_LOT),
+    kpis=(kpis.open_records(INSPECTION_LOT, order=300),),
+    menu=(
+        Menu(GROUP, MenuItem("Parts", "inspection:part_list", "gear", w.VIEW, any_site=True)),
+        Menu(
+            GROUP,
+            MenuItem("Switching states", "inspection:switching", "shuffle", w.VIEW, any_site=True),
+        ),
+    ),
+    pages=(Pages("inspection/", "qualitas.inspection.urls"),),
+    api=tuple(Api(prefix, router) for prefix, router in api.ROUTERS),
+    demo=demo.load,
+)
