@@ -90,6 +90,12 @@ class Characteristic(models.Model):
         "documents.Document", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     is_active = models.BooleanField(default=True)
+    # Who answers for the characteristic's process: told when its control chart alarms.
+    owner = models.ForeignKey(
+        "core.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # Whether a control chart alarm (a run rule broken by a new point) raises an NC.
+    nc_on_alarm = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["revision", "number"]
@@ -273,6 +279,10 @@ class Measurement(models.Model):
     )
     batch = models.ForeignKey(MeasurementBatch, on_delete=models.PROTECT, related_name="+")
     sample_no = models.PositiveIntegerField()
+    # The gauge that measured it, so an out-of-tolerance calibration finds every lot it touched.
+    gauge = models.ForeignKey(
+        "Gauge", on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+    )
     value = models.FloatField(null=True, blank=True)
     conforming = models.BooleanField()
     defects = models.PositiveIntegerField(null=True, blank=True)
@@ -285,7 +295,8 @@ class Measurement(models.Model):
             )
         ]
         indexes = [
-            models.Index(fields=["characteristic", "measured_at"], name="meas_char_time_idx")
+            models.Index(fields=["characteristic", "measured_at"], name="meas_char_time_idx"),
+            models.Index(fields=["gauge", "measured_at"], name="meas_gauge_time_idx"),
         ]
 
     def __str__(self) -> str:
@@ -340,3 +351,123 @@ class SwitchingEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_state} → {self.to_state}: {self.reason}"
+
+
+class GaugeStatus(models.TextChoices):
+    """What the register says of a gauge; "due" and "overdue" follow from its next due date."""
+
+    IN_SERVICE = "in_service", "In use"
+    OUT_OF_SERVICE = "out_of_service", "Out of service"
+    RETIRED = "retired", "Retired"
+
+
+class Gauge(models.Model):
+    """A gauge or other measuring equipment under calibration control (ISO 9001 7.1.5.2,
+    ISO 13485 7.6, IATF 16949 7.1.5.2.1)."""
+
+    identifier = models.CharField(max_length=40, unique=True)
+    name = models.CharField(max_length=120)
+    gauge_type = models.CharField(max_length=80)
+    location = models.CharField(max_length=120, blank=True)
+    site = models.ForeignKey(
+        "core.Site", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    owner = models.ForeignKey(
+        "core.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    range_low = models.FloatField(null=True, blank=True)
+    range_high = models.FloatField(null=True, blank=True)
+    unit = models.CharField(max_length=20, blank=True)
+    resolution = models.FloatField(null=True, blank=True)
+    interval_days = models.PositiveIntegerField(default=365)
+    procedure = models.ForeignKey(
+        "documents.Document", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    status = models.CharField(
+        max_length=16, choices=GaugeStatus.choices, default=GaugeStatus.IN_SERVICE
+    )
+    # Kept by the calibration service: when it was last calibrated, last found within
+    # tolerance as found, and when it is due next.
+    last_calibrated_on = models.DateField(null=True, blank=True, editable=False)
+    last_good_on = models.DateField(null=True, blank=True, editable=False)
+    next_due_on = models.DateField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["identifier"]
+        indexes = [models.Index(fields=["next_due_on"], name="gauge_due_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.identifier} {self.name}"
+
+
+class Calibration(QualityRecord):
+    """One calibration of one gauge: readings as found and as left against their tolerance,
+    the result, the next due date, and who did it (an internal person, or an external lab
+    whose certificate is attached); signed by whoever verifies it."""
+
+    gauge = models.ForeignKey(Gauge, on_delete=models.PROTECT, related_name="calibrations")
+    calibrated_on = models.DateField()
+    external_lab = models.CharField(max_length=200, blank=True)
+    certificate_number = models.CharField(max_length=80, blank=True)
+    # [{"nominal": 25.0, "as_found": 25.002, "as_left": 25.001, "tolerance": 0.003}, …]
+    readings = models.JSONField(default=list)
+    as_found_ok = models.BooleanField(editable=False, default=True)
+    as_left_ok = models.BooleanField(editable=False, default=True)
+    next_due_on = models.DateField(editable=False, null=True)
+    notes = models.TextField(blank=True)
+    # An as-found failure: the lots measured with the gauge since its last good calibration.
+    impact = models.JSONField(default=list, editable=False)
+    nonconformance_number = models.CharField(max_length=40, blank=True, editable=False)
+
+    class Meta(QualityRecord.Meta):
+        verbose_name = "calibration"
+        indexes = [*record_indexes("cal")]
+
+
+class ControlBaseline(models.Model):
+    """The frozen phase-I limits of a characteristic's control chart: new points are judged
+    against them until someone recalculates on purpose, with the reason audited."""
+
+    characteristic = models.ForeignKey(
+        Characteristic, on_delete=models.PROTECT, related_name="baselines"
+    )
+    chart_type = models.CharField(max_length=10)
+    subgroup_size = models.PositiveIntegerField()
+    # The engine's limits per chart: {"xbar": {"center": …, "lcl": …, "ucl": …}, "r": {…}}.
+    limits = models.JSONField()
+    mean = models.FloatField()
+    sigma = models.FloatField()
+    points = models.PositiveIntegerField()
+    frozen_by = models.ForeignKey("core.User", on_delete=models.PROTECT, related_name="+")
+    frozen_at = models.DateTimeField(auto_now_add=True)
+    reason = models.CharField(max_length=300)
+    is_current = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["-frozen_at"]
+
+    def __str__(self) -> str:
+        return f"{self.characteristic_id} {self.chart_type} baseline of {self.points} points"
+
+
+class GageStudy(models.Model):
+    """A Gage R&R of one gauge on one characteristic, kept as an SPC study (its number here,
+    as modules do not share tables), with the figures a gauge's page shows."""
+
+    gauge = models.ForeignKey(Gauge, on_delete=models.PROTECT, related_name="gage_studies")
+    characteristic = models.ForeignKey(
+        Characteristic, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    study_number = models.CharField(max_length=40)
+    percent_grr = models.FloatField()
+    percent_tolerance = models.FloatField(null=True, blank=True)
+    ndc = models.IntegerField()
+    verdict = models.CharField(max_length=20)
+    studied_on = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-studied_on", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.gauge_id}: {self.study_number}"

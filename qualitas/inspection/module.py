@@ -9,6 +9,9 @@ from qualitas.core.registry import MenuItem
 from qualitas.inspection import api, demo, services, views, workflows as w
 from qualitas.inspection.models import (
     Characteristic,
+    ControlBaseline,
+    GageStudy,
+    Gauge,
     InspectionLot,
     InspectionPlan,
     LotCheck,
@@ -136,6 +139,17 @@ MODULE = Module(
         ),
         Permission(w.RELEASE, "Release rejected lots on concession.", roles=(p.QUALITY_MANAGER,)),
         Permission(w.EDIT, "Work on any inspection lot.", roles=(p.QUALITY_MANAGER,)),
+        Permission(
+            w.MANAGE_GAUGES,
+            "Maintain the gauge register.",
+            roles=(p.QUALITY_MANAGER, p.APPROVER),
+        ),
+        Permission(w.CALIBRATE, "Record calibrations.", roles=(p.QUALITY_MANAGER, p.CONTRIBUTOR)),
+        Permission(
+            w.VERIFY_CALIBRATION,
+            "Verify and sign calibrations.",
+            roles=(p.QUALITY_MANAGER, p.APPROVER),
+        ),
     ),
     audited=(
         Audited(Part),
@@ -146,6 +160,9 @@ MODULE = Module(
         Audited(MeasurementBatch),
         Audited(SwitchingState),
         Audited(SwitchingEvent),
+        Audited(Gauge),
+        Audited(ControlBaseline),
+        Audited(GageStudy),
     ),
     record_types=(INSPECTION_PLAN, INSPECTION_LOT),
     kpis=(kpis.open_records(INSPECTION_LOT, order=300),),

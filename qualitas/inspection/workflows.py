@@ -138,3 +138,43 @@ LOT_WORKFLOW = Workflow(
         LotState.CANCELLED,
     ),
 )
+
+
+MANAGE_GAUGES = "inspection.manage_gauges"
+CALIBRATE = "inspection.calibrate"
+VERIFY_CALIBRATION = "inspection.verify_calibration"
+
+
+class CalibrationState(models.TextChoices):
+    RECORDED = "recorded", "Recorded"
+    VERIFIED = "verified", "Verified"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+CALIBRATION_WORKFLOW = Workflow(
+    initial=CalibrationState.RECORDED,
+    states=CalibrationState,
+    transitions=(
+        # The result is confirmed by a second person's signature (the one who measured may
+        # not verify their own readings).
+        Transition(
+            "verify",
+            (CalibrationState.RECORDED,),
+            CalibrationState.VERIFIED,
+            label="Verify and sign",
+            permission=VERIFY_CALIBRATION,
+            signature=Meaning.VERIFIED,
+            not_by=("creator",),
+        ),
+        Transition(
+            "withdraw",
+            (CalibrationState.RECORDED,),
+            CalibrationState.WITHDRAWN,
+            permission=CALIBRATE,
+            relations=("owner",),
+            comment_required=True,
+            style="danger",
+        ),
+    ),
+    locked_states=(CalibrationState.VERIFIED, CalibrationState.WITHDRAWN),
+)
