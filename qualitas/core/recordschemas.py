@@ -15,6 +15,8 @@ from qualitas.core.records import RecordType
 from qualitas.core.validation import text_limit
 
 _TYPES: list[tuple[type[models.Field[Any, Any]], Any]] = [
+    # Structured content (a calibration's readings): JSON in, JSON out; the service checks it.
+    (models.JSONField, Any),
     (models.BooleanField, bool),
     (models.DateTimeField, datetime.datetime),
     (models.DateField, datetime.date),

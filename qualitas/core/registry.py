@@ -79,6 +79,8 @@ class RecordDocument:
     record_type: str
     label: str
     url_name: str
+    # Whether this record has the document now (a certificate only for an accepted lot).
+    shown: Callable[[Any], bool] | None = None
 
 
 @dataclass

@@ -6,7 +6,15 @@ No `from __future__ import annotations`: django-ninja reads annotations at runti
 
 from typing import Any
 
-from qualitas.inspection import measurements_api, parts_api, plans_api
+from qualitas.inspection import (
+    certificate_api,
+    gagestudies_api,
+    gauges_api,
+    live_api,
+    measurements_api,
+    parts_api,
+    plans_api,
+)
 
 ROUTERS: list[tuple[str, Any]] = [
     ("/parts", parts_api.parts_router),
@@ -15,4 +23,9 @@ ROUTERS: list[tuple[str, Any]] = [
     ("/inspection-lots", plans_api.lots),
     ("/switching-states", plans_api.switching),
     ("/measurements", measurements_api.router),
+    ("/inspection-lots", certificate_api.router),
+    ("/gage-studies", gagestudies_api.router),
+    ("/characteristics", live_api.router),
+    ("/gauges", gauges_api.gauges_router),
+    ("/calibrations", gauges_api.calibrations_router),
 ]

@@ -189,6 +189,7 @@ def load() -> None:
             rng=rng,
             when=start + datetime.timedelta(days=15 * k),
         )
+    load_gauges(people, site)
 
 
 def _inspect(
@@ -240,3 +241,137 @@ def _password(person: User) -> str:
     from qualitas.core.demo import demo_logins
 
     return {login.username: login.password for login in demo_logins()}[person.username]
+
+
+# ----------------------------------------------------------------------------- gauges
+
+GAUGE_TYPES = (
+    # type, name, range low, range high, unit, resolution, interval days
+    ("Micrometer", "Digital micrometer", 25.0, 50.0, "mm", 0.0001, 365),
+    ("Caliper", "Digital caliper", 0.0, 150.0, "mm", 0.01, 365),
+    ("Bore gauge", "Bore gauge", 50.0, 100.0, "mm", 0.001, 180),
+    ("Height gauge", "Height gauge", 0.0, 300.0, "mm", 0.001, 365),
+    ("Thread plug gauge", "Thread plug gauge M8", None, None, "", None, 180),
+    ("Roughness tester", "Surface roughness tester", 0.0, 10.0, "µm", 0.01, 365),
+)
+
+
+def load_gauges(people: dict[str, User], site: Site) -> None:
+    """60 gauges with their calibration history (a few due, two overdue, one out of
+    service), and GA-0001, the micrometer of the shaft's journal, found out of tolerance
+    today: its impact list names the lots measured with it since its last good calibration
+    and its nonconformance. Call after `load()` (it inspects lots on the final plan)."""
+    from qualitas.inspection import gauges
+    from qualitas.inspection.models import InspectionPlan
+
+    manager, calibrator = people["hmarsh"], people["jokafor"]
+    today = timezone.localdate()
+    day = datetime.timedelta(days=1)
+    rng = np.random.default_rng(7152)
+    register = []
+    for n in range(1, 61):
+        kind, name, low, high, unit, resolution, interval = GAUGE_TYPES[(n - 1) % 6]
+        register.append(
+            gauges.create_gauge(
+                actor=manager,
+                identifier=f"GA-{n:04}",
+                name=f"{name} #{n}",
+                gauge_type=kind,
+                location=f"Cell {1 + n % 5}" if n % 7 else "Gauge crib",
+                site=site,
+                owner=manager,
+                range_low=low,
+                range_high=high,
+                unit=unit,
+                resolution=resolution,
+                interval_days=interval,
+            )
+        )
+    for gauge in register:
+        n = int(gauge.identifier[3:])
+        # The last calibration between 20 and ~interval days ago: some due, a few overdue.
+        last = today - int(rng.integers(20, gauge.interval_days - 10)) * day
+        if n in (17, 44):
+            last = today - (gauge.interval_days + 12 + n % 5) * day
+        if n == 1:
+            last = today - 150 * day
+        for on in (last - gauge.interval_days * day, last):
+            nominal = gauge.range_high or 10.0
+            tolerance = gauge.resolution * 4 if gauge.resolution else 0.01
+            gauges.record_calibration(
+                actor=calibrator,
+                title=f"Calibration of {gauge.identifier}",
+                gauge=gauge,
+                calibrated_on=on,
+                external_lab="Sheffield Metrology Ltd" if n % 3 == 0 else "",
+                certificate_number=f"SML-{on:%y}{n:04}" if n % 3 == 0 else "",
+                readings=[
+                    {
+                        "nominal": nominal,
+                        "as_found": round(nominal + float(rng.normal(0, tolerance / 4)), 6),
+                        "as_left": nominal,
+                        "tolerance": tolerance,
+                    }
+                ],
+                site=site,
+            )
+        if n == 30:
+            gauges.set_gauge_status(
+                gauge, actor=manager, status="out_of_service", reason="Dropped; anvil chipped"
+            )
+
+    # Shaft lots measured with GA-0001: two before its last good calibration (150 days
+    # ago), three since, which the out-of-tolerance finding today puts in doubt.
+    plan = InspectionPlan.objects.filter(
+        state="approved", part_revision__part__number="SHF-2209"
+    ).first()
+    if plan is None:
+        return
+    now = timezone.now()
+    for k, days_ago in enumerate((190, 170, 120, 75, 30)):
+        lot = services.open_lot(
+            actor=calibrator,
+            title=f"Lot WO-{7300 + k}",
+            plan=plan,
+            lot_number=f"WO-{7300 + k}",
+            quantity=int(rng.integers(150, 400)),
+            site=plan.site,
+        )
+        when = now - days_ago * day
+        rows: list[ingest.Row] = []
+        for check in lot.checks.select_related("characteristic"):
+            if check.skipped:
+                continue
+            journal = check.characteristic.number == "10"
+            rows += [
+                ingest.Row(
+                    r.characteristic,
+                    r.sample_no,
+                    value=r.value,
+                    conforming=r.conforming,
+                    defects=r.defects,
+                    measured_at=when,
+                    gauge="GA-0001" if journal else None,
+                )
+                for r in _values(rng, check.characteristic, check.sample_size, 0.0)
+            ]
+        ingest.record_measurements(
+            lot, actor=calibrator, rows=rows, key=f"demo-{lot.number}", source="demo"
+        )
+        token = signatures.authenticate(calibrator, _password(calibrator), subject=lot)
+        workflow.fire(lot, "sign_inspection", actor=calibrator, signature=token)
+    gauges.record_calibration(
+        actor=calibrator,
+        title=f"Calibration of {register[0].identifier}",
+        gauge=register[0],
+        calibrated_on=today,
+        external_lab="Sheffield Metrology Ltd",
+        certificate_number=f"SML-{today:%y}0001-R",
+        readings=[
+            {"nominal": 25.0, "as_found": 25.0003, "as_left": 25.0, "tolerance": 0.0004},
+            # The spindle worn at the range's end: 6 µm off a ±4 µm tolerance.
+            {"nominal": 50.0, "as_found": 50.0006, "as_left": 50.0001, "tolerance": 0.0004},
+        ],
+        notes="Spindle lapped and re-set by the lab.",
+        site=site,
+    )

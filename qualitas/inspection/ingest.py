@@ -21,14 +21,16 @@ from typing import Any, Protocol
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q
+from django.db.models.functions import Upper
 from django.utils import timezone
 
 from qualitas.core import audit, records
 from qualitas.core.errors import Conflict, FieldError, InvalidInput
 from qualitas.core.models import User
-from qualitas.inspection import workflows as w
+from qualitas.inspection import live, workflows as w
 from qualitas.inspection.models import (
     CharacteristicKind,
+    Gauge,
     InspectionLot,
     LotCheck,
     Measurement,
@@ -51,7 +53,8 @@ NOISE_ULPS = 8
 class Row:
     """One measured value as it arrives: which characteristic (its number on the lot's part
     revision), which sample item, and the value (variable), the pass/fail (attribute) or the
-    defect count; `line` is the file's row number, so an error can name it."""
+    defect count; `line` is the file's row number, so an error can name it; `gauge` is the
+    identifier of the gauge that measured it (an overdue gauge refuses the batch)."""
 
     characteristic: str
     sample_no: int
@@ -60,6 +63,7 @@ class Row:
     defects: int | None = None
     measured_at: datetime.datetime | None = None
     line: int | None = None
+    gauge: str | None = None
 
 
 @dataclass(frozen=True)
@@ -109,7 +113,8 @@ def record_batch(
             for c in LotCheck.objects.filter(lot=current).select_related("characteristic")
         }
         measured_at = timezone.now()
-        values = _validated(current, rows, checks, measured_at)
+        gauges = _gauges(rows, measured_at)
+        values = _validated(current, rows, checks, measured_at, gauges)
         try:
             with transaction.atomic():
                 batch = MeasurementBatch.objects.create(
@@ -132,7 +137,32 @@ def record_batch(
             ) from None
         touched = {v[0] for v in values}
         _count(current, {c for c in checks.values() if c.characteristic_id in touched})
+        # The characteristics' control charts judge the new points against their frozen
+        # limits: an alarm tells the owner (and raises an NC where configured) in this unit.
+        live.after_batch(batch)
     return Recorded(batch, created=True)
+
+
+def _gauges(rows: Sequence[Row], now: datetime.datetime) -> dict[str, Gauge]:
+    """The batch's gauges by identifier (upper case: GA-0012 and ga-0012 are one), in one
+    query whatever the rows; a gauge overdue, out of service or retired refuses the whole
+    batch (409 naming it): what it measured could not be trusted."""
+    from qualitas.inspection import gauges as register
+
+    named = {str(r.gauge).strip().upper() for r in rows if r.gauge is not None}
+    named.discard("")
+    if not named:
+        return {}
+    found: dict[str, Gauge] = {
+        g.upper: g
+        for g in Gauge.objects.annotate(upper=Upper("identifier")).filter(upper__in=named)
+    }
+    today = timezone.localdate(now)
+    for key in sorted(found):
+        reason = register.blocked_reason(found[key], today)
+        if reason is not None:
+            raise Conflict(reason, errors=[FieldError("gauge", reason)])
+    return found
 
 
 def _key_taken(key: str, earlier: MeasurementBatch) -> Conflict:
@@ -166,6 +196,8 @@ def content_hash(rows: Iterable[Row]) -> str:
             r.defects,
             None if r.measured_at is None else _plain_time(r.measured_at),
         )
+        # The gauge only when named, so a batch without gauges hashes as it always did.
+        + (() if r.gauge is None else (str(r.gauge).strip().upper(),))
         for r in rows
     ]
     try:
@@ -190,7 +222,7 @@ def _where(row: Row, index: int) -> str:
     return f"row {row.line}" if row.line is not None else f"measurements.{index}"
 
 
-Value = tuple[int, int, float | None, bool, int | None, datetime.datetime]
+Value = tuple[int, int, float | None, bool, int | None, datetime.datetime, int | None]
 
 
 def _validated(
@@ -198,6 +230,7 @@ def _validated(
     rows: Sequence[Row],
     checks: dict[str, LotCheck],
     default_time: datetime.datetime,
+    gauges: dict[str, Gauge] | None = None,
 ) -> list[Value]:
     """Every row checked against the lot's checks; the values to write, or the refusal
     listing the rows that are wrong (nothing is written then)."""
@@ -306,12 +339,19 @@ def _validated(
                 refuse(row, index, f"A defect count cannot be negative ({count}).")
                 continue
             defects, conforming = count, count == 0
+        gauge_id: int | None = None
+        if row.gauge is not None and str(row.gauge).strip():
+            gauge = (gauges or {}).get(str(row.gauge).strip().upper())
+            if gauge is None:
+                refuse(row, index, f"Gauge '{str(row.gauge).strip()}' is not in the register.")
+                continue
+            gauge_id = gauge.pk
         at = row.measured_at
         if at is None:
             at = default_time
         elif at.tzinfo is None:
             at = timezone.make_aware(at)
-        values.append((char_id, sample, value, conforming, defects, at))
+        values.append((char_id, sample, value, conforming, defects, at, gauge_id))
     if not refused:
         refused += _already_measured(lot, rows, values, checks, refuse)
     if refused:
@@ -377,6 +417,7 @@ COLUMNS = (
     "conforming",
     "defects",
     "measured_at",
+    "gauge_id",
 )
 
 
@@ -397,8 +438,9 @@ def _write(lot: InspectionLot, batch: MeasurementBatch, values: list[Value]) -> 
                     conforming=ok,
                     defects=d,
                     measured_at=at,
+                    gauge_id=g,
                 )
-                for c, s, v, ok, d, at in values
+                for c, s, v, ok, d, at, g in values
             ),
             batch_size=BATCH_SIZE,
         )
@@ -420,7 +462,10 @@ def _write(lot: InspectionLot, batch: MeasurementBatch, values: list[Value]) -> 
         with connection.cursor() as cursor:
             cursor.executemany(
                 sql,
-                [(lot.pk, c, batch.pk, s, v, ok, d, stamp(at)) for c, s, v, ok, d, at in values],
+                [
+                    (lot.pk, c, batch.pk, s, v, ok, d, stamp(at), g)
+                    for c, s, v, ok, d, at, g in values
+                ],
             )
 
 
@@ -437,13 +482,13 @@ def _copy(lot: InspectionLot, batch: MeasurementBatch, values: list[Value]) -> N
         raw = cursor.cursor
         with raw.copy(f"COPY {table} ({', '.join(COLUMNS)}) FROM STDIN") as copy:
             buffer = io.StringIO()
-            for n, (c, s, v, ok, d, at) in enumerate(values, start=1):
+            for n, (c, s, v, ok, d, at, g) in enumerate(values, start=1):
                 text_time = times.get(at)
                 if text_time is None:
                     text_time = times[at] = at.isoformat()
                 buffer.write(
                     f"{head}{c}{tail}{s}\t{NULL if v is None else repr(v)}\t{'t' if ok else 'f'}"
-                    f"\t{NULL if d is None else d}\t{text_time}\n"
+                    f"\t{NULL if d is None else d}\t{text_time}\t{NULL if g is None else g}\n"
                 )
                 if n % BATCH_SIZE == 0:
                     copy.write(buffer.getvalue())
@@ -499,6 +544,7 @@ HEADERS = {
     "result": ("result", "conforming", "pass_fail"),
     "defects": ("defects", "defect_count"),
     "measured_at": ("measured_at", "time", "timestamp"),
+    "gauge": ("gauge", "gauge_id", "gage", "instrument"),
 }
 _WHOLE = re.compile(r"[+-]?\d+(\.0*)?")
 
@@ -516,8 +562,9 @@ def _column_map(headers: Sequence[str]) -> dict[str, int]:
 def rows_from_table(table: TableLike) -> list[Row]:
     """The rows of a file with the columns characteristic, sample, and value (variables),
     result (pass/fail, ok/nok, 1/0 for attributes) or defects (counts); an optional
-    measured_at (ISO 8601). Cells that are not what their column holds are refused with
-    their row, all of them before anything is recorded."""
+    measured_at (ISO 8601) and gauge (its identifier in the register). Cells that are not
+    what their column holds are refused with their row, all of them before anything is
+    recorded."""
     columns = _column_map(table.headers)
     missing = [c for c in ("characteristic", "sample") if c not in columns]
     if not {"value", "result", "defects"} & set(columns):
@@ -596,6 +643,7 @@ def rows_from_table(table: TableLike) -> list[Row]:
                 defects=defects,
                 measured_at=measured_at,
                 line=line,
+                gauge=cell(raw, "gauge") or None,
             )
         )
     if refused:

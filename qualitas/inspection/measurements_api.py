@@ -41,6 +41,12 @@ class MeasurementIn(Schema):
     conforming: bool | None = Field(None, description="Attribute characteristics: pass or fail")
     defects: int | None = Field(None, description="Defect-count characteristics: the count")
     measured_at: datetime | None = Field(None, description="When measured; default: now")
+    gauge: str | None = Field(
+        None,
+        max_length=40,
+        description="The gauge's identifier; an overdue, out-of-service or retired gauge "
+        "refuses the batch (409)",
+    )
 
 
 class BatchIn(Schema):
@@ -102,6 +108,7 @@ def post_measurements(request: HttpRequest, payload: BatchIn) -> Any:
             conforming=m.conforming,
             defects=m.defects,
             measured_at=m.measured_at,
+            gauge=m.gauge,
         )
         for m in payload.measurements
     ]

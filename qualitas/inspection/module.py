@@ -5,9 +5,19 @@ from __future__ import annotations
 from qualitas.core import kpis, permissions as p
 from qualitas.core.modules import Api, Audited, Menu, Module, Pages, Permission
 from qualitas.core.records import RecordPermissions, RecordPresentation, RecordType
-from qualitas.core.registry import MenuItem
-from qualitas.inspection import api, demo, services, views, workflows as w
+from qualitas.core.registry import MenuItem, RecordDocument
+from qualitas.inspection import (
+    api,
+    certificate,
+    demo,
+    gauges,
+    gauges_views,
+    services,
+    views,
+    workflows as w,
+)
 from qualitas.inspection.models import (
+    Calibration,
     Characteristic,
     ControlBaseline,
     GageStudy,
@@ -121,6 +131,38 @@ INSPECTION_LOT = RecordType(
     ),
 )
 
+CALIBRATION = RecordType(
+    model=Calibration,
+    key="calibration",
+    label="Calibration",
+    prefix="CAL",
+    workflow=w.CALIBRATION_WORKFLOW,
+    permissions=RecordPermissions(view=w.VIEW, create=w.CALIBRATE, edit=w.CALIBRATE),
+    resource="calibrations",
+    create_service=gauges.record_calibration,
+    update_service=gauges.change_calibration,
+    editable_fields=(
+        "title",
+        "gauge",
+        "calibrated_on",
+        "external_lab",
+        "certificate_number",
+        "readings",
+        "notes",
+        "site",
+    ),
+    unsigned_fields=("impact", "nonconformance_number"),
+    search_fields=("number", "title", "certificate_number", "external_lab"),
+    presentation=RecordPresentation(
+        menu_group=GROUP,
+        menu_order=40,
+        icon="rulers",
+        display_fields=gauges_views.CALIBRATION_DISPLAY_FIELDS,
+        detail_panel=gauges_views.calibration_panel,
+        list_select_related=("gauge", "owner", "site"),
+    ),
+)
+
 INSPECTORS = (p.CONTRIBUTOR, p.QUALITY_MANAGER)
 
 MODULE = Module(
@@ -164,13 +206,31 @@ MODULE = Module(
         Audited(ControlBaseline),
         Audited(GageStudy),
     ),
-    record_types=(INSPECTION_PLAN, INSPECTION_LOT),
+    record_types=(INSPECTION_PLAN, INSPECTION_LOT, CALIBRATION),
     kpis=(kpis.open_records(INSPECTION_LOT, order=300),),
     menu=(
         Menu(GROUP, MenuItem("Parts", "inspection:part_list", "gear", w.VIEW, any_site=True)),
         Menu(
             GROUP,
+            MenuItem("Gauges", "inspection:gauge_list", "speedometer", w.VIEW, any_site=True),
+        ),
+        Menu(
+            GROUP,
             MenuItem("Switching states", "inspection:switching", "shuffle", w.VIEW, any_site=True),
+        ),
+        Menu(
+            GROUP,
+            MenuItem(
+                "Gage R&R studies", "inspection:gagestudy_list", "rulers", w.VIEW, any_site=True
+            ),
+        ),
+    ),
+    reports=(
+        RecordDocument(
+            "inspectionlot",
+            "Certificate of conformance",
+            "inspection:lot_certificate",
+            shown=certificate.is_certifiable,
         ),
     ),
     pages=(Pages("inspection/", "qualitas.inspection.urls"),),

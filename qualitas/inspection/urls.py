@@ -2,7 +2,15 @@
 
 from django.urls import URLPattern, URLResolver, path
 
-from qualitas.inspection import parts_views, upload_views, views
+from qualitas.inspection import (
+    certificate,
+    gagestudies_views,
+    gauges_views,
+    live_views,
+    parts_views,
+    upload_views,
+    views,
+)
 
 app_name = "inspection"
 
@@ -36,4 +44,22 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("lots/<int:pk>/measurements/", views.lot_measurements, name="lot_measurements"),
     path("lots/<int:pk>/upload/", upload_views.lot_upload, name="lot_upload"),
     path("switching/", views.switching, name="switching"),
+    path("lots/<int:pk>/certificate.pdf", certificate.certificate_view, name="lot_certificate"),
+    path("gage-studies/", gagestudies_views.GageStudyListView.as_view(), name="gagestudy_list"),
+    path(
+        "gage-studies/new/",
+        gagestudies_views.GageStudyCreateView.as_view(),
+        name="gagestudy_create",
+    ),
+    path("gage-studies/<int:pk>/spc/", gagestudies_views.gagestudy_spc, name="gagestudy_spc"),
+    path(
+        "characteristics/<int:pk>/",
+        live_views.characteristic_chart,
+        name="characteristic_chart",
+    ),
+    path("gauges/", gauges_views.GaugeListView.as_view(), name="gauge_list"),
+    path("gauges/new/", gauges_views.GaugeCreateView.as_view(), name="gauge_create"),
+    path("gauges/<int:pk>/", gauges_views.gauge_detail, name="gauge_detail"),
+    path("gauges/<int:pk>/edit/", gauges_views.GaugeEditView.as_view(), name="gauge_edit"),
+    path("gauges/<int:pk>/status/", gauges_views.GaugeStatusView.as_view(), name="gauge_status"),
 ]

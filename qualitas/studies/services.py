@@ -331,3 +331,20 @@ def record_analysis(
         },
     )
     return study
+
+
+def record_named_analysis(
+    *, actor: User, analysis: str, inputs: dict[str, Any], title: str, **study: Any
+) -> SpcStudy:
+    """`record_analysis` for callers outside this module (another module keeping a Gage R&R
+    of its gauge): the kind by its key, the inputs as plain data, validated here."""
+    kind = analyses.ANALYSES.get(analysis)
+    if kind is None:
+        raise InvalidInput.for_field("analysis", f"Unknown analysis '{analysis}'.")
+    return record_analysis(
+        actor=actor,
+        analysis=kind,
+        inputs=analyses.base.validate(kind, inputs),
+        title=title,
+        **study,
+    )

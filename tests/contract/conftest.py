@@ -9,6 +9,7 @@ through the module's own service. A type without an entry fails the suite, it is
 from __future__ import annotations
 
 import datetime
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -262,6 +263,25 @@ def _lot_fields(cast: Cast) -> dict[str, Any]:
     }
 
 
+def _calibration_fields(cast: Cast) -> dict[str, Any]:
+    from django.utils import timezone
+
+    from qualitas.inspection.models import Gauge
+
+    with audit.context(actor=None, actor_name="test fixture"):
+        gauge, _ = Gauge.objects.get_or_create(
+            identifier="GA-0001",
+            defaults={"name": "Micrometer 25-50", "gauge_type": "Micrometer", "site": cast.hq},
+        )
+    return {
+        "title": "Calibration GA-0001",
+        "gauge": gauge,
+        "calibrated_on": timezone.localdate(),
+        "readings": [{"nominal": 50.0, "as_found": 50.001, "as_left": 50.0, "tolerance": 0.002}],
+        "site": cast.hq,
+    }
+
+
 @dataclass(frozen=True)
 class Maker:
     """How the tests raise a valid record of one type.
@@ -292,6 +312,7 @@ MAKERS: dict[str, Maker] = {
     "deviation": Maker(fields=_deviation_fields),
     "inspectionplan": Maker(fields=_plan_fields),
     "inspectionlot": Maker(fields=_lot_fields),
+    "calibration": Maker(fields=_calibration_fields),
 }
 
 
@@ -377,7 +398,10 @@ def form_data(record_type: records.RecordType, fields: dict[str, Any]) -> dict[s
             value = field.get_default()  # type: ignore[union-attr]
         if value is None or value is False:
             continue
-        data[name] = "on" if value is True else _plain(value)
+        if isinstance(value, (list, dict)):  # a JSON field's textarea holds JSON text
+            data[name] = json.dumps(value)
+        else:
+            data[name] = "on" if value is True else _plain(value)
     return data
 
 

@@ -205,7 +205,9 @@ def _path_value(route: str, name: str, ids: dict[str, Any], resource: str) -> st
         return str(_revision_with_file().pk)
     if name == "document_id" or (route.startswith("documents/") and name == "pk"):
         return str(_record_of(Document).pk)
-    if route.startswith("inspection/") or name in {
+    if route.startswith(("inspection/", "api/v1/gage-studies/")) or name in {
+        "gauge_id",
+        "calibration_id",
         "part_id",
         "part_revision_id",
         "part_revision_pk",
@@ -225,7 +227,10 @@ def _path_value(route: str, name: str, ids: dict[str, Any], resource: str) -> st
 
 def _inspection_id(route: str, name: str) -> str:
     from qualitas.inspection.models import (
+        Calibration,
         Characteristic,
+        GageStudy,
+        Gauge,
         InspectionLot,
         InspectionPlan,
         Part,
@@ -242,18 +247,26 @@ def _inspection_id(route: str, name: str) -> str:
         "plan_id": _record_of(InspectionPlan),
         "lot_id": _record_of(InspectionLot),
         "state_id": _record_of(SwitchingState),
+        "gauge_id": _record_of(Gauge),
+        "calibration_id": _record_of(Calibration),
+        "study_id": _record_of(GageStudy),
     }
     if name in by_name:
-        return str(by_name[name].pk)
+        found = by_name[name]
+        return str(found.pk if found is not None else 1)  # none: a 404, never a 500
     for prefix, model in (
         ("inspection/parts/revisions/", PartRevision),
         ("inspection/parts/characteristics/", Characteristic),
         ("inspection/parts/", Part),
         ("inspection/plans/", InspectionPlan),
         ("inspection/lots/", InspectionLot),
+        ("inspection/gauges/", Gauge),
+        ("inspection/gage-studies/", GageStudy),
+        ("inspection/characteristics/", Characteristic),
     ):
         if route.startswith(prefix) and name == "pk":
-            return str(_record_of(model).pk)
+            found = _record_of(model)
+            return str(found.pk if found is not None else 1)
     raise AssertionError(f"teach _inspection_id a real id for <{name}> in {route!r}")
 
 

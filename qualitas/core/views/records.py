@@ -190,7 +190,7 @@ def record_detail(request: HttpRequest, resource: str, pk: int) -> HttpResponse:
         "documents": [
             (d.label, reverse(d.url_name, args=[record.pk]))
             for d in registry.record_documents
-            if d.record_type == record_type.key
+            if d.record_type == record_type.key and (d.shown is None or d.shown(record))
         ],
         "panel": record_type.presentation.detail_panel(record, request)
         if record_type.presentation.detail_panel

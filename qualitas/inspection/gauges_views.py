@@ -1,0 +1,204 @@
+"""Pages of the gauge register: the list (effective status, filters, exports), a gauge with
+its calibration history, the forms that hand their input to qualitas.inspection.gauges, and
+the calibration record's detail panel (readings, results, impact list, nonconformance)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.urls import NoReverseMatch, reverse
+
+from qualitas.core import permissions, records
+from qualitas.core.queries import get_or_404
+from qualitas.core.views import signed_in_user
+from qualitas.core.views.generic import ObjectListView, ServiceFormView
+from qualitas.core.views.records import detail_url
+from qualitas.inspection import gauges, workflows as w
+from qualitas.inspection.gauges_forms import GaugeForm, GaugeStatusForm
+from qualitas.inspection.gauges_lists import GaugeFilterSet, GaugeTable, status_badge
+from qualitas.inspection.models import Calibration, Gauge, Measurement
+
+FORM_TEMPLATE = "inspection/gauges/form.html"
+# The calibration record page's fields; the readings and the impact list are the panel's
+# tables (a list is no field value for the generic page).
+CALIBRATION_DISPLAY_FIELDS = (
+    "gauge",
+    "calibrated_on",
+    "external_lab",
+    "certificate_number",
+    "as_found_ok",
+    "as_left_ok",
+    "next_due_on",
+    "nonconformance_number",
+    "notes",
+    "owner",
+    "site",
+)
+
+
+def _detail(pk: int) -> str:
+    return reverse("inspection:gauge_detail", args=[pk])
+
+
+class GaugeListView(ObjectListView):
+    permission = w.VIEW
+    table_class = GaugeTable
+    filterset_class = GaugeFilterSet
+    title = "Gauges"
+    export_name = "gauges"
+    create_url_name = "inspection:gauge_create"
+    create_permission = w.MANAGE_GAUGES
+
+    def get_queryset(self) -> QuerySet[Gauge]:
+        return gauges.gauges_listed()
+
+
+def _calibrations(user: Any, gauge: Gauge) -> list[Calibration]:
+    """The gauge's calibrations the user may see, newest first (none until the record type
+    is registered)."""
+    if gauges.CALIBRATION_KEY not in records.RECORD_TYPES:
+        return []
+    visible = records.visible_to(user, gauges.calibration_type())
+    return list(visible.filter(gauge=gauge).order_by("-calibrated_on", "-pk"))
+
+
+@login_required
+def gauge_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A gauge: its data, effective status, calibration history and what it measured."""
+    user = signed_in_user(request)
+    permissions.require(user, w.VIEW)
+    gauge = get_or_404(gauges.gauges_listed(), pk=pk)
+    calibrations = _calibrations(user, gauge)
+    context = {
+        "title": str(gauge),
+        "gauge": gauge,
+        "status": status_badge(gauges.gauge_status(gauge)),
+        "calibrations": [(c, detail_url(c)) for c in calibrations],
+        "measurements": Measurement.objects.filter(gauge=gauge).count(),
+        "studies_url": reverse("inspection:gagestudy_list") + "?" + urlencode({"gauge": gauge.pk}),
+        "may_manage": permissions.has_perm(user, w.MANAGE_GAUGES),
+        "calibrate_url": _calibrate_url(gauge) if permissions.has_perm(user, w.CALIBRATE) else "",
+    }
+    return render(request, "inspection/gauges/detail.html", context)
+
+
+def _calibrate_url(gauge: Gauge) -> str:
+    if gauges.CALIBRATION_KEY not in records.RECORD_TYPES:
+        return ""
+    try:
+        new = reverse("core:record_create", args=[gauges.calibration_type().resource])
+    except NoReverseMatch:  # registered after the URLs were built (tests only)
+        return ""
+    return f"{new}?{urlencode({'gauge': gauge.pk})}"
+
+
+class _GaugeForm(ServiceFormView):
+    """A form of the register: only holders of manage_gauges see or post it."""
+
+    template_name = FORM_TEMPLATE
+    permission = w.MANAGE_GAUGES
+
+    def cancel_url(self) -> str:
+        return reverse("inspection:gauge_list")
+
+    def render_form(self, form: forms.Form, *, status: int = 200) -> HttpResponse:
+        context = {
+            "form": form,
+            "title": self.get_title(),
+            "object": self.object,
+            "cancel_url": self.cancel_url(),
+        }
+        return render(self.request, self.template_name, context, status=status)
+
+
+class GaugeCreateView(_GaugeForm):
+    form_class = GaugeForm
+    title = "New gauge"
+    success_message = "Gauge registered."
+
+    def perform(self, form: forms.Form) -> Gauge:
+        return gauges.create_gauge(actor=signed_in_user(self.request), **form.cleaned_data)
+
+    def success_url(self, saved: Gauge) -> str:
+        return _detail(saved.pk)
+
+
+class GaugeEditView(_GaugeForm):
+    form_class = GaugeForm
+    success_message = "Gauge saved."
+
+    def get_object(self) -> Gauge:
+        return get_or_404(Gauge.objects.all(), pk=self.kwargs["pk"])  # type: ignore[no-any-return]
+
+    def get_title(self) -> str:
+        return f"Edit {self.object}"
+
+    def cancel_url(self) -> str:
+        return _detail(self.kwargs["pk"])
+
+    def get_initial(self) -> dict[str, Any]:
+        gauge: Gauge = self.object  # type: ignore[assignment]
+        initial = {name: getattr(gauge, name) for name in gauges.GAUGE_FIELDS}
+        initial["procedure"] = gauge.procedure.number if gauge.procedure else ""
+        return initial
+
+    def perform(self, form: forms.Form) -> Gauge:
+        gauge: Gauge = self.object  # type: ignore[assignment]
+        return gauges.change_gauge(gauge, actor=signed_in_user(self.request), **form.cleaned_data)
+
+    def success_url(self, saved: Gauge) -> str:
+        return _detail(saved.pk)
+
+
+class GaugeStatusView(_GaugeForm):
+    form_class = GaugeStatusForm
+    success_message = "Status changed."
+
+    def get_object(self) -> Gauge:
+        return get_or_404(Gauge.objects.all(), pk=self.kwargs["pk"])  # type: ignore[no-any-return]
+
+    def get_title(self) -> str:
+        return f"Change the status of {self.object}"
+
+    def cancel_url(self) -> str:
+        return _detail(self.kwargs["pk"])
+
+    def perform(self, form: forms.Form) -> Gauge:
+        gauge: Gauge = self.object  # type: ignore[assignment]
+        return gauges.set_gauge_status(
+            gauge, actor=signed_in_user(self.request), **form.cleaned_data
+        )
+
+    def success_url(self, saved: Gauge) -> str:
+        return _detail(saved.pk)
+
+
+def calibration_panel(calibration: Calibration, request: HttpRequest) -> str:
+    """The calibration's readings and results, the lots in doubt and their nonconformance,
+    on the calibration record's page."""
+    readings = [
+        {
+            **r,
+            "found_ok": abs(r["as_found"] - r["nominal"]) <= r["tolerance"],
+            "left_ok": abs(r["as_left"] - r["nominal"]) <= r["tolerance"],
+        }
+        for r in calibration.readings
+    ]
+    nc_url = ""
+    if calibration.nonconformance_number:
+        nc_list = reverse("core:record_list", args=["nonconformances"])
+        nc_url = f"{nc_list}?{urlencode({'q': calibration.nonconformance_number})}"
+    context = {
+        "calibration": calibration,
+        "gauge_url": _detail(calibration.gauge_id),
+        "readings": readings,
+        "nc_url": nc_url,
+    }
+    return render_to_string("inspection/gauges/_calibration_panel.html", context, request=request)
