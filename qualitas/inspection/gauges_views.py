@@ -18,14 +18,14 @@ from django.urls import NoReverseMatch, reverse
 from qualitas.core import permissions, records
 from qualitas.core.queries import get_or_404
 from qualitas.core.views import signed_in_user
-from qualitas.core.views.generic import ObjectListView, ServiceFormView
+from qualitas.core.views.generic import ObjectListView
 from qualitas.core.views.records import detail_url
 from qualitas.inspection import gauges, workflows as w
+from qualitas.inspection.formviews import MasterDataForm
 from qualitas.inspection.gauges_forms import GaugeForm, GaugeStatusForm
 from qualitas.inspection.gauges_lists import GaugeFilterSet, GaugeTable, status_badge
 from qualitas.inspection.models import Calibration, Gauge, Measurement
 
-FORM_TEMPLATE = "inspection/gauges/form.html"
 # The calibration record page's fields; the readings and the impact list are the panel's
 # tables (a list is no field value for the generic page).
 CALIBRATION_DISPLAY_FIELDS = (
@@ -99,23 +99,13 @@ def _calibrate_url(gauge: Gauge) -> str:
     return f"{new}?{urlencode({'gauge': gauge.pk})}"
 
 
-class _GaugeForm(ServiceFormView):
+class _GaugeForm(MasterDataForm):
     """A form of the register: only holders of manage_gauges see or post it."""
 
-    template_name = FORM_TEMPLATE
     permission = w.MANAGE_GAUGES
 
     def cancel_url(self) -> str:
         return reverse("inspection:gauge_list")
-
-    def render_form(self, form: forms.Form, *, status: int = 200) -> HttpResponse:
-        context = {
-            "form": form,
-            "title": self.get_title(),
-            "object": self.object,
-            "cancel_url": self.cancel_url(),
-        }
-        return render(self.request, self.template_name, context, status=status)
 
 
 class GaugeCreateView(_GaugeForm):

@@ -18,8 +18,9 @@ from qualitas.core import permissions
 from qualitas.core.errors import QualitasError
 from qualitas.core.queries import get_or_404
 from qualitas.core.views import signed_in_user
-from qualitas.core.views.generic import ObjectListView, ServiceFormView
+from qualitas.core.views.generic import ObjectListView
 from qualitas.inspection import parts, workflows as w
+from qualitas.inspection.formviews import MasterDataForm
 from qualitas.inspection.models import Characteristic, Part, PartRevision
 from qualitas.inspection.parts_forms import (
     CharacteristicEditForm,
@@ -29,8 +30,6 @@ from qualitas.inspection.parts_forms import (
     RevisionForm,
 )
 from qualitas.inspection.parts_lists import PartFilterSet, PartTable
-
-FORM_TEMPLATE = "inspection/parts/form.html"
 
 
 def _detail(part_id: int, revision: PartRevision | None = None) -> str:
@@ -79,23 +78,13 @@ def part_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "inspection/parts/detail.html", context)
 
 
-class _PartsForm(ServiceFormView):
+class _PartsForm(MasterDataForm):
     """A form of the master data: only holders of manage_parts see or post it."""
 
-    template_name = FORM_TEMPLATE
     permission = w.MANAGE_PARTS
 
     def cancel_url(self) -> str:
         return reverse("inspection:part_list")
-
-    def render_form(self, form: forms.Form, *, status: int = 200) -> HttpResponse:
-        context = {
-            "form": form,
-            "title": self.get_title(),
-            "object": self.object,
-            "cancel_url": self.cancel_url(),
-        }
-        return render(self.request, self.template_name, context, status=status)
 
 
 class PartCreateView(_PartsForm):
