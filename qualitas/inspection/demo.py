@@ -261,7 +261,7 @@ def load_gauges(people: dict[str, User], site: Site) -> None:
     service), and GA-0001, the micrometer of the shaft's journal, found out of tolerance
     today: its impact list names the lots measured with it since its last good calibration
     and its nonconformance. Call after `load()` (it inspects lots on the final plan)."""
-    from qualitas.inspection import gauges
+    from qualitas.inspection import calibrations, gauges
     from qualitas.inspection.models import InspectionPlan
 
     manager, calibrator = people["hmarsh"], people["jokafor"]
@@ -298,7 +298,7 @@ def load_gauges(people: dict[str, User], site: Site) -> None:
         for on in (last - gauge.interval_days * day, last):
             nominal = gauge.range_high or 10.0
             tolerance = gauge.resolution * 4 if gauge.resolution else 0.01
-            gauges.record_calibration(
+            calibrations.record_calibration(
                 actor=calibrator,
                 title=f"Calibration of {gauge.identifier}",
                 gauge=gauge,
@@ -360,7 +360,7 @@ def load_gauges(people: dict[str, User], site: Site) -> None:
         )
         token = signatures.authenticate(calibrator, _password(calibrator), subject=lot)
         workflow.fire(lot, "sign_inspection", actor=calibrator, signature=token)
-    gauges.record_calibration(
+    calibrations.record_calibration(
         actor=calibrator,
         title=f"Calibration of {register[0].identifier}",
         gauge=register[0],

@@ -20,7 +20,7 @@ from qualitas.core.models import User
 from qualitas.core.pagination import PageNumber
 from qualitas.core.queries import get_or_404
 from qualitas.core.schemas import ErrorOut
-from qualitas.inspection import gauges, workflows as w
+from qualitas.inspection import calibrations, gauges, workflows as w
 from qualitas.inspection.gauges import EffectiveStatus
 
 gauges_router = Router(tags=["gauges"])
@@ -191,4 +191,4 @@ class ImpactOut(Schema):
 )
 def calibration_impact(request: HttpRequest, calibration_id: int) -> Any:
     calibration = records.get_visible(_actor(request), gauges.calibration_type(), calibration_id)
-    return gauges.impact(calibration)
+    return calibrations.impact(calibration)

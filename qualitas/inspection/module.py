@@ -8,9 +8,9 @@ from qualitas.core.records import RecordPermissions, RecordPresentation, RecordT
 from qualitas.core.registry import MenuItem, RecordDocument
 from qualitas.inspection import (
     api,
+    calibrations,
     certificate,
     demo,
-    gauges,
     gauges_views,
     services,
     views,
@@ -139,8 +139,8 @@ CALIBRATION = RecordType(
     workflow=w.CALIBRATION_WORKFLOW,
     permissions=RecordPermissions(view=w.VIEW, create=w.CALIBRATE, edit=w.CALIBRATE),
     resource="calibrations",
-    create_service=gauges.record_calibration,
-    update_service=gauges.change_calibration,
+    create_service=calibrations.record_calibration,
+    update_service=calibrations.change_calibration,
     editable_fields=(
         "title",
         "gauge",

@@ -29,7 +29,7 @@ from qualitas.core import audit, links, records
 from qualitas.core.errors import Conflict, InvalidInput, PermissionDenied
 from qualitas.core.models import AuditEvent, Site, User
 from qualitas.core.records import RecordPermissions, RecordPresentation, RecordType
-from qualitas.inspection import gauges, gauges_views, ingest, services, workflows as w
+from qualitas.inspection import calibrations, gauges, gauges_views, ingest, services, workflows as w
 from qualitas.inspection.ingest import Row
 from qualitas.inspection.models import (
     Calibration,
@@ -58,8 +58,8 @@ def calibration_record_type() -> RecordType:
         workflow=w.CALIBRATION_WORKFLOW,
         permissions=RecordPermissions(view=w.VIEW, create=w.CALIBRATE, edit=w.CALIBRATE),
         resource="calibrations",
-        create_service=gauges.record_calibration,
-        update_service=gauges.change_calibration,
+        create_service=calibrations.record_calibration,
+        update_service=calibrations.change_calibration,
         defaulted_on_create=("title",),
         editable_fields=(
             "title",
@@ -119,7 +119,7 @@ FOUND_OFF = [
 
 
 def _calibrate(actor: User, gauge: Gauge, on: datetime.date, readings: Any = None) -> Any:
-    return gauges.record_calibration(
+    return calibrations.record_calibration(
         actor=actor, title=f"Calibration of {gauge.identifier}", gauge=gauge, calibrated_on=on,
         readings=readings or GOOD,
         external_lab="", certificate_number="", site=gauge.site,
@@ -344,7 +344,7 @@ def test_readings_are_refused_naming_the_reading(
     people: dict[str, User], gauge: Gauge, readings: Any, message: str
 ) -> None:
     with pytest.raises(InvalidInput) as refused:
-        gauges.record_calibration(
+        calibrations.record_calibration(
             actor=people["inspector"], title="Cal", gauge=gauge, calibrated_on=TODAY,
             readings=readings,
         )  # fmt: skip
