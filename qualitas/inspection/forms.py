@@ -14,6 +14,7 @@ from django.http import QueryDict
 from qualitas.core.errors import FieldError
 from qualitas.core.forms import StyledForm
 from qualitas.inspection import ingest
+from qualitas.inspection.measurement_files import parse_attribute
 from qualitas.inspection.models import (
     Characteristic,
     CharacteristicKind,
@@ -87,19 +88,6 @@ class PlanItemForm(StyledForm):
 # (DATA_UPLOAD_MAX_NUMBER_FIELDS), so many characteristics mean fewer rows.
 GRID_ROWS = 200
 GRID_CELLS = 900
-
-PASS_WORDS = frozenset({"p", "pass", "ok", "1", "y", "yes", "true", "io", "i.o."})
-FAIL_WORDS = frozenset({"f", "fail", "nok", "0", "n", "no", "false", "nio", "n.i.o."})
-
-
-def parse_attribute(text: str) -> bool | None:
-    """Pass/fail as inspectors type it; None when it is neither."""
-    word = text.strip().lower()
-    if word in PASS_WORDS:
-        return True
-    if word in FAIL_WORDS:
-        return False
-    return None
 
 
 @dataclass

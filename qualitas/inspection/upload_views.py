@@ -17,7 +17,7 @@ from qualitas.core.errors import Conflict, FieldError, InvalidInput
 from qualitas.core.forms import StyledForm
 from qualitas.core.views import signed_in_user
 from qualitas.core.views.records import detail_url
-from qualitas.inspection import ingest, services, workflows as w
+from qualitas.inspection import ingest, measurement_files, services, workflows as w
 from qualitas.inspection.models import InspectionLot
 from qualitas.studies import parsing
 
@@ -58,7 +58,7 @@ def lot_upload(request: HttpRequest, pk: int) -> HttpResponse:
             upload = form.cleaned_data["file"]
             content = upload.read()
             try:
-                rows = ingest.rows_from_table(parsing.parse_upload(content, upload.name))
+                rows = measurement_files.rows_from_table(parsing.parse_upload(content, upload.name))
                 recorded = ingest.record_batch(
                     lot,
                     actor=actor,

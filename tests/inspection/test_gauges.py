@@ -29,7 +29,15 @@ from qualitas.core import audit, links, records
 from qualitas.core.errors import Conflict, InvalidInput, PermissionDenied
 from qualitas.core.models import AuditEvent, Site, User
 from qualitas.core.records import RecordPermissions, RecordPresentation, RecordType
-from qualitas.inspection import calibrations, gauges, gauges_views, ingest, services, workflows as w
+from qualitas.inspection import (
+    calibrations,
+    gauges,
+    gauges_views,
+    ingest,
+    measurement_files,
+    services,
+    workflows as w,
+)
 from qualitas.inspection.ingest import Row
 from qualitas.inspection.models import (
     Calibration,
@@ -574,7 +582,7 @@ def test_the_gauge_is_stored_with_each_measurement_and_read_from_files(
     lot = _lot(people, plan, "2611")
     table = parsing.parse_text("characteristic,sample,value,gauge\n10,1,74.001,GA-0012\n10,2,74,\n")
 
-    rows = ingest.rows_from_table(table)
+    rows = measurement_files.rows_from_table(table)
     ingest.record_measurements(lot, actor=people["inspector"], rows=rows, key="file")
 
     stored = dict(Measurement.objects.values_list("sample_no", "gauge_id"))

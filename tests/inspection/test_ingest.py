@@ -31,7 +31,7 @@ from qualitas.core import audit, signatures, workflow
 from qualitas.core.errors import Conflict, InvalidInput, PermissionDenied
 from qualitas.core.models import AuditEvent, Site, User
 from qualitas.core.views.records import detail_url
-from qualitas.inspection import ingest, services
+from qualitas.inspection import ingest, measurement_files, services
 from qualitas.inspection.ingest import Row
 from qualitas.inspection.models import (
     Characteristic,
@@ -392,7 +392,7 @@ def test_a_file_is_read_with_its_line_numbers() -> None:
         "20;2;;NOK;\n"
         "30;1;;;2\n"
     )
-    rows = ingest.rows_from_table(parsing.parse_text(text))
+    rows = measurement_files.rows_from_table(parsing.parse_text(text))
 
     assert rows == [
         Row("10", 1, value=74.012, line=2),
@@ -406,7 +406,7 @@ def test_unreadable_cells_are_refused_by_row() -> None:
     text = "characteristic,sample,value,result\n10,1,74.0,\n10,x,74.0,\n20,2,,maybe\n"
 
     with pytest.raises(InvalidInput) as refused:
-        ingest.rows_from_table(parsing.parse_text(text))
+        measurement_files.rows_from_table(parsing.parse_text(text))
 
     assert [(e.field, e.message) for e in refused.value.errors] == [
         ("row 3", "Sample 'x' is not a whole number."),
@@ -416,7 +416,7 @@ def test_unreadable_cells_are_refused_by_row() -> None:
 
 def test_a_file_without_the_columns_says_which() -> None:
     with pytest.raises(InvalidInput, match="needs the column sample; its columns are"):
-        ingest.rows_from_table(parsing.parse_text("characteristic,value\n10,74.0\n"))
+        measurement_files.rows_from_table(parsing.parse_text("characteristic,value\n10,74.0\n"))
 
 
 # ----------------------------------------------------------------------------- the API

@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from qualitas.core.errors import InvalidInput, QualitasError
 from qualitas.core.models import User
-from qualitas.inspection import ingest
+from qualitas.inspection import ingest, measurement_files
 from qualitas.inspection.models import InspectionLot
 from qualitas.studies import parsing
 
@@ -54,7 +54,7 @@ class Command(BaseCommand):
             raise CommandError(f"--user: no active user '{options['user']}'.")
         key = options["key"] or hashlib.sha256(content).hexdigest()
         try:
-            rows = ingest.rows_from_table(parsing.parse_upload(content, path.name))
+            rows = measurement_files.rows_from_table(parsing.parse_upload(content, path.name))
             recorded = ingest.record_batch(
                 lot,
                 actor=actor,
