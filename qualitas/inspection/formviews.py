@@ -6,15 +6,18 @@ from __future__ import annotations
 from django import forms
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 
 from qualitas.core.views.generic import ServiceFormView
 
 
 class MasterDataForm(ServiceFormView):
     template_name = "inspection/parts/form.html"
+    # Where Cancel leads unless the form says otherwise (an edit: back to its record).
+    list_url_name = ""
 
     def cancel_url(self) -> str:
-        raise NotImplementedError  # each form says where Cancel leads
+        return reverse(self.list_url_name)
 
     def render_form(self, form: forms.Form, *, status: int = 200) -> HttpResponse:
         context = {

@@ -103,9 +103,7 @@ class _GaugeForm(MasterDataForm):
     """A form of the register: only holders of manage_gauges see or post it."""
 
     permission = w.MANAGE_GAUGES
-
-    def cancel_url(self) -> str:
-        return reverse("inspection:gauge_list")
+    list_url_name = "inspection:gauge_list"
 
 
 class GaugeCreateView(_GaugeForm):

@@ -82,9 +82,7 @@ class _PartsForm(MasterDataForm):
     """A form of the master data: only holders of manage_parts see or post it."""
 
     permission = w.MANAGE_PARTS
-
-    def cancel_url(self) -> str:
-        return reverse("inspection:part_list")
+    list_url_name = "inspection:part_list"
 
 
 class PartCreateView(_PartsForm):

@@ -117,6 +117,17 @@ class AnalysisForm(StyledForm):
             self.add_error("file", "Upload a file or paste the data.")
         return data
 
+    # The study's own fields; every other field of a kind's form is one of its inputs.
+    STUDY_FIELDS = frozenset(
+        {"title", "characteristic", "file", "pasted", "site", "department", "description"}
+    )
+
     def inputs(self, table: Any) -> dict[str, Any]:
-        """The analysis's inputs from the cleaned form and the table (None without data)."""
-        raise NotImplementedError
+        """The analysis's inputs from the cleaned form and the table (None without data): by
+        default the kind's own fields as cleaned; kinds that read a table or parse a field
+        override it."""
+        return {
+            name: self.cleaned_data.get(name)
+            for name in self.fields
+            if name not in self.STUDY_FIELDS
+        }

@@ -190,8 +190,7 @@ class ArlForm(AnalysisForm):
     limits = forms.ChoiceField(choices=(("asymptotic", "Asymptotic"), ("exact", "Exact")))
 
     def inputs(self, table: Any) -> dict[str, Any]:
-        data = {name: self.cleaned_data.get(name) for name in Inputs.model_fields}
-        data.pop("analysis")
+        data = super().inputs(table)
         try:
             data["shifts"] = [float(v) for v in str(data["shifts"]).split(",") if v.strip()]
         except ValueError:

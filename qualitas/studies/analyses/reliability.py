@@ -17,7 +17,7 @@ from django import forms
 from ninja import Field, Schema
 
 from qualitas.core.errors import FieldError, InvalidInput
-from qualitas.spc import reliability
+from qualitas.spc import probability, reliability
 from qualitas.studies.analyses.base import Analysis, Figure, Results
 from qualitas.studies.forms import AnalysisForm
 
@@ -98,11 +98,11 @@ def _probability_plot(
 ) -> dict[str, Any]:
     """What the probability plot draws: the failures at their median ranks and the fitted
     line with its pointwise bounds on time, on the model's linearised axes."""
-    pp = reliability.probability_plot_points(times, censored, distribution, confidence=confidence)
-    _, lower, upper = pp.fit._percentiles(pp.line_probabilities, None)
+    pp = probability.probability_plot_points(times, censored, distribution, confidence=confidence)
+    lower, upper = pp.line_lower, pp.line_upper
     p_lo, p_hi = pp.line_probabilities[0] * (1 - 1e-9), pp.line_probabilities[-1] * (1 + 1e-9)
     percents = [p for p in PERCENT_TICKS if p_lo <= p / 100 <= p_hi]
-    tick_y = reliability._linearise(distribution, np.ones(len(percents)), np.array(percents) / 100)
+    tick_y = probability.linearise(distribution, np.ones(len(percents)), np.array(percents) / 100)
     return {
         "distribution": distribution,
         "times": pp.times,

@@ -250,11 +250,6 @@ class SamplingForm(AnalysisForm):
         label="OC model",
     )
 
-    def inputs(self, table: Any) -> dict[str, Any]:
-        return {
-            name: self.cleaned_data.get(name) for name in Inputs.model_fields if name != "analysis"
-        }
-
 
 # Incoming inspection of a lot of 1,000 machined housings at AQL 1.0 (ISO 2859-1, level II).
 EXAMPLE: dict[str, Any] = {

@@ -181,8 +181,7 @@ class VariablesForm(AnalysisForm):
     usl = forms.FloatField(required=False, label="USL")
 
     def inputs(self, table: Any) -> dict[str, Any]:
-        data = {name: self.cleaned_data.get(name) for name in Inputs.model_fields}
-        data.pop("analysis")
+        data = super().inputs(table)
         data["level"] = data["level"] or None
         data["measurements"] = _numbers(self.cleaned_data.get("measurements") or "")
         return data
