@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from qualitas.spc.reliability import probability_plot_points
+from qualitas.spc.probability import linearise, probability_plot_points
 
 __all__ = ["plot_probability", "probability_figure"]
 
@@ -48,14 +48,13 @@ def probability_figure(
 ) -> Any:
     """The probability plot as a matplotlib Figure (for reports that compose several)."""
     from qualitas.spc.plot import wrap_to_width
-    from qualitas.spc.reliability import _linearise
 
     pp = probability_plot_points(times, censored, distribution, confidence=confidence)
     f = pp.fit
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(9, 5.5))
     # Pointwise bounds on the time to a given fraction failed (delta method on ln t_p).
-    _, lo, hi = f._percentiles(pp.line_probabilities, None)
+    lo, hi = pp.line_lower, pp.line_upper
     ax.plot(pp.line_times, pp.line_y, color="#c62828", lw=1.5, label="ML fit")
     ax.plot(lo, pp.line_y, color="#c62828", lw=0.8, ls="--", label=f"{f.confidence:.0%} CI")
     ax.plot(hi, pp.line_y, color="#c62828", lw=0.8, ls="--")
@@ -69,7 +68,7 @@ def probability_figure(
     # Label the linearised ordinate in percent failed.
     p_lo, p_hi = pp.line_probabilities[0] * (1 - 1e-9), pp.line_probabilities[-1] * (1 + 1e-9)
     pct = np.array([p for p in PERCENT_TICKS if p_lo <= p / 100 <= p_hi])
-    ticks = _linearise(distribution, np.ones(pct.size), pct / 100)[1]
+    ticks = linearise(distribution, np.ones(pct.size), pct / 100)[1]
     ax.set_yticks(ticks, [f"{p:g}" for p in pct])
     ax.set_ylim(float(pp.line_y[0]), float(pp.line_y[-1]))
     ax.grid(visible=True, which="both", alpha=0.25)

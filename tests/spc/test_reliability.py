@@ -21,7 +21,8 @@ import pytest
 from scipy import optimize, stats
 
 from qualitas.spc.errors import SpcInputError
-from qualitas.spc.reliability import compare, fit, probability_plot_points, weibull_fit
+from qualitas.spc.probability import probability_plot_points
+from qualitas.spc.reliability import compare, fit, weibull_fit
 
 SHOCK_KM = [
     6700, 6950, 7820, 8790, 9120, 9660, 9820, 11310, 11690, 11850, 11880, 12140, 12200,

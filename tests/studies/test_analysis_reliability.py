@@ -33,7 +33,7 @@ from django.contrib.contenttypes.models import ContentType
 
 from qualitas.core.errors import InvalidInput
 from qualitas.core.models import AuditEvent, User
-from qualitas.spc import reliability as engine
+from qualitas.spc import probability as probability_engine, reliability as engine
 from qualitas.studies import parsing
 from qualitas.studies.analyses import ANALYSES, base, reliability as kind
 from qualitas.studies.models import SpcStudy
@@ -215,8 +215,9 @@ def test_figures_are_drawn_from_saved_results_without_refitting(
     def refuse(*_args: Any, **_kwargs: Any) -> None:
         raise AssertionError("a figure refitted the model")
 
-    for name in ("fit", "compare", "probability_plot_points"):
+    for name in ("fit", "compare"):
         monkeypatch.setattr(engine, name, refuse)
+    monkeypatch.setattr(probability_engine, "probability_plot_points", refuse)
     probability = ANALYSIS.figure("probability").draw({}, results)  # type: ignore[union-attr]
     curve = ANALYSIS.figure("reliability").draw({}, results)  # type: ignore[union-attr]
 
