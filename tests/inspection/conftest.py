@@ -27,6 +27,7 @@ def people(site: Site) -> dict[str, User]:
 
 @pytest.fixture
 def revision(db: None) -> PartRevision:
+    """A variable bore (3 decimals), an attribute burr check and a defect count."""
     from qualitas.core import audit
 
     with audit.context(actor=None, actor_name="test fixture"):
@@ -34,18 +35,16 @@ def revision(db: None) -> PartRevision:
         revision = PartRevision.objects.create(part=part, revision="C")
         Characteristic.objects.create(
             revision=revision, number="10", name="Bore Ø74", kind="variable",
-            lsl=73.95, usl=74.05, unit="mm", char_class="major",
+            lsl=73.95, usl=74.05, unit="mm", decimals=3, char_class="major",
         )  # fmt: skip
         Characteristic.objects.create(
             revision=revision, number="20", name="Burr free", kind="attribute",
             char_class="critical",
         )  # fmt: skip
+        Characteristic.objects.create(
+            revision=revision, number="30", name="Scratches", kind="defects", char_class="minor"
+        )
     return revision
-
-
-def _sign(user: User, record: Any, name: str) -> Any:
-    token = signatures.authenticate(user, PASSWORD, subject=record)
-    return workflow.fire(record, name, actor=user, signature=token)
 
 
 @pytest.fixture
@@ -55,7 +54,7 @@ def plan(people: dict[str, User], revision: PartRevision, site: Site) -> Inspect
         actor=planner, title="Incoming HSG-4471", part_revision=revision, stage="incoming",
         site=site,
     )  # fmt: skip
-    bore, burr = revision.characteristics.order_by("number")
+    bore, burr = (revision.characteristics.get(number=n) for n in ("10", "20"))
     services.set_item(plan, actor=planner, characteristic=bore, aql=1.0)
     services.set_item(
         plan, actor=planner, characteristic=burr, sampling="fixed", sample_size=5,

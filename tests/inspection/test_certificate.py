@@ -32,7 +32,7 @@ def _plan(people: dict[str, User], revision: PartRevision, site: Site, stage: st
     plan = services.create_plan(
         actor=planner, title=f"{stage} HSG-4471", part_revision=revision, stage=stage, site=site
     )
-    for characteristic in revision.characteristics.order_by("number"):
+    for characteristic in revision.characteristics.filter(number__in=("10", "20")):
         services.set_item(
             plan, actor=planner, characteristic=characteristic, sampling="fixed",
             sample_size=5, acceptance_number=0,

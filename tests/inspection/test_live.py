@@ -130,9 +130,7 @@ def test_attribute_characteristic_gives_a_p_chart(
 def test_defect_counts_give_a_c_chart(people: dict[str, User], plan: InspectionPlan) -> None:
     lot = _lot(people, plan, "D1")
     with audit.context(actor=None, actor_name="test fixture"):
-        scratches = Characteristic.objects.create(
-            revision=plan.part_revision, number="30", name="Scratches", kind="defects"
-        )
+        scratches = Characteristic.objects.get(revision=plan.part_revision, number="30")
         batch = MeasurementBatch.objects.create(
             lot=lot, key="d", sha256="0" * 64, count=6, created_by=people["inspector"]
         )

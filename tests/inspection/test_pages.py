@@ -28,44 +28,14 @@ from qualitas.inspection.models import (
     InspectionPlan,
     Measurement,
     MeasurementBatch,
-    Part,
     PartRevision,
     PlanItem,
     SwitchingEvent,
     SwitchingState,
 )
-from tests.factories import PASSWORD, UserFactory, with_role
+from tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def people(site: Site) -> dict[str, User]:
-    return {
-        "planner": with_role(UserFactory(username="planner", site=site), "approver"),
-        "qm": with_role(UserFactory(username="qm", site=site), "quality-manager"),
-        "inspector": with_role(UserFactory(username="inspector", site=site), "contributor"),
-        "viewer": with_role(UserFactory(username="reader", site=site), "viewer"),
-    }
-
-
-@pytest.fixture
-def revision(db: None) -> PartRevision:
-    with audit.context(actor=None, actor_name="test fixture"):
-        part = Part.objects.create(number="HSG-4471", name="Pump housing")
-        revision = PartRevision.objects.create(part=part, revision="C")
-        Characteristic.objects.create(
-            revision=revision, number="10", name="Bore Ø74", kind="variable",
-            lsl=73.95, usl=74.05, unit="mm", decimals=3,
-        )  # fmt: skip
-        Characteristic.objects.create(
-            revision=revision, number="20", name="Burr free", kind="attribute",
-            char_class="critical",
-        )  # fmt: skip
-        Characteristic.objects.create(
-            revision=revision, number="30", name="Scratches", kind="defects", char_class="minor"
-        )
-    return revision
 
 
 def _char(number: str) -> Characteristic:
