@@ -397,6 +397,9 @@ QUALITAS_ESCALATION_REPEATS = env_int("QUALITAS_ESCALATION_REPEATS", default=3)
 QUALITAS_ESCALATION_DAYS = env_int("QUALITAS_ESCALATION_DAYS", default=90)
 # How many nonconformances `qualitas demo` generates (18 months of history).
 DEMO_NONCONFORMANCES = env_int("QUALITAS_DEMO_NONCONFORMANCES", default=300)
+# Weeks of bulk inspection history (28 parts, ~60 lots and ~6,400 measurements a week);
+# 0 leaves it out, and fewer than 26 are too few for the charts' frozen baselines.
+DEMO_INSPECTION_WEEKS = env_int("QUALITAS_DEMO_INSPECTION_WEEKS", default=78)
 
 # Attachments.
 MAX_ATTACHMENT_MB = env_int("QUALITAS_MAX_ATTACHMENT_MB", default=25)

@@ -39,3 +39,5 @@ MFA_ENFORCE_ROLES = False
 
 # The demo's 18 months of nonconformances are many; tests load a sample.
 DEMO_NONCONFORMANCES = 25
+# And without the bulk inspection history (tests/inspection/test_demo_history.py loads some).
+DEMO_INSPECTION_WEEKS = 0

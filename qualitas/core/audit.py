@@ -25,7 +25,7 @@ import getpass
 import hashlib
 import json
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -459,6 +459,13 @@ def record(
         with transaction.atomic(savepoint=False):
             _append([event])
     return event
+
+
+def record_created(instances: Sequence[models.Model]) -> None:
+    """The creation events of audited instances inserted in bulk (`bulk_create` sends no
+    signals): each event holds the instance's fields as the save hooks would have."""
+    for instance in instances:
+        record(instance, "create", _diff(instance, None, snapshot(instance)))
 
 
 def flush() -> None:

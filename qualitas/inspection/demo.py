@@ -14,7 +14,7 @@ from django.utils import timezone
 from qualitas.core import audit, signatures, workflow
 from qualitas.core.errors import Conflict
 from qualitas.core.models import Department, Site, User
-from qualitas.inspection import ingest, services
+from qualitas.inspection import demo_history, ingest, services
 from qualitas.inspection.models import Characteristic, Part, PartRevision
 
 PARTS = (
@@ -56,8 +56,13 @@ SUPPLIERS = ("Brandt Foundry", "Castwell Ltd")
 
 
 def _sign(person: User, record: Any, name: str) -> Any:
-    token = signatures.authenticate(person, _password(person), subject=record)
-    return workflow.fire(record, name, actor=person, signature=token)
+    return workflow.fire(record, name, actor=person, signature=_token(person))
+
+
+def _token(person: User) -> signatures.SignatureToken:
+    """The demo signs as each person (it set their passwords): without re-checking each
+    password, which costs a quarter of a second by design (Argon2)."""
+    return signatures.SignatureToken(person.pk, timezone.now())
 
 
 def _master_data() -> list[PartRevision]:
@@ -125,6 +130,7 @@ def load() -> None:
     site = Site.objects.get(code="SHF")
     operations = Department.objects.get(code="OPS")
     rng = np.random.default_rng(2859)
+    demo_history.load(people, site, operations)
     housing, shaft = _master_data()
 
     plans = {}
@@ -233,14 +239,7 @@ def _inspect(
     ingest.record_measurements(
         lot, actor=inspector, rows=rows, key=f"demo-{lot.number}", source="demo"
     )
-    token = signatures.authenticate(inspector, _password(inspector), subject=lot)
-    workflow.fire(lot, "sign_inspection", actor=inspector, signature=token)
-
-
-def _password(person: User) -> str:
-    from qualitas.core.demo import demo_logins
-
-    return {login.username: login.password for login in demo_logins()}[person.username]
+    workflow.fire(lot, "sign_inspection", actor=inspector, signature=_token(inspector))
 
 
 # ----------------------------------------------------------------------------- gauges
@@ -358,8 +357,7 @@ def load_gauges(people: dict[str, User], site: Site) -> None:
         ingest.record_measurements(
             lot, actor=calibrator, rows=rows, key=f"demo-{lot.number}", source="demo"
         )
-        token = signatures.authenticate(calibrator, _password(calibrator), subject=lot)
-        workflow.fire(lot, "sign_inspection", actor=calibrator, signature=token)
+        workflow.fire(lot, "sign_inspection", actor=calibrator, signature=_token(calibrator))
     calibrations.record_calibration(
         actor=calibrator,
         title=f"Calibration of {register[0].identifier}",
@@ -375,3 +373,49 @@ def load_gauges(people: dict[str, User], site: Site) -> None:
         notes="Spindle lapped and re-set by the lab.",
         site=site,
     )
+    _gage_studies(calibrator, register, rng)
+
+
+# Gauge, part, characteristic, title, part spread and gauge error as shares of the
+# tolerance (parts, repeatability, operator): one capable gauge, two marginal, one not.
+GAGE_STUDIES = (
+    ("GA-0001", "SHF-2209", "10", "Journal micrometer, annual MSA", 0.16, 0.012, 0.006),
+    ("GA-0003", "HSG-4471", "10", "Bore gauge on the housing bore", 0.15, 0.02, 0.012),
+    ("GA-0009", "HSG-4471", "10", "Second bore gauge on the housing bore", 0.17, 0.022, 0.01),
+    ("GA-0002", "SHF-2209", "20", "Caliper on shaft length: resolution check", 0.12, 0.07, 0.04),
+)
+
+
+def _gage_studies(engineer: User, register: list[Any], rng: np.random.Generator) -> None:
+    """Four crossed Gage R&R studies (10 parts x 3 operators x 3 trials) on the gauges that
+    check critical characteristics, with the verdicts an MSA usually finds."""
+    from qualitas.inspection import gagestudies
+
+    gauges = {g.identifier: g for g in register}
+    today = timezone.localdate()
+    for k, (gauge_id, part, number, title, spread, repeat, operator) in enumerate(GAGE_STUDIES):
+        characteristic = Characteristic.objects.get(
+            revision__part__number=part, revision__is_current=True, number=number
+        )
+        tolerance = (characteristic.usl or 0.0) - (characteristic.lsl or 0.0)
+        centre = characteristic.nominal or (characteristic.usl or 0.0) - tolerance / 2
+        truth = centre + rng.normal(0, spread * tolerance, size=10)
+        bias = rng.normal(0, operator * tolerance, size=3)
+        parts, operators, values = [], [], []
+        for _trial in range(3):
+            for o, name in enumerate(("Okafor", "Chen", "Kowalski")):
+                for p_index, true_value in enumerate(truth):
+                    parts.append(f"P{p_index + 1:02}")
+                    operators.append(name)
+                    noise = rng.normal(0, repeat * tolerance)
+                    values.append(round(float(true_value + bias[o] + noise), 5))
+        gagestudies.record_gage_study(
+            actor=engineer,
+            gauge=gauges[gauge_id],
+            characteristic=characteristic,
+            parts=parts,
+            operators=operators,
+            values=values,
+            title=title,
+            studied_on=today - datetime.timedelta(days=20 + 45 * k),
+        )
