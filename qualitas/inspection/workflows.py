@@ -24,6 +24,19 @@ def plan_has_items(plan: Any) -> str | None:
     return None if plan.items.exists() else "A plan needs at least one characteristic."
 
 
+def concession_granted(lot: Any) -> str | None:
+    """A rejected lot is released only on its nonconformance's approved concession."""
+    from qualitas.nonconformance import services as nonconformance
+    from qualitas.nonconformance.models import Nonconformance
+
+    nc = None
+    if lot.nonconformance_number:
+        nc = Nonconformance.objects.filter(number=lot.nonconformance_number).first()
+    if nc is None:
+        return "The lot has no nonconformance to grant a concession."
+    return nonconformance.concession_refusal(nc)
+
+
 def lot_measured(lot: Any) -> str | None:
     """The inspector signs only when every check has its sample measured, or has already
     found enough nonconforming items to reject."""
@@ -120,6 +133,7 @@ LOT_WORKFLOW = Workflow(
             permission=RELEASE,
             signature=Meaning.RELEASED,
             comment_required=True,
+            guard=concession_granted,
         ),
         Transition(
             "cancel",

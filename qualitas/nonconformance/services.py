@@ -394,6 +394,28 @@ def escalate_to_capa(nc: Nonconformance, *, actor: User, capa: Any = None) -> An
     return capa
 
 
+def concession_refusal(nc: Nonconformance) -> str | None:
+    """Why what the nonconformance holds may not be released on concession yet, or None when
+    a use-as-is disposition is decided and both its approvals' signatures still hold."""
+    from qualitas.core import signatures
+
+    if nc.state not in (State.DISPOSITION, State.VERIFICATION, State.CLOSED):
+        return f"{nc.number} is {nc.get_state_display()}: no disposition is decided yet."
+    if not nc.disposition_lines.filter(decision=Decision.USE_AS_IS).exists():
+        return f"The disposition of {nc.number} grants no concession (use as is)."
+    approvals = {
+        s.transition: s
+        for s in nc.signatures.filter(
+            transition__in=("approve_quality", "approve_engineering")
+        ).order_by("signed_at")
+    }
+    for transition, who in (("approve_quality", "quality"), ("approve_engineering", "engineering")):
+        signature = approvals.get(transition)
+        if signature is None or not signatures.is_valid(signature, nc):
+            return f"The concession on {nc.number} awaits its {who} approval."
+    return None
+
+
 def disposition_content(nc: Nonconformance) -> list[dict[str, Any]]:
     """What a concession approval signs, beyond the record's fields: the disposition lines."""
     return [

@@ -24,6 +24,7 @@ from qualitas.inspection.models import (
     SwitchingEvent,
     SwitchingState,
 )
+from tests.factories import PASSWORD
 from tests.inspection.conftest import sign
 
 pytestmark = pytest.mark.django_db
@@ -241,3 +242,70 @@ def test_a_plan_is_not_approved_by_its_author_nor_empty(
         sign(people["planner"], empty, "approve")
     assert InspectionPlan.objects.get(pk=empty.pk).state == "draft"
     assert LotCheck.objects.count() == 0
+
+
+def _nc_in_disposition(people: dict, lot: InspectionLot, *decisions: tuple[str, int]) -> Any:
+    """The lot's NC through containment and review to its decided disposition."""
+    from decimal import Decimal
+
+    from qualitas.core import workflow
+    from qualitas.nonconformance import services as ncs
+    from qualitas.nonconformance.models import Nonconformance
+    from qualitas.nonconformance.services import DispositionInput
+
+    nc = Nonconformance.objects.get(number=lot.nonconformance_number)
+    category = ncs.add_defect_category(actor=people["qm"], code="dim", name="Dimensional")
+    code = ncs.add_defect_code(actor=people["qm"], category=category, code="D1", name="Burr")
+    nc = ncs.change_nonconformance(
+        nc, actor=people["qm"], expected_version=nc.version, defect_code=code
+    )
+    nc = workflow.fire(nc, "contain", actor=people["qm"], comment="Lot quarantined")
+    nc = workflow.fire(nc, "submit_review", actor=people["qm"])
+    lines = [DispositionInput(decision, Decimal(quantity)) for decision, quantity in decisions]
+    nc = ncs.set_disposition(nc, actor=people["qm"], lines=lines, expected_version=nc.version)
+    return workflow.fire(nc, "dispose", actor=people["qm"])
+
+
+def _release(people: dict, lot: InspectionLot) -> Any:
+    from qualitas.core import signatures, workflow
+
+    return workflow.fire(
+        lot,
+        "release_on_concession",
+        actor=people["qm"],
+        signature=signatures.authenticate(people["qm"], PASSWORD, subject=lot),
+        comment="Released on the NC's concession: cosmetic only",
+    )
+
+
+def test_a_rejected_lot_is_released_only_on_its_approved_concession(
+    people: dict, plan: InspectionPlan
+) -> None:
+    lot = _judged(people, _open(people, plan, "2620"), c20=1)
+    assert lot.state == "rejected"
+
+    with pytest.raises(InvalidInput, match="no disposition is decided yet"):
+        _release(people, lot)
+    nc = _nc_in_disposition(people, lot, ("use_as_is", 1))
+    with pytest.raises(InvalidInput, match="awaits its quality approval"):
+        _release(people, lot)
+    nc = sign(people["qm"], nc, "approve_quality")
+    with pytest.raises(InvalidInput, match="awaits its engineering approval"):
+        _release(people, lot)
+    sign(people["planner"], nc, "approve_engineering")
+
+    released = _release(people, lot)
+
+    assert released.state == "released_on_concession"
+    assert AuditEvent.objects.filter(
+        object_id=lot.pk, action="transition", changes__transition="release_on_concession"
+    ).exists()
+
+
+def test_scrap_is_no_concession(people: dict, plan: InspectionPlan) -> None:
+    lot = _judged(people, _open(people, plan, "2621"), c20=1)
+    _nc_in_disposition(people, lot, ("scrap", 1))
+
+    with pytest.raises(InvalidInput, match="grants no concession"):
+        _release(people, lot)
+    assert InspectionLot.objects.get(pk=lot.pk).state == "rejected"
