@@ -262,3 +262,33 @@ def test_the_api_reads_and_patches_the_containment(
     assert shown["containment_verified_on"] == TODAY.isoformat()
     assert refused.status_code == 422
     assert [e["field"] for e in refused.json()["errors"]] == ["containment_verified_on"]
+
+
+def test_unticking_the_verification_on_the_edit_page_forgets_the_verifier(
+    raise_nc: Any, quality_manager: User, client: Any
+) -> None:
+    """The generic edit page hands the service the record as it was, not as the form has
+    already filled it in: the service tells what changed."""
+    from qualitas.core import records
+    from tests.contract.conftest import form_data
+
+    nc = raise_nc()
+    nc = services.record_containment(
+        nc,
+        actor=quality_manager,
+        expected_version=nc.version,
+        containment_action="Hold",
+        containment_verified=True,
+    )
+    record_type = records.type_of(nc)
+    fields = {name: getattr(nc, name) for name in record_type.editable_fields}
+    fields["containment_verified"] = False
+    data = form_data(record_type, fields) | {"version": nc.version}
+    client.force_login(quality_manager)
+
+    answer = client.post(f"/nonconformances/{nc.pk}/edit/", data)
+
+    assert answer.status_code == 302, answer.content.decode()[:2000]
+    nc.refresh_from_db()
+    assert not nc.containment_verified
+    assert (nc.containment_verified_by, nc.containment_verified_on) == (None, None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -243,7 +244,11 @@ def record_edit(request: HttpRequest, resource: str, pk: int) -> HttpResponse:
     if not records.may_edit(actor, record):
         records.require_for(actor, record_type.permissions.edit, record)
     form_class = record_form(record_type, editing=True)
-    form = form_class(request.POST or None, instance=record, initial={"version": record.version})
+    # The form fills in its own copy: the service must see the record as it stands, to tell
+    # what the person changed (a verification taken back, a date corrected).
+    form = form_class(
+        request.POST or None, instance=copy.copy(record), initial={"version": record.version}
+    )
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k in record_type.editable_fields}
         try:
