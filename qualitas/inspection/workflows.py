@@ -27,14 +27,8 @@ def plan_has_items(plan: Any) -> str | None:
 def concession_granted(lot: Any) -> str | None:
     """A rejected lot is released only on its nonconformance's approved concession."""
     from qualitas.nonconformance import services as nonconformance
-    from qualitas.nonconformance.models import Nonconformance
 
-    nc = None
-    if lot.nonconformance_number:
-        nc = Nonconformance.objects.filter(number=lot.nonconformance_number).first()
-    if nc is None:
-        return "The lot has no nonconformance to grant a concession."
-    return nonconformance.concession_refusal(nc)
+    return nonconformance.concession_refusal(lot.nonconformance_number)
 
 
 def lot_measured(lot: Any) -> str | None:

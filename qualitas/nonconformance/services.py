@@ -394,11 +394,14 @@ def escalate_to_capa(nc: Nonconformance, *, actor: User, capa: Any = None) -> An
     return capa
 
 
-def concession_refusal(nc: Nonconformance) -> str | None:
-    """Why what the nonconformance holds may not be released on concession yet, or None when
-    a use-as-is disposition is decided and both its approvals' signatures still hold."""
+def concession_refusal(number: str) -> str | None:
+    """Why what nonconformance `number` holds may not be released on concession yet, or None
+    when a use-as-is disposition is decided and both its approvals' signatures still hold."""
     from qualitas.core import signatures
 
+    nc = Nonconformance.objects.filter(number=number).first() if number else None
+    if nc is None:
+        return "There is no nonconformance to grant a concession."
     if nc.state not in (State.DISPOSITION, State.VERIFICATION, State.CLOSED):
         return f"{nc.number} is {nc.get_state_display()}: no disposition is decided yet."
     if not nc.disposition_lines.filter(decision=Decision.USE_AS_IS).exists():
