@@ -7,6 +7,7 @@ No `from __future__ import annotations`: django-ninja reads annotations at runti
 from typing import Any
 
 from qualitas.inspection import (
+    alarms_api,
     certificate_api,
     gagestudies_api,
     gauges_api,
@@ -28,4 +29,5 @@ ROUTERS: list[tuple[str, Any]] = [
     ("/characteristics", live_api.router),
     ("/gauges", gauges_api.gauges_router),
     ("/calibrations", gauges_api.calibrations_router),
+    ("/chart-alarms", alarms_api.router),
 ]

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 from django.conf import settings
 from django.db import connection
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from qualitas.core import audit, numbering, signatures, workflow
@@ -30,6 +31,7 @@ from qualitas.core.models import Department, Meaning, Site, User
 from qualitas.inspection import ingest, live, services, workflows as w
 from qualitas.inspection.models import (
     Characteristic,
+    ChartAlarm,
     InspectionLot,
     InspectionPlan,
     LotCheck,
@@ -218,7 +220,7 @@ def load(people: dict[str, User], site: Site, department: Department) -> None:
     engineer, manager = people["acosta"], people["hmarsh"]
     plans = _plans(_parts(engineer), engineer, manager, site, department)
     end = timezone.now() - datetime.timedelta(days=200)  # the services' stories come after
-    lots = _history(plans, people, rng, end, weeks, actor=engineer, reason=HISTORY_REASON)
+    lots, special = _history(plans, people, rng, end, weeks, actor=engineer, reason=HISTORY_REASON)
     with audit.context(actor=engineer, reason=HISTORY_REASON):
         _switching(lots)
     for characteristic in Characteristic.objects.filter(
@@ -230,6 +232,7 @@ def load(people: dict[str, User], site: Site, department: Department) -> None:
             reason="Phase I: the first 25 lots of the history, process in control",
             points=25,
         )
+    _alarms(lots, special, engineer)
 
 
 def _parts(engineer: User) -> list[tuple[Family, PartRevision]]:
@@ -350,18 +353,27 @@ def _history(
     *,
     actor: User,
     reason: str,
-) -> list[InspectionLot]:
+) -> tuple[list[InspectionLot], set[int]]:
+    """The lots, and the indexes of those where a chart's special cause shows."""
     start = end - datetime.timedelta(weeks=weeks)
     lot_type = services.lot_type()
     # Plan by plan: the lots, their checks (sample and Ac/Re as the plan and the normal
     # switching state say) and their sampled values.
     pending: list[tuple[InspectionLot, list[LotCheck], list[tuple[Any, ...]], User]] = []
+    special: set[int] = set()
     for plan, suppliers in plans:
         items = list(plan.items.select_related("characteristic"))
         per_week = 2 if plan.stage == "in_process" else 1
         count = weeks * per_week
         inspector = people["jokafor"] if plan.stage != "incoming" else people["mkowalski"]
         charts = {item.characteristic_id: _chart(item.characteristic, count, rng) for item in items}
+        # Where each variable chart's special cause shows (new points are judged against
+        # the limits for variables): the lot beyond the limits, or the run's 9th lot.
+        special |= {
+            len(pending) + chart.special + (8 if chart.shift else 0)
+            for chart in charts.values()
+            if chart.sigma and chart.special + (8 if chart.shift else 0) < count
+        }
         for k in range(count):
             supplier = suppliers[k % len(suppliers)]
             when = start + datetime.timedelta(
@@ -449,7 +461,7 @@ def _history(
                 token=signatures.SignatureToken(inspector.pk, timezone.now()),
                 transition="sign_inspection",
             )
-    return lots
+    return lots, special
 
 
 def _batch_hash(checks: list[LotCheck], values: list[tuple[Any, ...]]) -> str:
@@ -576,6 +588,35 @@ def _write_measurements(
             f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * 9)})",  # noqa: S608
             prepared,
         )
+
+
+def _alarms(lots: list[InspectionLot], special: set[int], engineer: User) -> None:
+    """The special causes' lots judged against the frozen limits, as a new batch is: each
+    broken rule an alarm for the characteristic's owner. Those older than the last 200 days of
+    history are worked (cause found, action taken, mostly closed); the latest wait."""
+    from qualitas.inspection import alarms
+
+    for index in sorted(special):
+        live.after_batch(MeasurementBatch.objects.get(lot=lots[index]))
+    recent = timezone.now() - datetime.timedelta(days=400)
+    worked = Measurement.objects.filter(lot_id=OuterRef("lot_id"), measured_at__lt=recent)
+    for alarm in ChartAlarm.objects.filter(Exists(worked)).order_by("pk"):
+        alarms.acknowledge(
+            alarm,
+            actor=engineer,
+            cause=CAUSES[alarm.pk % len(CAUSES)],
+            action="Process re-centred; the lot's sample re-measured and within limits.",
+        )
+        if alarm.pk % 4:
+            alarms.close(alarm, actor=engineer, comment="Next 10 subgroups in control.")
+
+
+CAUSES = (
+    "Tool wear: insert changed late.",
+    "New bar stock heat, harder than the last.",
+    "Gauge re-zeroed after a shift change.",
+    "Coolant concentration low after the weekend.",
+)
 
 
 def _switching(lots: list[InspectionLot]) -> None:

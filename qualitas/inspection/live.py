@@ -26,9 +26,11 @@ from qualitas.core import audit, notifications, permissions
 from qualitas.core.errors import InvalidInput, QualitasError
 from qualitas.core.models import User
 from qualitas.inspection import workflows as w
+from qualitas.inspection.alarms import page_url
 from qualitas.inspection.models import (
     Characteristic,
     CharacteristicKind,
+    ChartAlarm,
     ControlBaseline,
     InspectionLot,
     LotCheck,
@@ -445,9 +447,9 @@ def freeze_from_task(characteristic_id: int, actor_id: int, reason: str, points:
 
 def after_batch(batch: MeasurementBatch) -> list[dict[str, Any]]:
     """Judge the batch's lot, for each variable characteristic it measured that has a frozen
-    baseline, against the baseline with the run rules; a newly broken rule tells the
-    characteristic's owner and, where configured, raises one nonconformance. Returns the
-    alarms raised."""
+    baseline, against the baseline with the run rules; a newly broken rule is recorded as a
+    ChartAlarm to work (alarms.py), tells the characteristic's owner and, where configured,
+    raises one nonconformance. Returns the alarms raised."""
     measured = set(
         Measurement.objects.filter(batch=batch).values_list("characteristic_id", flat=True)
     )
@@ -493,10 +495,13 @@ def _judge_lot(
                 # beyond a limit is an alarm of its own.
                 if rule not in ("nelson1", "we1") and (i - 1) in flagged:
                     continue
-                key = f"inspection-spc:{baseline.pk}:{lot.pk}:{chart.kind}:{rule}:{i - new[0]}"
+                offset = int(i - new[0])
+                # The claim keeps alarms told before they became records from coming back;
+                # ChartAlarm's unique constraint on the same key backs it in the database.
+                key = f"inspection-spc:{baseline.pk}:{lot.pk}:{chart.kind}:{rule}:{offset}"
                 if not notifications.once(key):
                     continue
-                alarms.append(_alarm(baseline, lot, batch, chart, rule, int(i)))
+                alarms.append(_alarm(baseline, lot, batch, chart, rule, int(i), offset))
     return alarms
 
 
@@ -507,9 +512,10 @@ def _alarm(
     chart: ControlChart,
     rule: str,
     point: int,
+    offset: int,
 ) -> dict[str, Any]:
-    from django.urls import reverse
-
+    """Record the alarm for the reaction plan, raise its NC where configured and tell the
+    characteristic's owner, in the batch's unit of work."""
     from qualitas.inspection import services
 
     characteristic = baseline.characteristic
@@ -521,7 +527,6 @@ def _alarm(
         f"Lot {lot.lot_number} ({lot.number}): {chart.kind} {value:.6g} breaks {rule} "
         f"({what}) against the limits frozen on {baseline.frozen_at:%Y-%m-%d}."
     )
-    url = reverse("inspection:characteristic_chart", args=[characteristic.pk])
     alarm: dict[str, Any] = {
         "characteristic": characteristic.pk,
         "lot": lot.number,
@@ -531,8 +536,6 @@ def _alarm(
         "value": value,
         "nonconformance": None,
     }
-    if characteristic.owner is not None:
-        notifications.notify(characteristic.owner, title=title, body=body, url=url, email=True)
     if characteristic.nc_on_alarm:
         from qualitas.nonconformance import services as nonconformance
 
@@ -561,6 +564,22 @@ def _alarm(
             break
         else:
             logger.warning("SPC alarm on %s: no one could raise its NC", characteristic.pk)
+    record = ChartAlarm.objects.create(
+        characteristic=characteristic,
+        baseline=baseline,
+        lot=lot,
+        batch=batch,
+        chart=chart.kind,
+        rule=rule,
+        description=what,
+        point=offset,
+        value=value,
+        nonconformance_number=alarm["nonconformance"] or "",
+    )
+    alarm["id"] = record.pk
+    if characteristic.owner is not None:
+        url = page_url(record)
+        notifications.notify(characteristic.owner, title=title, body=body, url=url, email=True)
     return alarm
 
 

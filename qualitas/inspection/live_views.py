@@ -13,7 +13,7 @@ from qualitas.core import permissions
 from qualitas.core.errors import InvalidInput, QualitasError
 from qualitas.core.queries import get_or_404
 from qualitas.core.views import signed_in_user
-from qualitas.inspection import live, parts, workflows as w
+from qualitas.inspection import alarms, live, parts, workflows as w
 from qualitas.inspection.models import InspectionLot
 
 # The page draws the last this many points; the API gives any window.
@@ -72,6 +72,7 @@ def characteristic_chart(request: HttpRequest, pk: int) -> HttpResponse:
         "data": data,
         "window": window,
         "lots": list(lots),
+        "alarm_records": alarms.characteristic_alarms(user, characteristic),
         "may_plan": may_plan,
         "errors": errors,
         "reason": reason,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django.db import models
 
+from qualitas.core.auditing import AuditedQuerySet
 from qualitas.core.models import QualityRecord, record_indexes
 
 
@@ -471,3 +472,73 @@ class GageStudy(models.Model):
 
     def __str__(self) -> str:
         return f"{self.gauge_id}: {self.study_number}"
+
+
+class ChartAlarmState(models.TextChoices):
+    OPEN = "open", "Open"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    CLOSED = "closed", "Closed"
+
+
+class ChartAlarm(models.Model):
+    """A run rule a new point broke on a characteristic's control chart, kept as a record the
+    quality engineer works through the reaction plan (ISO 9001 8.5.1, IATF 16949 9.1.1.1):
+    acknowledged with the assignable cause found and the action taken, then closed."""
+
+    characteristic = models.ForeignKey(
+        Characteristic, on_delete=models.PROTECT, related_name="alarms"
+    )
+    # The frozen limits the point was judged against.
+    baseline = models.ForeignKey(ControlBaseline, on_delete=models.PROTECT, related_name="+")
+    lot = models.ForeignKey(InspectionLot, on_delete=models.PROTECT, related_name="+")
+    batch = models.ForeignKey(
+        MeasurementBatch, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # The engine's chart kind ("xbar", "R", "S", "individuals", "moving_range") and rule id
+    # ("nelson1", "we2").
+    chart = models.CharField(max_length=20)
+    rule = models.CharField(max_length=20)
+    description = models.CharField(max_length=200)
+    # Which of the lot's points broke it: 0 for a subgroup chart, the value's place in the
+    # lot for I-MR (where each value is a point).
+    point = models.PositiveIntegerField()
+    value = models.FloatField()
+    raised_at = models.DateTimeField(auto_now_add=True)
+    state = models.CharField(
+        max_length=12,
+        choices=ChartAlarmState.choices,
+        default=ChartAlarmState.OPEN,
+        editable=False,
+    )
+    acknowledged_by = models.ForeignKey(
+        "core.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    cause = models.TextField("assignable cause", blank=True)
+    action = models.TextField("action taken", blank=True)
+    closed_by = models.ForeignKey(
+        "core.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+    close_comment = models.TextField(blank=True)
+    # The nonconformance the alarm raised, when the characteristic says so (a number, as
+    # modules do not share tables).
+    nonconformance_number = models.CharField(max_length=40, blank=True)
+
+    objects = AuditedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-raised_at", "-pk"]
+        constraints = [
+            # The key the owner's notification was sent under: one alarm per broken rule.
+            models.UniqueConstraint(
+                fields=["baseline", "lot", "chart", "rule", "point"], name="insp_alarm_once"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["characteristic", "state"], name="alarm_char_state_idx"),
+            models.Index(fields=["characteristic", "-raised_at"], name="alarm_char_recent_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.characteristic_id} {self.chart} {self.rule} ({self.state})"

@@ -19,6 +19,7 @@ from qualitas.inspection import (
 from qualitas.inspection.models import (
     Calibration,
     Characteristic,
+    ChartAlarm,
     ControlBaseline,
     GageStudy,
     Gauge,
@@ -205,6 +206,7 @@ MODULE = Module(
         Audited(Gauge),
         Audited(ControlBaseline),
         Audited(GageStudy),
+        Audited(ChartAlarm),
     ),
     record_types=(INSPECTION_PLAN, INSPECTION_LOT, CALIBRATION),
     kpis=(kpis.open_records(INSPECTION_LOT, order=300),),
@@ -213,6 +215,12 @@ MODULE = Module(
         Menu(
             GROUP,
             MenuItem("Gauges", "inspection:gauge_list", "speedometer", w.VIEW, any_site=True),
+        ),
+        Menu(
+            GROUP,
+            MenuItem(
+                "Control chart alarms", "inspection:alarm_list", "bell", w.VIEW, any_site=True
+            ),
         ),
         Menu(
             GROUP,

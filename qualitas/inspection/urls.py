@@ -3,6 +3,7 @@
 from django.urls import URLPattern, URLResolver, path
 
 from qualitas.inspection import (
+    alarms_views,
     certificate,
     gagestudies_views,
     gauges_views,
@@ -57,6 +58,9 @@ urlpatterns: list[URLPattern | URLResolver] = [
         live_views.characteristic_chart,
         name="characteristic_chart",
     ),
+    path("alarms/", alarms_views.AlarmListView.as_view(), name="alarm_list"),
+    path("alarms/<int:pk>/acknowledge/", alarms_views.alarm_acknowledge, name="alarm_acknowledge"),
+    path("alarms/<int:pk>/close/", alarms_views.alarm_close, name="alarm_close"),
     path("gauges/", gauges_views.GaugeListView.as_view(), name="gauge_list"),
     path("gauges/new/", gauges_views.GaugeCreateView.as_view(), name="gauge_create"),
     path("gauges/<int:pk>/", gauges_views.gauge_detail, name="gauge_detail"),

@@ -88,7 +88,25 @@ def _demo_ids() -> dict[str, Any]:
     from qualitas.core import links
 
     links.add(deviation, actor=manager, target=nc, kind="references")
+    _chart_alarm(manager)
     return {"manager": manager, "site": site, "action": action, "token": token}
+
+
+def _chart_alarm(manager: User) -> None:
+    """A control chart alarm to work (the demo's come with its bulk history, left out here)."""
+    from qualitas.core import audit
+    from qualitas.inspection import live
+    from qualitas.inspection.models import ChartAlarm, Measurement
+
+    measured = Measurement.objects.filter(value__isnull=False).select_related("batch").first()
+    assert measured is not None
+    baseline = live.freeze_baseline(measured.characteristic, actor=manager, reason="Hostile routes")
+    with audit.context(actor=manager):
+        ChartAlarm.objects.create(
+            characteristic=measured.characteristic, baseline=baseline, lot_id=measured.lot_id,
+            batch=measured.batch, chart="xbar", rule="nelson1", description="Beyond a limit",
+            point=0, value=measured.value,
+        )  # fmt: skip
 
 
 def _record_of(model: type[Any], **where: Any) -> Any:
@@ -206,6 +224,7 @@ def _path_value(route: str, name: str, ids: dict[str, Any], resource: str) -> st
     if name == "document_id" or (route.startswith("documents/") and name == "pk"):
         return str(_record_of(Document).pk)
     if route.startswith(("inspection/", "api/v1/gage-studies/")) or name in {
+        "alarm_id",
         "gauge_id",
         "calibration_id",
         "part_id",
@@ -229,6 +248,7 @@ def _inspection_id(route: str, name: str) -> str:
     from qualitas.inspection.models import (
         Calibration,
         Characteristic,
+        ChartAlarm,
         GageStudy,
         Gauge,
         InspectionLot,
@@ -250,6 +270,7 @@ def _inspection_id(route: str, name: str) -> str:
         "gauge_id": _record_of(Gauge),
         "calibration_id": _record_of(Calibration),
         "study_id": _record_of(GageStudy),
+        "alarm_id": _record_of(ChartAlarm),
     }
     if name in by_name:
         found = by_name[name]
@@ -262,6 +283,7 @@ def _inspection_id(route: str, name: str) -> str:
         ("inspection/lots/", InspectionLot),
         ("inspection/gauges/", Gauge),
         ("inspection/gage-studies/", GageStudy),
+        ("inspection/alarms/", ChartAlarm),
         ("inspection/characteristics/", Characteristic),
     ):
         if route.startswith(prefix) and name == "pk":

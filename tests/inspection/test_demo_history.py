@@ -18,6 +18,7 @@ from qualitas.core.models import AuditEvent, Department, Signature, Site, User
 from qualitas.inspection import demo_history, ingest, live, services
 from qualitas.inspection.models import (
     Characteristic,
+    ChartAlarm,
     InspectionLot,
     InspectionPlan,
     LotCheck,
@@ -143,6 +144,10 @@ def test_each_chart_has_a_frozen_baseline_and_its_special_cause(
         data = live.chart_data(characteristic)
         assert data["baseline"] is not None and data["baseline"]["points"] == 25
         assert data["alarms"], f"{characteristic} has no alarm"
+    # The special causes' lots were judged as new batches are: alarms kept to react to.
+    variables = Characteristic.objects.filter(kind="variable").count()
+    alarmed = ChartAlarm.objects.values("characteristic").distinct().count()
+    assert alarmed > variables * 2 // 3
 
 
 def test_switching_states_hold_the_history(history: list[InspectionLot]) -> None:
