@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import math
+from decimal import Decimal
 from typing import Any
 
 from django.db import models
@@ -69,7 +70,14 @@ def _readings(value: Any) -> list[dict[str, float]]:
 def within(readings: list[dict[str, float]], which: str) -> bool:
     """Every reading's deviation from nominal within its tolerance (the limit itself is
     within, as a size on its specification limit conforms)."""
-    return all(abs(r[which] - r["nominal"]) <= r["tolerance"] for r in readings)
+    return all(reading_within(r[which], r["nominal"], r["tolerance"]) for r in readings)
+
+
+def reading_within(reading: float, nominal: float, tolerance: float) -> bool:
+    """|reading - nominal| <= tolerance on the numbers as written: in binary floating point
+    74.002 - 74.0 is 0.0020000000000095 and a reading on its limit would fail."""
+    deviation = Decimal(repr(float(reading))) - Decimal(repr(float(nominal)))
+    return abs(deviation) <= Decimal(repr(float(tolerance)))
 
 
 def _gauge_of(value: Any) -> Gauge:
@@ -313,7 +321,7 @@ def _raise_impact_nonconformance(
             f"nominal {r['nominal']:g}: as found {r['as_found']:g} "
             f"(deviation {r['as_found'] - r['nominal']:+g}, tolerance ±{r['tolerance']:g})"
             for r in current.readings
-            if abs(r["as_found"] - r["nominal"]) > r["tolerance"]
+            if not reading_within(r["as_found"], r["nominal"], r["tolerance"])
         ]
         period = f"since {since:%Y-%m-%d}" if since else "since it was registered"
         if current.impact:

@@ -1,28 +1,41 @@
 """Pages of the gauge register: the list (effective status, filters, exports), a gauge with
 its calibration history, the forms that hand their input to qualitas.inspection.gauges, and
-the calibration record's detail panel (readings, results, impact list, nonconformance)."""
+the calibration record's pages: its create and edit forms with the table of calibration
+points, and its detail panel (readings, results, impact list, nonconformance)."""
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 from urllib.parse import urlencode
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 
 from qualitas.core import permissions, records
+from qualitas.core.errors import Conflict, InvalidInput, PermissionDenied, QualitasError
+from qualitas.core.forms import put_errors
 from qualitas.core.queries import get_or_404
 from qualitas.core.views import signed_in_user
 from qualitas.core.views.generic import ObjectListView
 from qualitas.core.views.records import detail_url
 from qualitas.inspection import gauges, workflows as w
 from qualitas.inspection.formviews import MasterDataForm
-from qualitas.inspection.gauges_forms import GaugeForm, GaugeStatusForm
+from qualitas.inspection.gauges_forms import (
+    NEW_POINTS,
+    BaseCalibrationPointFormSet,
+    CalibrationPointFormSet,
+    GaugeForm,
+    GaugeStatusForm,
+    calibration_form,
+)
 from qualitas.inspection.gauges_lists import GaugeFilterSet, GaugeTable, status_badge
 from qualitas.inspection.models import Calibration, Gauge, Measurement
 
@@ -190,3 +203,135 @@ def calibration_panel(calibration: Calibration, request: HttpRequest) -> str:
         "nc_url": nc_url,
     }
     return render_to_string("inspection/gauges/_calibration_panel.html", context, request=request)
+
+
+# ----------------------------------------------------------------------------- calibration forms
+# Served at the record type's own paths (/calibrations/new/, /calibrations/<id>/edit/) in
+# place of the generic form, whose JSON text box no technician can fill: the readings are a
+# table of points. The record's fields, permissions and services stay the generic ones.
+
+# The points' field names: readings-0-nominal … (the API's field, one row per point).
+POINTS_PREFIX = "readings"
+
+
+def _refused(form: forms.BaseForm, points: BaseCalibrationPointFormSet, exc: QualitasError) -> None:
+    """The service's refusal on the page: about the readings above the points table, the
+    rest as on any record form."""
+    if isinstance(exc, InvalidInput):
+        about_points = [e for e in exc.errors if e.field == POINTS_PREFIX]
+        points.non_form_errors().extend(e.message for e in about_points)
+        rest = [e for e in exc.errors if e.field != POINTS_PREFIX]
+        if rest:
+            put_errors(form, InvalidInput(rest))
+    else:
+        put_errors(form, exc)
+
+
+def _calibration_page(
+    request: HttpRequest,
+    form: forms.BaseForm,
+    points: BaseCalibrationPointFormSet,
+    *,
+    title: str,
+    cancel_url: str,
+) -> HttpResponse:
+    # Each gauge's unit, for the table's header when another gauge is chosen.
+    units = {str(pk): unit for pk, unit in Gauge.objects.values_list("pk", "unit")}
+    context = {
+        "form": form,
+        "points": points,
+        "title": title,
+        "cancel_url": cancel_url,
+        "gauge_units": units,
+        "unit": units.get(str(form["gauge"].value()), ""),
+    }
+    status = 422 if request.method == "POST" else 200
+    return render(request, "inspection/gauges/calibration_form.html", context, status=status)
+
+
+@login_required
+def calibration_create(request: HttpRequest) -> HttpResponse:
+    """Record a calibration: the gauge (from its page: ?gauge=<id>), the date, who did it,
+    and its points."""
+    record_type = gauges.calibration_type()
+    actor = signed_in_user(request)
+    permissions.require(actor, record_type.permissions.create)
+    posted = request.POST or None
+    initial = {
+        "site": actor.site,
+        "gauge": request.GET.get("gauge"),
+        "calibrated_on": timezone.localdate(),
+    }
+    form = calibration_form(editing=False)(posted, initial=initial)
+    points = CalibrationPointFormSet(
+        posted, prefix=POINTS_PREFIX, initial=None if posted else [{}] * NEW_POINTS
+    )
+    if posted is not None and all([form.is_valid(), points.is_valid()]):
+        data = {k: v for k, v in form.cleaned_data.items() if k in record_type.editable_fields}
+        try:
+            created = records.raise_record(
+                record_type, actor=actor, **data, readings=points.readings()
+            )
+        except (InvalidInput, PermissionDenied, Conflict) as exc:
+            _refused(form, points, exc)
+        else:
+            messages.success(request, f"{created.number} raised.")
+            return redirect(detail_url(created))
+    return _calibration_page(
+        request,
+        form,
+        points,
+        title="New calibration",
+        cancel_url=reverse("core:record_list", args=[record_type.resource]),
+    )
+
+
+@login_required
+def calibration_edit(request: HttpRequest, calibration_id: int) -> HttpResponse:
+    """Correct a calibration: its fields and points, as calibrations.change_calibration
+    allows (the date and readings only while it is recorded and its gauge's latest)."""
+    record_type = gauges.calibration_type()
+    actor = signed_in_user(request)
+    calibration: Calibration = records.get_visible(actor, record_type, calibration_id)
+    # Nobody is shown a form they could never submit (a reader, a verified calibration).
+    if calibration.state in record_type.workflow.locked_states:
+        raise records.RecordLocked(
+            f"{calibration.number} is {calibration.get_state_display()} and can no longer "
+            "be changed."
+        )
+    if not records.may_edit(actor, calibration):
+        records.require_for(actor, record_type.permissions.edit, calibration)
+    posted = request.POST or None
+    # A model form writes what it cleans onto its instance; the service compares the stored
+    # calibration with the changes (a corrected date moves the due date), so the form works
+    # on a copy.
+    form = calibration_form(editing=True)(
+        posted, instance=copy.copy(calibration), initial={"version": calibration.version}
+    )
+    # The stored points, and one empty row to add a point without JavaScript.
+    points = CalibrationPointFormSet(
+        posted, prefix=POINTS_PREFIX, initial=None if posted else [*calibration.readings, {}]
+    )
+    if posted is not None and all([form.is_valid(), points.is_valid()]):
+        data = {k: v for k, v in form.cleaned_data.items() if k in record_type.editable_fields}
+        try:
+            records.change_record(
+                calibration,
+                actor=actor,
+                expected_version=form.cleaned_data["version"],
+                reason=form.cleaned_data.get("reason", ""),
+                **data,
+                readings=points.readings(),
+            )
+        except (InvalidInput, PermissionDenied, Conflict) as exc:
+            _refused(form, points, exc)
+        else:
+            messages.success(request, f"{calibration.number} saved.")
+            return redirect(detail_url(calibration))
+    return _calibration_page(
+        request,
+        form,
+        points,
+        title=f"Edit {calibration.number}",
+        cancel_url=detail_url(calibration),
+    )

@@ -241,7 +241,12 @@ MODULE = Module(
             shown=certificate.is_certifiable,
         ),
     ),
-    pages=(Pages("inspection/", "qualitas.inspection.urls"),),
+    pages=(
+        Pages("inspection/", "qualitas.inspection.urls"),
+        # The calibration's create and edit pages, with the table of points (before the
+        # generic record pages at the same paths).
+        Pages("calibrations/", "qualitas.inspection.calibration_urls"),
+    ),
     api=tuple(Api(prefix, router) for prefix, router in api.ROUTERS),
     demo=demo.load,
 )

@@ -398,7 +398,13 @@ def form_data(record_type: records.RecordType, fields: dict[str, Any]) -> dict[s
             value = field.get_default()  # type: ignore[union-attr]
         if value is None or value is False:
             continue
-        if isinstance(value, (list, dict)):  # a JSON field's textarea holds JSON text
+        if isinstance(value, list) and all(isinstance(row, dict) for row in value):
+            # A list of rows is a table on the page (a calibration's points): a formset
+            # prefixed with the field's name.
+            data |= {f"{name}-TOTAL_FORMS": len(value), f"{name}-INITIAL_FORMS": 0}
+            for index, row in enumerate(value):
+                data |= {f"{name}-{index}-{key}": cell for key, cell in row.items()}
+        elif isinstance(value, (list, dict)):  # a JSON field's textarea holds JSON text
             data[name] = json.dumps(value)
         else:
             data[name] = "on" if value is True else _plain(value)

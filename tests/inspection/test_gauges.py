@@ -305,8 +305,18 @@ def test_a_calibration_computes_its_results_and_moves_the_gauge(
     assert cal.title == "Calibration of GA-0012"  # the title given
 
 
-def test_a_reading_on_its_tolerance_is_within(people: dict[str, User], gauge: Gauge) -> None:
-    on_limit = [{"nominal": 10.0, "as_found": 10.5, "as_left": 9.5, "tolerance": 0.5}]
+@pytest.mark.parametrize(
+    "on_limit",
+    [
+        [{"nominal": 10.0, "as_found": 10.5, "as_left": 9.5, "tolerance": 0.5}],
+        # In binary floating point 74.002 - 74.0 is 0.0020000000000095: still on the limit.
+        [{"nominal": 74.0, "as_found": 74.002, "as_left": 73.998, "tolerance": 0.002}],
+        [{"nominal": 50.0, "as_found": 50.0004, "as_left": 49.9996, "tolerance": 0.0004}],
+    ],
+)
+def test_a_reading_on_its_tolerance_is_within(
+    people: dict[str, User], gauge: Gauge, on_limit: list[dict[str, float]]
+) -> None:
 
     cal = _calibrate(people["inspector"], gauge, TODAY, on_limit)
 
