@@ -207,7 +207,7 @@ class Chart:
 
     sigma: float
     centre: float
-    drift: float  # total over the history, in sigmas of the subgroup mean
+    drift: float  # how far the mean wanders per 150 lots, in sigmas of the subgroup mean
     special: int  # the lot index of its special cause
     shift: bool  # True: a run of lots shifted; False: one lot beyond its limits
 
