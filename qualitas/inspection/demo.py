@@ -71,31 +71,7 @@ def _master_data() -> list[PartRevision]:
         for number, name, customer, characteristics in PARTS:
             part = Part.objects.create(number=number, name=name, customer=customer)
             revision = PartRevision.objects.create(part=part, revision="C", is_current=True)
-            for (
-                c_number,
-                c_name,
-                kind,
-                nominal,
-                lsl,
-                usl,
-                unit,
-                decimals,
-                klass,
-                mark,
-            ) in characteristics:
-                Characteristic.objects.create(
-                    revision=revision,
-                    number=c_number,
-                    name=c_name,
-                    kind=kind,
-                    nominal=nominal,
-                    lsl=lsl,
-                    usl=usl,
-                    unit=unit,
-                    decimals=decimals,
-                    char_class=klass,
-                    special_mark=mark,
-                )
+            demo_history.add_characteristics(revision, characteristics)
             revisions.append(revision)
     return revisions
 

@@ -249,32 +249,29 @@ def _parts(engineer: User) -> list[tuple[Family, PartRevision]]:
                 revision = PartRevision.objects.create(
                     part=part, revision="B" if k % 2 else "A", is_current=True
                 )
-                for (
-                    c_number,
-                    name,
-                    kind,
-                    nominal,
-                    lsl,
-                    usl,
-                    unit,
-                    decimals,
-                    klass,
-                ) in family.characteristics:
-                    Characteristic.objects.create(
-                        revision=revision,
-                        number=c_number,
-                        name=name,
-                        kind=kind,
-                        nominal=nominal,
-                        lsl=lsl,
-                        usl=usl,
-                        unit=unit,
-                        decimals=decimals,
-                        char_class=klass,
-                        owner=engineer,
-                    )
+                add_characteristics(revision, family.characteristics, owner=engineer)
                 made.append((family, revision))
     return made
+
+
+def add_characteristics(revision: PartRevision, specs: Any, **extra: Any) -> None:
+    """The revision's characteristics from their specs (number, name, kind, nominal, LSL,
+    USL, unit, decimals, class, and optionally the special characteristic mark)."""
+    for number, name, kind, nominal, lsl, usl, unit, decimals, klass, *mark in specs:
+        Characteristic.objects.create(
+            revision=revision,
+            number=number,
+            name=name,
+            kind=kind,
+            nominal=nominal,
+            lsl=lsl,
+            usl=usl,
+            unit=unit,
+            decimals=decimals,
+            char_class=klass,
+            special_mark=mark[0] if mark else "",
+            **extra,
+        )
 
 
 def _plans(
