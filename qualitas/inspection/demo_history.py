@@ -365,11 +365,12 @@ def _history(
         inspector = people["jokafor"] if plan.stage != "incoming" else people["mkowalski"]
         charts = {item.characteristic_id: _chart(item.characteristic, count, rng) for item in items}
         # Where each variable chart's special cause shows (new points are judged against
-        # the limits for variables): the lot beyond the limits, or the run's 9th lot.
+        # the limits for variables): the lot beyond the limits, or the run's 9th to 11th lots.
         special |= {
-            len(pending) + chart.special + (8 if chart.shift else 0)
+            len(pending) + chart.special + offset
             for chart in charts.values()
-            if chart.sigma and chart.special + (8 if chart.shift else 0) < count
+            for offset in ((8, 9, 10) if chart.shift else (0,))
+            if chart.sigma and chart.special + offset < count
         }
         for k in range(count):
             supplier = suppliers[k % len(suppliers)]
@@ -493,7 +494,8 @@ def _chart(characteristic: Characteristic, lots: int, rng: np.random.Generator) 
     return Chart(
         sigma=sigma,
         centre=centre,
-        drift=float(rng.uniform(-0.5, 0.5)),
+        # Most processes hold their centre; one in three wanders a little.
+        drift=float(rng.uniform(-0.5, 0.5)) if rng.random() < 1 / 3 else 0.0,
         special=_special(lots, rng),
         shift=bool(rng.integers(0, 2)),
     )
@@ -520,7 +522,7 @@ def _sample(
         step = chart.sigma / np.sqrt(n)  # one sigma of the subgroup mean
         mean = chart.centre + chart.drift * step * k / 150
         if chart.shift and chart.special <= k < chart.special + 12:
-            mean += 2.0 * step  # a run on one side: a new bar stock heat, a tool change
+            mean += 2.5 * step  # a run on one side: a new bar stock heat, a tool change
         elif not chart.shift and k == chart.special:
             mean += 4.5 * step  # one lot beyond its limits
         low = c.lsl if c.lsl is not None else -np.inf
