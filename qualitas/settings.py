@@ -158,6 +158,8 @@ INSTALLED_APPS = [
     "qualitas.capa",
     "qualitas.documents",
     "qualitas.inspection",
+    "qualitas.changes",
+    "qualitas.training",
 ]
 
 MIDDLEWARE = [
@@ -395,6 +397,9 @@ NUMBER_PATTERNS = env_str("QUALITAS_NUMBER_PATTERNS", "{}")
 QUALITAS_CURRENCY = env_str("QUALITAS_CURRENCY", "EUR").upper()
 QUALITAS_ESCALATION_REPEATS = env_int("QUALITAS_ESCALATION_REPEATS", default=3)
 QUALITAS_ESCALATION_DAYS = env_int("QUALITAS_ESCALATION_DAYS", default=90)
+# Change control: an emergency change implemented first must be board-approved within this
+# many days (a reminder the day before, then escalation to the quality managers).
+QUALITAS_EMERGENCY_APPROVAL_DAYS = env_int("QUALITAS_EMERGENCY_APPROVAL_DAYS", default=5)
 # How many nonconformances `qualitas demo` generates (18 months of history).
 DEMO_NONCONFORMANCES = env_int("QUALITAS_DEMO_NONCONFORMANCES", default=300)
 # Weeks of bulk inspection history (28 parts, ~60 lots and ~6,400 measurements a week);

@@ -126,6 +126,9 @@ class Module:
     demo: Callable[[], None] | None = None
     # Reference data every installation needs (document types), after each migrate.
     after_migrate: Callable[..., None] | None = None
+    # Which procedures a person is not currently trained on (qualitas.core.training_gate):
+    # workflow steps declared `works_under` them are refused until they are.
+    training_gate: Callable[..., list[Any]] | None = None
 
 
 INSTALLED: dict[str, Module] = {}
@@ -135,7 +138,7 @@ def install(module: Module, app_config: AppConfig | None = None) -> None:
     """Put one module's declaration into the core's registries (once per process)."""
     from django.db.models.signals import post_migrate
 
-    from qualitas.core import audit, events, jobs, permissions, records
+    from qualitas.core import audit, events, jobs, permissions, records, training_gate
     from qualitas.core.registry import registry
 
     if module.name in INSTALLED:
@@ -171,6 +174,8 @@ def install(module: Module, app_config: AppConfig | None = None) -> None:
         jobs.JOBS[job.name] = jobs.PeriodicJob(job.name, job.run, job.description)
     if module.demo is not None:
         registry.demo_loaders.append(module.demo)
+    if module.training_gate is not None:
+        training_gate.register(module.training_gate)
     if module.after_migrate is not None:
         post_migrate.connect(module.after_migrate, sender=app_config)
 
@@ -202,7 +207,7 @@ def searched_by(module: Module) -> list[SearchSource]:
 def undeclared() -> list[str]:
     """What reached a registry without being declared by an installed module (should be
     nothing): one line per stray entry, naming the registry and the entry."""
-    from qualitas.core import audit, events, jobs, permissions, records
+    from qualitas.core import audit, events, jobs, permissions, records, training_gate
     from qualitas.core.registry import registry
 
     declared = list(INSTALLED.values())
@@ -281,5 +286,11 @@ def undeclared() -> list[str]:
         [(j.name, j.run) for j in jobs.JOBS.values()],
         {(j.name, j.run) for m in declared for j in m.jobs},
         lambda entry: entry[0],
+    )
+    check(
+        "training gate",
+        training_gate.CHECKERS,
+        {m.training_gate for m in declared if m.training_gate},
+        lambda f: f.__qualname__,
     )
     return strays

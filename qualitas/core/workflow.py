@@ -26,7 +26,7 @@ effectiveness check) is a service function of the module, which the record type 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -72,6 +72,10 @@ class Transition:
     # Fired only by the module's own services (the last signature, a date reached), never
     # offered as a button or accepted from the API; who caused it is the service's check.
     automatic: bool = False
+    # The procedures this step is worked under (controlled document numbers, course
+    # codes): whoever fires it must be currently trained on those that gate
+    # (qualitas.core.training_gate), or the step is refused.
+    works_under: Callable[[Any], Sequence[str]] | None = None
 
     @property
     def title(self) -> str:
@@ -186,7 +190,29 @@ def evaluate(
             refusals.append(Refusal("missing_field", f"Fill in {label} first.", field=name))
     if transition.guard is not None and (reason := transition.guard(record)):
         refusals.append(Refusal("guard", reason))
+    if transition.works_under is not None:
+        refusals.extend(_untrained(record, transition, transition.works_under, actor))
     return tuple(refusals)
+
+
+def _untrained(
+    record: QualityRecord,
+    transition: Transition,
+    works_under: Callable[[Any], Sequence[str]],
+    actor: User,
+) -> list[Refusal]:
+    """The training gate: one refusal naming each procedure the actor is not trained on."""
+    from qualitas.core import training_gate
+
+    gaps = training_gate.missing(actor, list(works_under(record)))
+    return [
+        Refusal(
+            "untrained",
+            f"You are not currently trained on {gap.procedure}: {gap.reason} "
+            f"'{transition.title}' is worked under it.",
+        )
+        for gap in gaps
+    ]
 
 
 def available(record: QualityRecord, actor: User) -> list[Availability]:
@@ -206,6 +232,8 @@ def _raise(refusals: tuple[Refusal, ...]) -> None:
         raise Conflict(message)
     if codes & {"not_permitted", "separation_of_duties"}:
         raise PermissionDenied(message)
+    if "untrained" in codes:
+        raise Conflict(message)
     errors = [FieldError(r.field or "__all__", r.message) for r in refusals]
     raise InvalidInput(errors, detail=message)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +17,7 @@ from qualitas.documents.models import (
     Acknowledgement,
     Document,
     DocumentRevision,
+    DocumentStatus,
     SignOff,
     SignOffOutcome,
 )
@@ -145,3 +148,38 @@ def waiting_for(user: User) -> QuerySet[SignOff]:
         .select_related("revision", "revision__document")
         .order_by("revision__updated_at")
     )
+
+
+@dataclass(frozen=True)
+class ControlledDocument:
+    """What other modules may know of a controlled document (training cites it by number):
+    its identity and the revision now in force, if any."""
+
+    id: int
+    number: str
+    title: str
+    effective_revision_id: int | None
+    effective_label: str | None
+
+
+def controlled_documents(
+    *, numbers: Iterable[str] | None = None, ids: Iterable[int] | None = None
+) -> dict[str, ControlledDocument]:
+    """The documents with these numbers or ids (every one when neither is given), by
+    number, in one query."""
+    found = Document.objects.select_related("current_revision").order_by("number")
+    if numbers is not None:
+        found = found.filter(number__in=list(numbers))
+    if ids is not None:
+        found = found.filter(pk__in=list(ids))
+    result = {}
+    for document in found:
+        effective = document.status == DocumentStatus.EFFECTIVE and document.current_revision
+        result[document.number] = ControlledDocument(
+            document.pk,
+            document.number,
+            document.title,
+            document.current_revision_id if effective else None,
+            document.current_revision.label if effective and document.current_revision else None,
+        )
+    return result

@@ -47,6 +47,15 @@ def lot_measured(lot: Any) -> str | None:
     return f"Measure the whole sample first: {named}."
 
 
+def inspection_methods(lot: Any) -> list[str]:
+    """The inspection method documents of the lot's plan: the inspector signs under them,
+    so the training gate asks that they be trained on the gating ones."""
+    numbers = lot.plan.items.filter(characteristic__method__isnull=False).values_list(
+        "characteristic__method__number", flat=True
+    )
+    return sorted(set(numbers))
+
+
 class PlanState(models.TextChoices):
     DRAFT = "draft", "Draft"
     APPROVED = "approved", "Approved"
@@ -112,6 +121,7 @@ LOT_WORKFLOW = Workflow(
             permission=INSPECT,
             signature=Meaning.VERIFIED,
             guard=lot_measured,
+            works_under=inspection_methods,
         ),
         Transition(
             "accept", (LotState.INSPECTED,), LotState.ACCEPTED, permission=INSPECT, automatic=True

@@ -175,6 +175,15 @@ def _capa_fields(cast: Cast) -> dict[str, Any]:
     }
 
 
+def _change_request_fields(cast: Cast) -> dict[str, Any]:
+    return {
+        "title": "Second machining source for shaft SHF-2209",
+        "change_type": "supplier",
+        "reason_for_change": "The only source is on allocation",
+        "site": cast.hq,
+    }
+
+
 def _deviation_fields(cast: Cast) -> dict[str, Any]:
     return {
         "title": "Use alternate torque wrench",
@@ -282,6 +291,19 @@ def _calibration_fields(cast: Cast) -> dict[str, Any]:
     }
 
 
+def _training_record(cast: Cast, actor: User, n: int) -> Any:
+    """A one-off course assignment to the person with no role (assigned by the curriculum
+    or a coordinator, never raised from the generic form)."""
+    from qualitas.training import services
+    from qualitas.training.models import Course
+
+    course = Course.objects.filter(code="FA-01").first() or services.create_course(
+        actor=cast.people["quality-manager"], code="FA-01", title="First aid", kind="classroom"
+    )
+    trainee = new(UserFactory, username=f"trainee{n}", site=cast.hq)
+    return services.assign_training(actor=actor, person=trainee, course=course)
+
+
 @dataclass(frozen=True)
 class Maker:
     """How the tests raise a valid record of one type.
@@ -313,6 +335,8 @@ MAKERS: dict[str, Maker] = {
     "inspectionplan": Maker(fields=_plan_fields),
     "inspectionlot": Maker(fields=_lot_fields),
     "calibration": Maker(fields=_calibration_fields),
+    "trainingrecord": Maker(make=_training_record),
+    "changerequest": Maker(fields=_change_request_fields),
 }
 
 

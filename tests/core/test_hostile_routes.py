@@ -236,6 +236,10 @@ def _path_value(route: str, name: str, ids: dict[str, Any], resource: str) -> st
         "state_id",
     }:
         return _inspection_id(route, name)
+    if name == "cr_id" or (route.startswith("change-requests/") and name == "pk"):
+        from qualitas.changes.models import ChangeRequest
+
+        return str(_record_of(ChangeRequest).pk)
     if route.startswith("exports/") and name == "pk":
         from qualitas.core.models import ExportJob
 

@@ -16,6 +16,8 @@ class Meaning(models.TextChoices):
     RELEASED = "released", "Released"
     CLOSED = "closed", "Closed"
     READ_AND_UNDERSTOOD = "read_and_understood", "Read and understood"
+    TRAINED = "trained", "Trained"
+    TRAINEE_COMPETENT = "trainee_competent", "Trainee competent"
 
 
 class SignatureQuerySet(models.QuerySet["Signature"]):

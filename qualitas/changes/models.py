@@ -1,0 +1,91 @@
+"""Change requests and the answers of their impact assessment."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from qualitas.core.auditing import AuditedQuerySet
+from qualitas.core.models import QualityRecord, record_indexes
+
+
+class ChangeType(models.TextChoices):
+    DOCUMENT = "document", "Document"
+    PROCESS = "process", "Process"
+    PRODUCT_DESIGN = "product_design", "Product or design"
+    SUPPLIER = "supplier", "Supplier"
+    EQUIPMENT = "equipment", "Equipment"
+    IT_RELEASE = "it_release", "IT system or software release"
+    ORGANISATION = "organisation", "Organisation"
+
+
+class Urgency(models.TextChoices):
+    STANDARD = "standard", "Standard"
+    MINOR = "minor", "Minor"
+    EMERGENCY = "emergency", "Emergency (retrospective approval)"
+
+
+class ChangeRequest(QualityRecord):
+    """A planned change to a document, process, product, supplier, equipment, IT system or
+    the organisation (ISO 9001 6.3 and 8.5.6, ISO 27001 8.32, 21 CFR 820.70(b)). Its
+    originator is whoever raised it (`created_by`)."""
+
+    change_type = models.CharField("type", max_length=20, choices=ChangeType.choices)
+    reason_for_change = models.TextField(blank=True)
+    expected_benefit = models.TextField(blank=True)
+    scope_sites = models.CharField(
+        "sites affected", max_length=200, blank=True, help_text="e.g. SHF, LDS"
+    )
+    scope_departments = models.CharField(
+        "departments affected", max_length=200, blank=True, help_text="e.g. Operations, IT"
+    )
+    scope_parts = models.TextField(
+        "parts / products affected", blank=True, help_text="Part numbers or product names"
+    )
+    urgency = models.CharField(max_length=10, choices=Urgency.choices, default=Urgency.STANDARD)
+    # An emergency change implemented before its board approval must be approved by then.
+    approval_due_on = models.DateField("board approval due", null=True, blank=True)
+    # When the board's rule was met (every role it asks for, enough approvals).
+    approved_at = models.DateTimeField("board approved at", null=True, blank=True)
+
+    class Meta(QualityRecord.Meta):
+        verbose_name = "change request"
+        indexes = [*record_indexes("cr")]
+
+
+class Answer(models.TextChoices):
+    YES = "yes", "Yes"
+    NO = "no", "No"
+    NOT_APPLICABLE = "n_a", "Not applicable"
+
+
+class ImpactAnswer(models.Model):
+    """One answered item of a change request's impact assessment.
+
+    A row per item rather than a JSON field on the change request: each answer changed is
+    its own audit event with old and new value, and "which changes affect this document"
+    stays one query."""
+
+    change_request = models.ForeignKey(
+        ChangeRequest, on_delete=models.PROTECT, related_name="impact_answers"
+    )
+    item = models.CharField(max_length=30)
+    answer = models.CharField(max_length=5, choices=Answer.choices)
+    comment = models.TextField(blank=True)
+    # Ids of the controlled documents affected (the register's), for the documents item.
+    documents = models.JSONField(default=list, blank=True)
+    # Roles and departments who must be trained, as text for now, for the training item.
+    audiences = models.JSONField(default=list, blank=True)
+    answered_by = models.ForeignKey("core.User", on_delete=models.PROTECT, related_name="+")
+    answered_at = models.DateTimeField(auto_now=True)
+    objects = AuditedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["change_request", "item"], name="unique_change_impact_item"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item}: {self.answer}"

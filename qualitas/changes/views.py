@@ -1,0 +1,159 @@
+"""Change request pages beyond the generic ones: the panel on its page, the impact
+assessment, starting a revision for it, and "changes in flight" on the home page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.views.decorators.http import require_POST
+
+from qualitas.changes import checklists, policy, queries, readiness, services
+from qualitas.changes.models import Answer, ChangeRequest
+from qualitas.core import permissions, records
+from qualitas.core.errors import InvalidInput
+from qualitas.core.views import signed_in_user
+from qualitas.core.views.records import detail_url
+from qualitas.documents import queries as document_queries
+
+
+def _cr(request: HttpRequest, pk: int) -> ChangeRequest:
+    found: ChangeRequest = records.get_visible(signed_in_user(request), services.record_type(), pk)
+    return found
+
+
+def change_panel(cr: ChangeRequest, request: HttpRequest) -> str:
+    viewer = signed_in_user(request)
+    done, planned = queries.plan_progress(cr)
+    revisions = queries.revisions_for(cr, viewer)
+    revised = {r.document_id for r in revisions}
+    rows = queries.impact_rows(cr, viewer)
+    may_plan = policy.may_plan(viewer, cr)
+    to_revise = [
+        d
+        for row in rows
+        if row.item == checklists.NAMES_DOCUMENTS
+        for d in row.documents
+        if d["pk"] not in revised
+    ]
+    context = {
+        "cr": cr,
+        "rows": rows,
+        "may_assess": policy.may_assess(viewer, cr),
+        "votes": queries.vote_rows(cr),
+        "board_rule": queries.board_rule(cr),
+        "outstanding": readiness.board_outstanding(cr) if cr.approved_at is None else None,
+        "done": done,
+        "planned": planned,
+        "revisions": revisions,
+        "to_revise": to_revise if may_plan else [],
+    }
+    return render_to_string("changes/_panel.html", context, request=request)
+
+
+def _answers_from(post: Any, items: tuple[str, ...]) -> list[services.ImpactInput]:
+    answers = []
+    for item in items:
+        answer = post.get(f"{item}-answer", "")
+        if not answer:
+            continue
+        documents = post.getlist(f"{item}-documents")
+        audiences = post.get(f"{item}-audiences", "")
+        answers.append(
+            services.ImpactInput(
+                item=item,
+                answer=answer,
+                comment=post.get(f"{item}-comment", ""),
+                documents=[int(d) for d in documents if d.isdigit()],
+                audiences=[a for a in audiences.split(",") if a.strip()],
+            )
+        )
+    return answers
+
+
+@login_required
+def impact(request: HttpRequest, pk: int) -> HttpResponse:
+    """Answer the impact assessment of the change's type, item by item."""
+    cr = _cr(request, pk)
+    actor = signed_in_user(request)
+    policy.require_assess(actor, cr)
+    items = checklists.checklist(cr.change_type)
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        answers = _answers_from(request.POST, items)
+        try:
+            services.set_impact(
+                cr,
+                actor=actor,
+                answers=answers,
+                expected_version=int(request.POST.get("version") or 0) or None,
+            )
+        except InvalidInput as exc:
+            for error in exc.errors:
+                # "answers[2].documents" belongs to the third answer given.
+                where = error.field.split("]")[0].removeprefix("answers[")
+                item = answers[int(where)].item if where.isdigit() else "__all__"
+                errors.setdefault(item, []).append(error.message)
+        else:
+            messages.success(request, f"{cr.number}: impact assessment saved.")
+            return redirect(detail_url(cr))
+    given = {row.item: row for row in queries.impact_rows(cr, actor)}
+    posted = request.POST if request.method == "POST" else None
+    fields = []
+    for item in items:
+        row = given[item]
+        fields.append(
+            {
+                "item": item,
+                "question": row.question,
+                "hint": row.hint,
+                "answer": posted.get(f"{item}-answer", "") if posted else row.answer,
+                "comment": posted.get(f"{item}-comment", "") if posted else row.comment,
+                "documents": {int(d) for d in posted.getlist(f"{item}-documents") if d.isdigit()}
+                if posted
+                else {d["pk"] for d in row.documents},
+                "audiences": posted.get(f"{item}-audiences", "")
+                if posted
+                else ", ".join(row.audiences),
+                "errors": errors.get(item, []),
+            }
+        )
+    context = {
+        "cr": cr,
+        "fields": fields,
+        "choices": Answer.choices,
+        "register": document_queries.visible_documents(actor).order_by("number")[:500],
+        "names_documents": checklists.NAMES_DOCUMENTS,
+        "names_audiences": checklists.NAMES_AUDIENCES,
+        "general_errors": errors.get("__all__", []),
+        "title": f"Impact assessment of {cr.number}",
+    }
+    return render(request, "changes/impact.html", context, status=422 if errors else 200)
+
+
+@require_POST
+@login_required
+def start_revision(request: HttpRequest, pk: int) -> HttpResponse:
+    """Start the next revision of a document the assessment names, for this change."""
+    cr = _cr(request, pk)
+    document = request.POST.get("document", "")
+    if not document.isdigit():
+        raise InvalidInput.for_field("document", "Choose the document to revise.")
+    revision = services.start_revision(cr, actor=signed_in_user(request), document_id=int(document))
+    messages.success(request, f"{revision.number} started as a draft for {cr.number}.")
+    return redirect(document_queries.document_url(revision.document, revision))
+
+
+def in_flight_panel(request: HttpRequest) -> str:
+    """For those who steer change (change editors: the quality managers): open changes,
+    emergencies first."""
+    user = signed_in_user(request)
+    if not permissions.has_perm(user, services.record_type().permissions.edit):
+        return ""
+    changes = list(queries.in_flight(user)[:10])
+    context = {"changes": changes, "resource": services.record_type().resource}
+    return render_to_string("changes/_in_flight_panel.html", context, request=request)

@@ -1,0 +1,99 @@
+"""Training and competency: what the module adds to Qualitas, in one declaration."""
+
+from __future__ import annotations
+
+from qualitas.core import kpis, permissions as p
+from qualitas.core.modules import Audited, Job, Module, Permission, Subscription
+from qualitas.core.records import RecordPermissions, RecordPresentation, RecordType
+from qualitas.documents.events import RevisionBecameEffective
+from qualitas.training import demo, gate, queries, services, workflows as w
+from qualitas.training.models import Course, JobRole, Requirement, TrainingRecord
+
+GROUP = "Training"
+
+TRAINING_RECORD = RecordType(
+    model=TrainingRecord,
+    key="trainingrecord",
+    label="Training record",
+    prefix="TR",
+    workflow=w.WORKFLOW,
+    permissions=RecordPermissions(view=w.VIEW_RECORDS, create=w.MANAGE, edit=w.MANAGE),
+    resource="training-records",
+    # Assigned by the curriculum (or a coordinator's one-off assignment), never raised
+    # from the generic form.
+    generic_create=False,
+    site_required=False,
+    editable_fields=("title", "due_on", "trainer", "notes"),
+    # Set by the system as the last signature is made.
+    unsigned_fields=("completed_on", "expires_on", "method"),
+    entails=services.ENTAILS,
+    relations={
+        "trainee": lambda record: [record.person_id],
+        "trainer": lambda record: [record.trainer_id] if record.trainer_id else [],
+    },
+    visibility=queries.visible_records,
+    search_fields=("number", "title", "document_number"),
+    presentation=RecordPresentation(
+        menu_group=GROUP,
+        menu_order=10,
+        icon="mortarboard",
+        display_fields=(
+            "person",
+            "course",
+            "document_number",
+            "revision_label",
+            "requirement",
+            "assigned_on",
+            "due_on",
+            "completed_on",
+            "expires_on",
+            "method",
+            "trainer",
+            "notes",
+            "owner",
+            "site",
+        ),
+        list_select_related=("owner", "site"),
+    ),
+)
+
+MANAGERS = (p.QUALITY_MANAGER, p.DOCUMENT_CONTROLLER)
+
+MODULE = Module(
+    name="training",
+    permissions=(
+        Permission(w.VIEW, "See courses, curricula and one's own training.", roles=p.EVERYONE),
+        Permission(
+            w.VIEW_RECORDS,
+            "See people's training records, transcripts and the training matrix.",
+            roles=(p.QUALITY_MANAGER, p.DOCUMENT_CONTROLLER, p.AUDITOR, p.APPROVER),
+        ),
+        Permission(
+            w.MANAGE,
+            "Maintain courses, job roles and curricula; assign and cancel training.",
+            roles=MANAGERS,
+        ),
+        Permission(
+            w.ASSESS,
+            "Sign trainees competent after on-the-job training.",
+            roles=(p.QUALITY_MANAGER, p.APPROVER),
+        ),
+    ),
+    audited=(Audited(Course), Audited(JobRole), Audited(Requirement)),
+    record_types=(TRAINING_RECORD,),
+    kpis=(kpis.overdue_records(TRAINING_RECORD, order=400),),
+    subscriptions=(
+        # In the transaction: a revision never stands in force without its training asked.
+        Subscription(RevisionBecameEffective, services.on_revision_effective, in_transaction=True),
+    ),
+    jobs=(
+        Job(
+            "training-expiry",
+            "Remind people 30 and 7 days before a training certificate lapses; expire and "
+            "reassign the lapsed ones.",
+            services.remind_and_expire,
+        ),
+    ),
+    training_gate=gate.untrained,
+    demo=demo.load,
+)
