@@ -17,7 +17,9 @@ fire on every chart."""
 from __future__ import annotations
 
 import datetime
+import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -53,148 +55,49 @@ SUPPLIERS = {
     "KS": "Kessler Seals",
 }
 
-# Characteristic templates: number, name, kind, nominal, lsl, usl, unit, decimals, class.
-Spec = tuple[str, str, str, float | None, float | None, float | None, str, int, str]
-CERT, JOURNAL = "Mill certificate matches heat", "Bearing journal Ø20 k6"
-
 
 @dataclass(frozen=True)
 class Family:
+    """Parts of one kind: bought in from `suppliers`, or machined on the line (none)."""
+
     prefix: str
     name: str
     customer: str
-    suppliers: tuple[str, ...]  # bought-in from these; () = machined on the line
-    characteristics: tuple[Spec, ...]
+    suppliers: tuple[str, ...]
+    count: int
+    # number, name, kind, nominal, LSL, USL, unit, decimals, class
+    characteristics: tuple[tuple[Any, ...], ...]
 
 
-FAMILIES = (
-    Family(
-        "VB",
-        "Valve body casting",
-        "Northfield Pumps",
-        ("BF", "CW"),
-        (
-            ("10", "Bore Ø40 rough", "variable", 39.5, 39.3, 39.7, "mm", 3, "major"),
-            ("20", "Wall thickness", "variable", 6.0, 5.5, 6.5, "mm", 2, "critical"),
-            ("30", "Hardness", "variable", 200.0, 180.0, 220.0, "HB", 0, "major"),
-            ("40", "Visual: cracks, cold shuts", "attribute", None, None, None, "", 0, "critical"),
-            ("50", "Porosity on machined faces", "defects", None, None, None, "", 0, "minor"),
-        ),
-    ),
-    Family(
-        "BAR",
-        "Round bar 316L",
-        "Aldermoor stock",
-        ("NB",),
-        (
-            ("10", "Diameter", "variable", 30.0, 29.9, 30.1, "mm", 3, "major"),
-            ("20", "Straightness", "variable", 0.15, None, 0.5, "mm/m", 2, "minor"),
-            ("30", "Hardness", "variable", 80.0, 70.0, 90.0, "HRB", 1, "major"),
-            (
-                "40",
-                "Mill certificate matches heat",
-                "attribute",
-                None,
-                None,
-                None,
-                "",
-                0,
-                "critical",
+def _families() -> tuple[Family, ...]:
+    text = (Path(__file__).parent / "demo_content" / "part_families.json").read_text("utf-8")
+    return tuple(
+        Family(
+            prefix=f["prefix"],
+            name=f["name"],
+            customer=f["customer"],
+            suppliers=tuple(f["suppliers"]),
+            count=f["count"],
+            characteristics=tuple(
+                tuple(c[key] for key in CHARACTERISTIC_KEYS) for c in f["characteristics"]
             ),
-            ("50", "Surface seams", "defects", None, None, None, "", 0, "minor"),
-        ),
-    ),
-    Family(
-        "FST",
-        "Hex bolt M10",
-        "Aldermoor stock",
-        ("PF",),
-        (
-            ("10", "Length", "variable", 40.0, 39.5, 40.5, "mm", 2, "major"),
-            ("20", "Head height", "variable", 6.4, 6.2, 6.6, "mm", 2, "minor"),
-            ("30", "Core hardness", "variable", 28.0, 22.0, 34.0, "HRC", 1, "critical"),
-            ("40", "Thread go / no-go", "attribute", None, None, None, "", 0, "major"),
-            ("50", "Plating defects", "defects", None, None, None, "", 0, "minor"),
-        ),
-    ),
-    Family(
-        "ORG",
-        "O-ring FKM",
-        "Northfield Pumps",
-        ("KS",),
-        (
-            ("10", "Cross-section", "variable", 3.0, 2.92, 3.08, "mm", 3, "critical"),
-            ("20", "Inner diameter", "variable", 50.0, 49.6, 50.4, "mm", 2, "major"),
-            ("30", "Hardness", "variable", 75.0, 70.0, 80.0, "Shore A", 0, "major"),
-            ("40", "Batch label and cure date", "attribute", None, None, None, "", 0, "minor"),
-            ("50", "Flash and flow marks", "defects", None, None, None, "", 0, "minor"),
-        ),
-    ),
-    Family(
-        "SHF",
-        "Shaft, turned and ground",
-        "Northfield Pumps",
-        (),
-        (
-            (
-                "10",
-                "Bearing journal Ø20 k6",
-                "variable",
-                20.0075,
-                20.002,
-                20.015,
-                "mm",
-                4,
-                "critical",
-            ),
-            ("20", "Shoulder length", "variable", 35.0, 34.9, 35.1, "mm", 3, "major"),
-            ("30", "Runout", "variable", 0.004, None, 0.01, "mm", 4, "major"),
-            ("40", "Overall length", "variable", 182.0, 181.8, 182.2, "mm", 2, "minor"),
-            ("50", "Keyway gauge", "attribute", None, None, None, "", 0, "major"),
-        ),
-    ),
-    Family(
-        "FLG",
-        "Flange, machined",
-        "Hartwell Medical",
-        (),
-        (
-            ("10", "Spigot Ø60 h7", "variable", 59.985, 59.97, 60.0, "mm", 3, "critical"),
-            ("20", "Face thickness", "variable", 12.0, 11.9, 12.1, "mm", 3, "major"),
-            ("30", "PCD position", "variable", 0.02, None, 0.05, "mm", 3, "major"),
-            ("40", "Bolt hole Ø9", "variable", 9.05, 9.0, 9.1, "mm", 3, "minor"),
-            ("50", "Burrs and sharp edges", "attribute", None, None, None, "", 0, "minor"),
-        ),
-    ),
-    Family(
-        "BSH",
-        "Bush, bronze",
-        "Northfield Pumps",
-        (),
-        (
-            ("10", "Bore Ø16 H7", "variable", 16.009, 16.0, 16.018, "mm", 3, "critical"),
-            ("20", "Outside Ø22 p6", "variable", 22.0295, 22.022, 22.035, "mm", 4, "major"),
-            ("30", "Length", "variable", 25.0, 24.9, 25.1, "mm", 2, "minor"),
-            ("40", "Chamfer", "variable", 0.5, 0.3, 0.7, "mm", 2, "minor"),
-            ("50", "Oil groove present", "attribute", None, None, None, "", 0, "major"),
-        ),
-    ),
-    Family(
-        "CVR",
-        "Cover plate",
-        "Hartwell Medical",
-        (),
-        (
-            ("10", "Flatness", "variable", 0.02, None, 0.05, "mm", 3, "major"),
-            ("20", "Thickness", "variable", 8.0, 7.9, 8.1, "mm", 3, "major"),
-            ("30", "Hole position", "variable", 0.03, None, 0.08, "mm", 3, "major"),
-            ("40", "Surface finish Ra", "variable", 0.8, None, 1.6, "µm", 2, "minor"),
-            ("50", "Engraving legible", "attribute", None, None, None, "", 0, "minor"),
-        ),
-    ),
+        )
+        for f in json.loads(text)["families"]
+    )
+
+
+CHARACTERISTIC_KEYS = (
+    "number",
+    "name",
+    "kind",
+    "nominal",
+    "lsl",
+    "usl",
+    "unit",
+    "decimals",
+    "class",
 )
-# How many parts of each family: 12 bought in (a casting dual-sourced), 16 machined.
-COUNTS = {"VB": 4, "BAR": 3, "FST": 3, "ORG": 2, "SHF": 4, "FLG": 4, "BSH": 4, "CVR": 4}
+FAMILIES = _families()
 # Machined parts: the first three characteristics at the operation (subgroups of 5, the
 # SPC charts' own sampling), the last two at final inspection (AQL).
 IN_PROCESS = ("10", "20", "30")
@@ -239,7 +142,7 @@ def _parts(engineer: User) -> list[tuple[Family, PartRevision]]:
     made = []
     with audit.context(actor=engineer, actor_name="Qualitas demo"):
         for family in FAMILIES:
-            for k in range(COUNTS[family.prefix]):
+            for k in range(family.count):
                 number = f"{family.prefix}-{1100 + 37 * k}"
                 part = Part.objects.create(
                     number=number,
