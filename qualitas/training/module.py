@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 from qualitas.core import kpis, permissions as p
-from qualitas.core.modules import Audited, Job, Module, Permission, Subscription
+from qualitas.core.modules import (
+    Api,
+    Audited,
+    Job,
+    Menu,
+    Module,
+    Pages,
+    Permission,
+    Subscription,
+)
 from qualitas.core.records import RecordPermissions, RecordPresentation, RecordType
+from qualitas.core.registry import MenuItem
 from qualitas.documents.events import RevisionBecameEffective
-from qualitas.training import demo, gate, queries, services, workflows as w
+from qualitas.training import api, demo, gate, matrix_api, queries, services, workflows as w
 from qualitas.training.models import Course, JobRole, Requirement, TrainingRecord
 
 GROUP = "Training"
@@ -82,6 +92,20 @@ MODULE = Module(
     audited=(Audited(Course), Audited(JobRole), Audited(Requirement)),
     record_types=(TRAINING_RECORD,),
     kpis=(kpis.overdue_records(TRAINING_RECORD, order=400),),
+    menu=(
+        Menu(GROUP, MenuItem("My training", "training:my_training", "person-check", w.VIEW)),
+        Menu(
+            GROUP,
+            MenuItem(
+                "Training matrix", "training:matrix", "grid-3x3", w.VIEW_RECORDS, any_site=True
+            ),
+        ),
+    ),
+    pages=(Pages("training/", "qualitas.training.urls"),),
+    api=(
+        Api("/training-matrix", matrix_api.router),
+        *(Api(prefix, router) for prefix, router in api.ROUTERS),
+    ),
     subscriptions=(
         # In the transaction: a revision never stands in force without its training asked.
         Subscription(RevisionBecameEffective, services.on_revision_effective, in_transaction=True),

@@ -236,6 +236,12 @@ def _path_value(route: str, name: str, ids: dict[str, Any], resource: str) -> st
         "state_id",
     }:
         return _inspection_id(route, name)
+    if name in {"course_id", "requirement_id"}:
+        from qualitas.training.models import Course, Requirement
+
+        # None made here: a missing course or curriculum line must answer 404, not 500.
+        found = _record_of(Course if name == "course_id" else Requirement)
+        return str(found.pk if found else 1)
     if name == "cr_id" or (route.startswith("change-requests/") and name == "pk"):
         from qualitas.changes.models import ChangeRequest
 

@@ -1,0 +1,239 @@
+"""The training matrix (ISO 9001 7.2 b, ISO 13485 6.2 e: evidence of each person's
+competence): people down, curriculum lines across, each cell where that person stands on
+that line. Built with a fixed handful of queries whatever its size (the people, the lines,
+the people's job roles, their records, the revisions in force), then put together here.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from qualitas.core import permissions
+from qualitas.core.errors import InvalidInput
+from qualitas.core.models import Department, Site
+from qualitas.core.validation import fits_database_integer
+from qualitas.documents import queries as documents
+from qualitas.training import services, workflows as w
+from qualitas.training.models import OPEN_STATES, JobRole, Requirement, TrainingRecord
+
+if TYPE_CHECKING:
+    from qualitas.core.models import User
+
+CURRENT = "current"
+DUE = "due"
+OVERDUE = "overdue"
+EXPIRED = "expired"
+# Covered by a line but holding no record that answers it (a person who joined the
+# department after the curriculum ran, a revision read that is no longer in force).
+MISSING = "missing"
+NOT_REQUIRED = "not_required"
+
+# What each state is called and its Bootstrap colour, in the legend's order.
+STATES: dict[str, tuple[str, str]] = {
+    CURRENT: ("Current", "text-bg-success"),
+    DUE: ("Due", "text-bg-info"),
+    OVERDUE: ("Overdue", "text-bg-danger"),
+    EXPIRED: ("Expired", "text-bg-warning"),
+    MISSING: ("Required, not assigned", "text-bg-secondary"),
+    NOT_REQUIRED: ("Not required", "text-bg-light border"),
+}
+
+
+@dataclass(frozen=True)
+class Filters:
+    site: Site | None = None
+    department: Department | None = None
+
+
+@dataclass(frozen=True)
+class Row:
+    person: User
+    cells: list[str]
+
+
+def _chosen(model: type[Any], name: str, value: Any) -> Any:
+    text = str(value or "").strip()
+    if not text:
+        return None
+    found = None
+    if text.isdigit() and fits_database_integer(int(text)):
+        found = model.objects.filter(pk=int(text)).first()
+    if found is None:
+        raise InvalidInput.for_field(name, f"There is no {name} {text[:40]!r}: choose one listed.")
+    return found
+
+
+def filters_from(params: Any) -> Filters:
+    """The site and department asked for (GET parameters), each an id; junk is refused
+    naming the parameter."""
+    return Filters(
+        site=_chosen(Site, "site", params.get("site")),
+        department=_chosen(Department, "department", params.get("department")),
+    )
+
+
+def people(user: User, filters: Filters) -> QuerySet[User]:
+    """The active people whose training the user may see (at the sites where they hold
+    `training.view_records`; people of no site only by those holding it everywhere)."""
+    permissions.require(user, w.VIEW_RECORDS)
+    found = services.people().select_related("site", "department")
+    sites = permissions.sites_with_perm(user, w.VIEW_RECORDS)
+    if sites is not None:
+        found = found.filter(site_id__in=sites)
+    if filters.site is not None:
+        found = found.filter(site_id=filters.site.pk)
+    if filters.department is not None:
+        found = found.filter(department_id=filters.department.pk)
+    return found.order_by("last_name", "first_name", "username", "pk")
+
+
+def columns(user: User, filters: Filters) -> list[Requirement]:
+    """The active curriculum lines that may cover the people filtered, grouped by item: a
+    line of a department or a site the user does not see, or outside the filter, is left
+    out (every job role's line stays: its holders may work anywhere)."""
+    lines = Requirement.objects.filter(active=True).select_related(
+        "course", "job_role", "department", "site"
+    )
+    anywhere = Q(job_role__isnull=False)
+    sites = permissions.sites_with_perm(user, w.VIEW_RECORDS)
+    if sites is not None:
+        lines = lines.filter(anywhere | Q(department__site_id__in=sites) | Q(site_id__in=sites))
+    if filters.department is not None:
+        department = filters.department
+        lines = lines.filter(
+            anywhere | Q(department_id=department.pk) | Q(site_id=department.site_id)
+        )
+    if filters.site is not None:
+        site = filters.site.pk
+        lines = lines.filter(anywhere | Q(department__site_id=site) | Q(site_id=site))
+    return sorted(lines, key=lambda line: (line.item_code, line.pk))
+
+
+def rows(people: Sequence[User], lines: Sequence[Requirement]) -> list[Row]:
+    """Each person's cells, one per line, in the lines' order: three queries at most."""
+    if not people:
+        return []
+    ids = [person.pk for person in people]
+    role_ids = {line.job_role_id for line in lines if line.job_role_id is not None}
+    holds: set[tuple[int, int]] = set()
+    if role_ids:
+        holds = set(
+            JobRole.members.through.objects.filter(
+                user_id__in=ids, jobrole_id__in=role_ids
+            ).values_list("user_id", "jobrole_id")
+        )
+    courses = {line.course_id for line in lines if line.course_id is not None}
+    document_ids = {line.document_id for line in lines if line.document_id is not None}
+    held: dict[tuple[int, str, int], list[dict[str, Any]]] = defaultdict(list)
+    if courses or document_ids:
+        for record in (
+            TrainingRecord.objects.filter(person_id__in=ids)
+            .filter(Q(course_id__in=courses) | Q(document_id__in=document_ids))
+            .values(
+                "person_id",
+                "course_id",
+                "document_id",
+                "revision_id",
+                "state",
+                "due_on",
+                "expires_on",
+            )
+        ):
+            if record["course_id"] is not None:
+                held[(record["person_id"], "course", record["course_id"])].append(record)
+            else:
+                held[(record["person_id"], "document", record["document_id"])].append(record)
+    in_force = {}
+    if document_ids:
+        named = documents.controlled_documents(ids=document_ids).values()
+        in_force = {d.id: d.effective_revision_id for d in named}
+    today = timezone.localdate()
+    result = []
+    for person in people:
+        cells = []
+        for line in lines:
+            if not _covers(line, person, holds):
+                cells.append(NOT_REQUIRED)
+            elif line.course_id is not None:
+                cells.append(state_of(held[(person.pk, "course", line.course_id)], None, today))
+            else:
+                document = line.document_id or 0
+                found = held[(person.pk, "document", document)]
+                cells.append(state_of(found, in_force.get(document), today, document=True))
+        result.append(Row(person, cells))
+    return result
+
+
+def _covers(line: Requirement, person: User, holds: set[tuple[int, int]]) -> bool:
+    if line.job_role_id is not None:
+        return (person.pk, line.job_role_id) in holds
+    if line.department_id is not None:
+        return person.department_id == line.department_id
+    return person.site_id is not None and person.site_id == line.site_id
+
+
+def state_of(
+    found: Sequence[dict[str, Any]], revision: int | None, today: date, *, document: bool = False
+) -> str:
+    """Where a person covered by a line stands on its item. A document is current only
+    when the revision read is the one in force; a certificate only until it lapses."""
+
+    def valid(record: dict[str, Any]) -> bool:
+        if record["state"] != w.State.COMPLETED:
+            return False
+        if record["expires_on"] is not None and record["expires_on"] <= today:
+            return False
+        return not document or revision is None or record["revision_id"] == revision
+
+    if any(valid(record) for record in found):
+        return CURRENT
+    dues = [r["due_on"] for r in found if r["state"] in OPEN_STATES]
+    if dues:
+        return OVERDUE if any(due is not None and due < today for due in dues) else DUE
+    lapsed = [
+        r
+        for r in found
+        if r["state"] == w.State.EXPIRED
+        or (
+            r["state"] == w.State.COMPLETED
+            and r["expires_on"] is not None
+            and r["expires_on"] <= today
+        )
+    ]
+    return EXPIRED if lapsed else MISSING
+
+
+def heading(line: Requirement) -> str:
+    return f"{line.item_code} ({line.audience})"
+
+
+EXPORT_CHUNK = 500
+
+
+def export_rows(user: User, filters: Filters) -> Iterator[list[object]]:
+    """The whole filtered matrix as spreadsheet rows, read 500 people at a time."""
+    lines = columns(user, filters)
+    yield ["Person", "Username", "Site", "Department", *(heading(line) for line in lines)]
+    found = people(user, filters)
+    start = 0
+    while True:
+        chunk = list(found[start : start + EXPORT_CHUNK])
+        for row in rows(chunk, lines):
+            person = row.person
+            yield [
+                person.printed_name,
+                person.username,
+                str(person.site) if person.site else "",
+                str(person.department) if person.department else "",
+                *(STATES[cell][0] for cell in row.cells),
+            ]
+        if len(chunk) < EXPORT_CHUNK:
+            return
+        start += EXPORT_CHUNK
