@@ -13,10 +13,9 @@ from qualitas.capa import diagram, policy, services
 from qualitas.core import records
 from qualitas.core.errors import InvalidInput
 from qualitas.core.models import User
-from qualitas.core.schemas import ErrorOut
+from qualitas.core.schemas import ERRORS, actor_of
 
 router = Router(tags=["capas"])
-ERRORS: dict[int, Any] = dict.fromkeys((400, 401, 403, 404, 409, 422), ErrorOut)
 
 
 class WhyIO(Schema):
@@ -46,12 +45,8 @@ class RootCauseOut(Schema):
     fishbone_svg: str
 
 
-def _actor(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
-
-
 def _capa(request: HttpRequest, capa_id: int) -> Any:
-    return records.get_visible(_actor(request), services.record_type(), capa_id)
+    return records.get_visible(actor_of(request), services.record_type(), capa_id)
 
 
 def _root_cause(capa: Any) -> dict[str, Any]:
@@ -89,9 +84,9 @@ def get_root_cause(request: HttpRequest, capa_id: int) -> Any:
 @router.post("/{capa_id}/whys", response={201: RootCauseOut, **ERRORS})
 def add_why(request: HttpRequest, capa_id: int, payload: WhyIO) -> Any:
     capa = _capa(request, capa_id)
-    step = services.add_why(capa, actor=_actor(request), why=payload.why, because=payload.because)
+    step = services.add_why(capa, actor=actor_of(request), why=payload.why, because=payload.because)
     if payload.is_root_cause:
-        services.mark_root_cause(step, actor=_actor(request))
+        services.mark_root_cause(step, actor=actor_of(request))
     return Status(201, _root_cause(capa))
 
 
@@ -99,10 +94,10 @@ def add_why(request: HttpRequest, capa_id: int, payload: WhyIO) -> Any:
 def add_cause(request: HttpRequest, capa_id: int, payload: CauseIO) -> Any:
     capa = _capa(request, capa_id)
     cause = services.add_cause(
-        capa, actor=_actor(request), category=payload.category, text=payload.text
+        capa, actor=actor_of(request), category=payload.category, text=payload.text
     )
     if payload.is_root_cause:
-        services.mark_root_cause(cause, actor=_actor(request))
+        services.mark_root_cause(cause, actor=actor_of(request))
     return Status(201, _root_cause(capa))
 
 
@@ -112,7 +107,7 @@ def add_member(request: HttpRequest, capa_id: int, payload: MemberIO) -> Any:
     member = User.objects.filter(pk=payload.member, is_active=True).first()
     if member is None:
         raise InvalidInput.for_field("member", f"No active user with id {payload.member}.")
-    services.add_team_member(capa, actor=_actor(request), member=member, role=payload.role)
+    services.add_team_member(capa, actor=actor_of(request), member=member, role=payload.role)
     return Status(201, _root_cause(capa))
 
 
@@ -165,7 +160,7 @@ def get_effectiveness(request: HttpRequest, capa_id: int) -> Any:
 def record_effectiveness(request: HttpRequest, capa_id: int, payload: EffectivenessIn) -> Any:
     capa = services.record_effectiveness(
         _capa(request, capa_id),
-        actor=_actor(request),
+        actor=actor_of(request),
         result=payload.result,
         evidence=payload.evidence,
         checked_on=payload.checked_on,
@@ -208,8 +203,8 @@ def metrics(request: HttpRequest) -> Any:
 
     from qualitas.capa import queries
 
-    policy.require_see_metrics(_actor(request))
+    policy.require_see_metrics(actor_of(request))
     return {
-        **asdict(queries.metrics(_actor(request))),
-        "root_cause_categories": services.root_cause_statistics(_actor(request)),
+        **asdict(queries.metrics(actor_of(request))),
+        "root_cause_categories": services.root_cause_statistics(actor_of(request)),
     }

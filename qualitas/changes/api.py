@@ -16,18 +16,13 @@ from qualitas.changes.models import ChangeType, Urgency
 from qualitas.core import records
 from qualitas.core.errors import InvalidInput
 from qualitas.core.models import User
-from qualitas.core.schemas import ErrorOut
+from qualitas.core.schemas import ERRORS, actor_of
 
 router = Router(tags=["change requests"])
-ERRORS: dict[int, Any] = dict.fromkeys((400, 401, 403, 404, 409, 422), ErrorOut)
-
-
-def _actor(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
 
 
 def _cr(request: HttpRequest, cr_id: int) -> Any:
-    return records.get_visible(_actor(request), services.record_type(), cr_id)
+    return records.get_visible(actor_of(request), services.record_type(), cr_id)
 
 
 class AnswerIO(Schema):
@@ -86,7 +81,7 @@ def _impact(cr: Any, viewer: User) -> dict[str, Any]:
 
 @router.get("/{cr_id}/impact", response={200: ImpactOut, **ERRORS}, summary="The impact assessment")
 def get_impact(request: HttpRequest, cr_id: int) -> Any:
-    return _impact(_cr(request, cr_id), _actor(request))
+    return _impact(_cr(request, cr_id), actor_of(request))
 
 
 @router.put(
@@ -101,11 +96,11 @@ def put_impact(request: HttpRequest, cr_id: int, payload: ImpactIn) -> Any:
     ]
     changed = services.set_impact(
         _cr(request, cr_id),
-        actor=_actor(request),
+        actor=actor_of(request),
         answers=answers,
         expected_version=payload.version,
     )
-    return _impact(changed, _actor(request))
+    return _impact(changed, actor_of(request))
 
 
 class VoteOut(Schema):
@@ -157,7 +152,7 @@ class RevisionOut(Schema):
 )
 def start_revision(request: HttpRequest, cr_id: int, payload: StartRevisionIn) -> Any:
     revision = services.start_revision(
-        _cr(request, cr_id), actor=_actor(request), document_id=payload.document
+        _cr(request, cr_id), actor=actor_of(request), document_id=payload.document
     )
     return Status(
         201, {"revision_id": revision.pk, "number": revision.number, "state": revision.state}
@@ -186,11 +181,11 @@ class RaisedOut(Schema):
     summary="Raise a change request from a nonconformance or a CAPA (linked `raised_from`)",
 )
 def raise_from(request: HttpRequest, payload: RaiseFromIn) -> Any:
-    source = records.find_by_number(_actor(request), payload.raised_from.strip())
+    source = records.find_by_number(actor_of(request), payload.raised_from.strip())
     if source is None:
         raise InvalidInput.for_field(
             "raised_from", f"No nonconformance or CAPA numbered '{payload.raised_from}'."
         )
     fields = payload.dict(exclude={"raised_from"})
-    cr = services.raise_from(source, actor=_actor(request), **fields)
+    cr = services.raise_from(source, actor=actor_of(request), **fields)
     return Status(201, {"id": cr.pk, "number": cr.number, "raised_from": source.number})

@@ -27,10 +27,10 @@ from qualitas.core.errors import InvalidInput, NotFound, PermissionDenied
 from qualitas.core.models import ApiToken, Department, Role, RoleAssignment, Site, User
 from qualitas.core.pagination import Mapped, PageNumber
 from qualitas.core.schemas import (
+    ERRORS,
     DepartmentIn,
     DepartmentOut,
     DepartmentPatch,
-    ErrorOut,
     MeOut,
     MfaResetIn,
     PermissionOut,
@@ -48,25 +48,14 @@ from qualitas.core.schemas import (
     UserIn,
     UserOut,
     UserPatch,
+    actor_of,
 )
 
 router = Router()
-ERRORS: dict[int, Any] = {
-    400: ErrorOut,
-    401: ErrorOut,
-    403: ErrorOut,
-    404: ErrorOut,
-    409: ErrorOut,
-    422: ErrorOut,
-}
-
-
-def _actor(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
 
 
 def _may_see_directory(request: HttpRequest) -> User:
-    actor = _actor(request)
+    actor = actor_of(request)
     permissions.require(actor, permissions.VIEW_DIRECTORY)
     return actor
 
@@ -91,7 +80,7 @@ def _with_refs(data: dict[str, Any]) -> dict[str, Any]:
 
 @router.get("/me", response={200: MeOut, **ERRORS}, tags=["me"], summary="The signed-in user")
 def me(request: HttpRequest) -> dict[str, Any]:
-    actor = _actor(request)
+    actor = actor_of(request)
     return {
         **UserOut.from_orm(actor, context={"request": request}).dict(),
         "roles": list(queries.role_assignments_of(actor)),
@@ -114,7 +103,7 @@ class UserFilters(Schema):
 @paginate(PageNumber)
 def list_users(request: HttpRequest, filters: Query[UserFilters]) -> Any:
     _may_see_directory(request)
-    actor = _actor(request)
+    actor = actor_of(request)
     users = queries.search_people(filters.q, viewer=actor) if filters.q else queries.people()
     if filters.department is not None:
         users = users.filter(department_id=filters.department)
@@ -131,7 +120,7 @@ def list_users(request: HttpRequest, filters: Query[UserFilters]) -> Any:
 def create_user(request: HttpRequest, payload: UserIn) -> Status[Any]:
     data = _with_refs(payload.dict())
     data["email"] = data["email"] or ""
-    return Status(201, services.create_user(actor=_actor(request), **data))
+    return Status(201, services.create_user(actor=actor_of(request), **data))
 
 
 @router.get("/users/{user_id}", response={200: UserOut, **ERRORS}, tags=["users"])
@@ -147,19 +136,19 @@ def update_user(request: HttpRequest, user_id: int, payload: UserPatch) -> User:
     if "email" in changes:
         changes["email"] = changes["email"] or ""
     reason = changes.pop("reason", "")
-    return services.update_user(user, actor=_actor(request), reason=reason, **changes)
+    return services.update_user(user, actor=actor_of(request), reason=reason, **changes)
 
 
 @router.post("/users/{user_id}/deactivate", response={200: UserOut, **ERRORS}, tags=["users"])
 def deactivate_user(request: HttpRequest, user_id: int) -> User:
     user = queries.get_or_404(queries.people(), pk=user_id)
-    return services.deactivate_user(user, actor=_actor(request))
+    return services.deactivate_user(user, actor=actor_of(request))
 
 
 @router.post("/users/{user_id}/reactivate", response={200: UserOut, **ERRORS}, tags=["users"])
 def reactivate_user(request: HttpRequest, user_id: int) -> User:
     user = queries.get_or_404(queries.people(), pk=user_id)
-    return services.reactivate_user(user, actor=_actor(request))
+    return services.reactivate_user(user, actor=actor_of(request))
 
 
 @router.post(
@@ -170,7 +159,7 @@ def reactivate_user(request: HttpRequest, user_id: int) -> User:
 )
 def reset_user_mfa(request: HttpRequest, user_id: int, payload: MfaResetIn) -> User:
     user = queries.get_or_404(queries.people(), pk=user_id)
-    mfa.reset_for(user, actor=_actor(request), reason=payload.reason)
+    mfa.reset_for(user, actor=actor_of(request), reason=payload.reason)
     return user  # type: ignore[no-any-return]
 
 
@@ -190,7 +179,7 @@ def grant_role(request: HttpRequest, user_id: int, payload: RoleGrantIn) -> Stat
     if role is None:
         raise InvalidInput.for_field("role", f"No role with code '{payload.role}'.")
     site = _resolve(Site, payload.site, "site")
-    return Status(201, services.grant_role(user, actor=_actor(request), role=role, site=site))
+    return Status(201, services.grant_role(user, actor=actor_of(request), role=role, site=site))
 
 
 @router.delete(
@@ -200,7 +189,7 @@ def revoke_role(request: HttpRequest, user_id: int, assignment_id: int) -> Statu
     assignment = queries.get_or_404(
         RoleAssignment.objects.select_related("user", "role"), pk=assignment_id, user_id=user_id
     )
-    services.revoke_role(assignment, actor=_actor(request))
+    services.revoke_role(assignment, actor=actor_of(request))
     return Status(204, None)
 
 
@@ -221,7 +210,7 @@ def list_sites(request: HttpRequest, filters: Query[SiteFilters]) -> Any:
 
 @router.post("/sites", response={201: SiteOut, **ERRORS}, tags=["sites"])
 def create_site(request: HttpRequest, payload: SiteIn) -> Status[Any]:
-    return Status(201, services.create_site(actor=_actor(request), **payload.dict()))
+    return Status(201, services.create_site(actor=actor_of(request), **payload.dict()))
 
 
 @router.get("/sites/{site_id}", response={200: SiteOut, **ERRORS}, tags=["sites"])
@@ -233,7 +222,7 @@ def get_site(request: HttpRequest, site_id: int) -> Site:
 @router.patch("/sites/{site_id}", response={200: SiteOut, **ERRORS}, tags=["sites"])
 def update_site(request: HttpRequest, site_id: int, payload: SitePatch) -> Site:
     site = queries.get_or_404(Site.objects.all(), pk=site_id)
-    return services.update_site(site, actor=_actor(request), **payload.dict(exclude_unset=True))
+    return services.update_site(site, actor=actor_of(request), **payload.dict(exclude_unset=True))
 
 
 class DepartmentFilters(Schema):
@@ -256,7 +245,7 @@ def list_departments(request: HttpRequest, filters: Query[DepartmentFilters]) ->
 @router.post("/departments", response={201: DepartmentOut, **ERRORS}, tags=["departments"])
 def create_department(request: HttpRequest, payload: DepartmentIn) -> Status[Any]:
     data = _with_refs(payload.dict())
-    return Status(201, services.create_department(actor=_actor(request), **data))
+    return Status(201, services.create_department(actor=actor_of(request), **data))
 
 
 @router.get(
@@ -275,7 +264,7 @@ def update_department(
 ) -> Department:
     department = queries.get_or_404(queries.departments(), pk=department_id)
     changes = _with_refs(payload.dict(exclude_unset=True))
-    return services.update_department(department, actor=_actor(request), **changes)
+    return services.update_department(department, actor=actor_of(request), **changes)
 
 
 # --- Roles ------------------------------------------------------------------------------------
@@ -310,7 +299,7 @@ def update_role(request: HttpRequest, code: str, payload: RolePatchIn) -> dict[s
     """Whether the role requires MFA (administrators only)."""
     _may_see_directory(request)
     role = queries.get_or_404(queries.roles_with_grants(), code=code)
-    mfa.set_required_for_role(role, actor=_actor(request), required=payload.requires_mfa)
+    mfa.set_required_for_role(role, actor=actor_of(request), required=payload.requires_mfa)
     return _role_out(role)
 
 
@@ -326,7 +315,7 @@ def list_permissions(request: HttpRequest) -> list[permissions.PermissionSpec]:
 @router.get("/tokens", response={200: list[TokenOut], **ERRORS}, tags=["tokens"])
 @paginate(PageNumber)
 def list_tokens(request: HttpRequest, user: int | None = None) -> Any:
-    tokens = queries.tokens_visible_to(_actor(request))
+    tokens = queries.tokens_visible_to(actor_of(request))
     return tokens if user is None else tokens.filter(user_id=user)
 
 
@@ -339,15 +328,15 @@ def create_token(request: HttpRequest, payload: TokenIn) -> Status[Any]:
             "signed in, or with `qualitas token create`."
         )
     token, plain = services.create_token(
-        actor=_actor(request), name=payload.name, expires_in_days=payload.expires_in_days
+        actor=actor_of(request), name=payload.name, expires_in_days=payload.expires_in_days
     )
     return Status(201, {**TokenOut.from_orm(token).dict(), "token": plain})
 
 
 @router.post("/tokens/{token_id}/revoke", response={200: TokenOut, **ERRORS}, tags=["tokens"])
 def revoke_token(request: HttpRequest, token_id: int) -> ApiToken:
-    token = queries.get_or_404(queries.tokens_visible_to(_actor(request)), pk=token_id)
-    return services.revoke_token(token, actor=_actor(request))
+    token = queries.get_or_404(queries.tokens_visible_to(actor_of(request)), pk=token_id)
+    return services.revoke_token(token, actor=actor_of(request))
 
 
 # --- My sessions ------------------------------------------------------------------------------
@@ -369,13 +358,13 @@ def _session_out(request: HttpRequest, row: Any) -> dict[str, Any]:
 @router.get("/me/sessions", response={200: list[SessionOut], **ERRORS}, tags=["me"])
 def my_sessions(request: HttpRequest) -> list[dict[str, Any]]:
     """The signed-in user's active browser sessions."""
-    return [_session_out(request, row) for row in usersessions.active_sessions(_actor(request))]
+    return [_session_out(request, row) for row in usersessions.active_sessions(actor_of(request))]
 
 
 @router.post("/me/sessions/{session_id}/end", response={200: SessionOut, **ERRORS}, tags=["me"])
 def end_my_session(request: HttpRequest, session_id: int) -> dict[str, Any]:
     """Sign one of my sessions out."""
-    actor = _actor(request)
+    actor = actor_of(request)
     row = queries.get_or_404(usersessions.sessions_of(actor), pk=session_id)
     out = _session_out(request, services.end_session(row, actor=actor))
     if out["current"]:
@@ -404,7 +393,7 @@ def my_actions(request: HttpRequest, filters: Query[ActionFilters]) -> Any:
 
     from qualitas.core.models import ActionItem
 
-    user = _actor(request)
+    user = actor_of(request)
     mine = Q(assignee=user)
     if user.department_id:
         mine |= Q(assignee__isnull=True, department_id=user.department_id)
@@ -428,7 +417,7 @@ class ActionCancelIn(Schema):
 
 
 def _action_for(request: HttpRequest, action_id: int) -> Any:
-    return actions.visible_action(_actor(request), action_id)[0]
+    return actions.visible_action(actor_of(request), action_id)[0]
 
 
 @router.post(
@@ -436,7 +425,7 @@ def _action_for(request: HttpRequest, action_id: int) -> Any:
 )
 def complete_action(request: HttpRequest, action_id: int, payload: ActionCompletionIn) -> Any:
     done = actions.complete(
-        _action_for(request, action_id), actor=_actor(request), note=payload.note
+        _action_for(request, action_id), actor=actor_of(request), note=payload.note
     )
     return recordapi.action_row(done)
 
@@ -446,7 +435,7 @@ def complete_action(request: HttpRequest, action_id: int, payload: ActionComplet
 )
 def cancel_action(request: HttpRequest, action_id: int, payload: ActionCancelIn) -> Any:
     cancelled = actions.cancel(
-        _action_for(request, action_id), actor=_actor(request), reason=payload.reason
+        _action_for(request, action_id), actor=actor_of(request), reason=payload.reason
     )
     return recordapi.action_row(cancelled)
 
@@ -469,7 +458,7 @@ class AuditFilters(Schema):
 )
 @paginate(PageNumber)
 def audit_events(request: HttpRequest, filters: Query[AuditFilters]) -> Any:
-    permissions.require(_actor(request), permissions.VIEW_AUDIT_TRAIL)
+    permissions.require(actor_of(request), permissions.VIEW_AUDIT_TRAIL)
     return Mapped(queries.audit_events(**filters.dict()), recordapi.history_row)
 
 
@@ -494,8 +483,8 @@ def record_types(request: HttpRequest) -> list[dict[str, Any]]:
             "transitions": [t.name for t in rt.workflow.transitions],
         }
         for rt in records.RECORD_TYPES.values()
-        if permissions.has_perm(_actor(request), rt.permissions.view)
-        or permissions.sites_with_perm(_actor(request), rt.permissions.view)
+        if permissions.has_perm(actor_of(request), rt.permissions.view)
+        or permissions.sites_with_perm(actor_of(request), rt.permissions.view)
     ]
 
 
@@ -517,7 +506,7 @@ def action_evidence(request: HttpRequest, action_id: int) -> Any:
 )
 def add_action_evidence(request: HttpRequest, action_id: int, file: File[UploadedFile]) -> Any:
     action = _action_for(request, action_id)
-    added = attachments.add(action, actor=_actor(request), file=file, name=file.name or "file")
+    added = attachments.add(action, actor=actor_of(request), file=file, name=file.name or "file")
     return Status(201, added)
 
 

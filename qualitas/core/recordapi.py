@@ -26,9 +26,7 @@ from qualitas.core.errors import FieldError, InvalidInput, NotFound
 from qualitas.core.models import ActionItem, Attachment, AuditEvent, RecordLink, Signature, User
 from qualitas.core.pagination import Mapped, PageNumber
 from qualitas.core.recordschemas import build, to_out
-from qualitas.core.schemas import ErrorOut
-
-ERRORS: dict[int, Any] = dict.fromkeys((400, 401, 403, 404, 409, 422), ErrorOut)
+from qualitas.core.schemas import ERRORS, actor_of
 
 
 class RefusalOut(Schema):
@@ -147,10 +145,6 @@ class RecordListFilters(Schema):
     owner: int | None = None
     site: int | None = None
     q: str | None = None
-
-
-def _actor(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
 
 
 def _resolve_refs(model: Any, data: dict[str, Any]) -> dict[str, Any]:
@@ -296,7 +290,7 @@ def build_router(
     router = Router(tags=[record_type.label_plural.lower()])
 
     def get(request: HttpRequest, record_id: int) -> Any:
-        return records.get_visible(_actor(request), record_type, record_id)
+        return records.get_visible(actor_of(request), record_type, record_id)
 
     @router.get(
         "",
@@ -306,7 +300,7 @@ def build_router(
     )
     @paginate(PageNumber)
     def list_records(request: HttpRequest, filters: Query[RecordListFilters]) -> Any:
-        found = records.visible_to(_actor(request), record_type)
+        found = records.visible_to(actor_of(request), record_type)
         if filters.state:
             found = found.filter(state=filters.state)
         if filters.owner:
@@ -324,7 +318,7 @@ def build_router(
             if v is not None or k in payload.model_fields_set
         }
         created = records.raise_record(
-            record_type, actor=_actor(request), **_resolve_refs(record_type.model, data)
+            record_type, actor=actor_of(request), **_resolve_refs(record_type.model, data)
         )
         return Status(201, to_out(created))
 
@@ -355,7 +349,7 @@ def build_router(
             version, reason = data.pop("version"), data.pop("reason", "")
             changed = records.change_record(
                 get(request, record_id),
-                actor=_actor(request),
+                actor=actor_of(request),
                 expected_version=version,
                 reason=reason,
                 **_resolve_refs(record_type.model, data),
@@ -369,7 +363,7 @@ def build_router(
         summary="Transitions from the current state, and why any is not possible for you",
     )
     def list_transitions(request: HttpRequest, record_id: int) -> Any:
-        return transition_rows(get(request, record_id), _actor(request))
+        return transition_rows(get(request, record_id), actor_of(request))
 
     @router.post(
         "/{record_id}/transitions/{name}",
@@ -383,7 +377,7 @@ def build_router(
         fired = fire_with_signature(
             get(request, record_id),
             name,
-            actor=_actor(request),
+            actor=actor_of(request),
             comment=payload.comment,
             version=payload.version,
             request=request,
@@ -427,7 +421,7 @@ def build_router(
     ) -> Any:
         added = attachments.add(
             get(request, record_id),
-            actor=_actor(request),
+            actor=actor_of(request),
             file=file,
             name=file.name or "file",
             description=description,
@@ -444,7 +438,7 @@ def build_router(
         record = get(request, record_id)
         attachment = _attachment(record, attachment_id)
         if record_type.presentation.serve_file is not None:
-            return record_type.presentation.serve_file(record, attachment, _actor(request))  # type: ignore[no-any-return]
+            return record_type.presentation.serve_file(record, attachment, actor_of(request))  # type: ignore[no-any-return]
         return file_response(attachment)
 
     @router.post(
@@ -456,13 +450,13 @@ def build_router(
         request: HttpRequest, record_id: int, attachment_id: int, payload: RemovalIn
     ) -> Any:
         attachment = _attachment(get(request, record_id), attachment_id)
-        return attachments.remove(attachment, actor=_actor(request), reason=payload.reason)
+        return attachments.remove(attachment, actor=actor_of(request), reason=payload.reason)
 
     @router.get(
         "/{record_id}/links", response={200: list[LinkOut], **ERRORS}, operation_id=f"{key}_links"
     )
     def list_links(request: HttpRequest, record_id: int) -> Any:
-        return link_rows(get(request, record_id), _actor(request))
+        return link_rows(get(request, record_id), actor_of(request))
 
     @router.post(
         "/{record_id}/links",
@@ -471,7 +465,7 @@ def build_router(
         summary="Link to another record (target_type is a record type key)",
     )
     def add_link(request: HttpRequest, record_id: int, payload: LinkIn) -> Any:
-        record, actor = get(request, record_id), _actor(request)
+        record, actor = get(request, record_id), actor_of(request)
         target_type = records.RECORD_TYPES.get(payload.target_type)
         if target_type is None:
             raise InvalidInput.for_field(
@@ -488,7 +482,7 @@ def build_router(
         summary="Withdraw a link, with the reason (it stays in both histories)",
     )
     def remove_link(request: HttpRequest, record_id: int, link_id: int, payload: RemovalIn) -> Any:
-        record, actor = get(request, record_id), _actor(request)
+        record, actor = get(request, record_id), actor_of(request)
         view = next((v for v in links.links_of(record, viewer=actor) if v.link.pk == link_id), None)
         if view is None:
             raise NotFound(f"No link {link_id} on {record.number}.")
@@ -517,7 +511,7 @@ def build_router(
         assignee = _resolve_refs_simple(User, data.pop("assignee"), "assignee")
         department = _resolve_refs_simple(Department, data.pop("department"), "department")
         action = actions.assign(
-            record, actor=_actor(request), assignee=assignee, department=department, **data
+            record, actor=actor_of(request), assignee=assignee, department=department, **data
         )
         return Status(201, action_row(action, key))
 

@@ -1,11 +1,15 @@
 """API schemas of the core: In (what a client sends) and Out (what it gets)."""
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from django.http import HttpRequest
 from ninja import Field, Schema
 
 from qualitas.core.queries import may_see_email
+
+if TYPE_CHECKING:
+    from qualitas.core.models import User
 
 
 class SiteRef(Schema):
@@ -203,3 +207,12 @@ class ErrorItem(Schema):
 class ErrorOut(Schema):
     detail: str
     errors: list[ErrorItem]
+
+
+# Every API operation answers these with an ErrorOut (core/errors.py maps the exceptions).
+ERRORS: dict[int, Any] = dict.fromkeys((400, 401, 403, 404, 409, 422), ErrorOut)
+
+
+def actor_of(request: HttpRequest) -> "User":
+    """The acting user of an API operation (ninja's authentication has already run)."""
+    return request.user  # type: ignore[return-value]

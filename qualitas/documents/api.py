@@ -18,6 +18,7 @@ from qualitas.core import permissions, recordapi, signatures
 from qualitas.core.errors import InvalidInput, NotFound
 from qualitas.core.models import Department, Role, Site, User
 from qualitas.core.pagination import Mapped, PageNumber
+from qualitas.core.schemas import ERRORS, actor_of
 from qualitas.documents import (
     compare,
     indexing,
@@ -30,14 +31,13 @@ from qualitas.documents import (
     workflows as w,
 )
 from qualitas.documents.models import Document, DocumentType
-from qualitas.documents.schemas import ERRORS
 
 router = Router(tags=["documents"])
 
 
 @router.get("/types", response={200: list[s.DocumentTypeOut], **ERRORS}, summary="Document types")
 def list_types(request: HttpRequest) -> Any:
-    permissions.require(s.actor_of(request), w.VIEW)
+    permissions.require(actor_of(request), w.VIEW)
     types = DocumentType.objects.prefetch_related(
         "default_reviewers",
         "default_approvers",
@@ -67,7 +67,7 @@ def update_type(request: HttpRequest, type_id: int, payload: s.DocumentTypePatch
     s.refuse_nulls(data, *data)
     updated = services.update_document_type(
         document_type,
-        actor=s.actor_of(request),
+        actor=actor_of(request),
         reason=reason,
         default_reviewers=reviewers,
         default_approvers=approvers,
@@ -81,8 +81,8 @@ def update_type(request: HttpRequest, type_id: int, payload: s.DocumentTypePatch
 @router.get("", response={200: list[s.DocumentRow], **ERRORS}, summary="The document register")
 @paginate(PageNumber)
 def list_documents(request: HttpRequest, filters: Query[s.RegisterFilters]) -> Any:
-    permissions.require(s.actor_of(request), w.VIEW)
-    found = queries.visible_documents(s.actor_of(request)).select_related(
+    permissions.require(actor_of(request), w.VIEW)
+    found = queries.visible_documents(actor_of(request)).select_related(
         "document_type", "current_revision"
     )
     if filters.q:
@@ -100,7 +100,7 @@ def list_documents(request: HttpRequest, filters: Query[s.RegisterFilters]) -> A
     "", response={201: s.DocumentOut, **ERRORS}, summary="Register a document (first draft)"
 )
 def create_document(request: HttpRequest, payload: s.DocumentIn) -> Any:
-    actor = s.actor_of(request)
+    actor = actor_of(request)
     document_type = DocumentType.objects.filter(code=payload.document_type).first()
     if document_type is None:
         codes = ", ".join(DocumentType.objects.values_list("code", flat=True))
@@ -130,10 +130,10 @@ def create_document(request: HttpRequest, payload: s.DocumentIn) -> Any:
 
 @router.get("/search", response={200: s.SearchOut, **ERRORS}, summary="Full-text search")
 def search_documents(request: HttpRequest, q: str, page: int = 1) -> Any:
-    permissions.require(s.actor_of(request), w.VIEW)
+    permissions.require(actor_of(request), w.VIEW)
     if page < 1:
         raise InvalidInput.for_field("page", "Pages count from 1.")
-    found = search.search_revisions(s.actor_of(request), q, limit=20, offset=(page - 1) * 20)
+    found = search.search_revisions(actor_of(request), q, limit=20, offset=(page - 1) * 20)
     return {"total": found.total, "results": found.hits}
 
 
@@ -143,12 +143,12 @@ def search_documents(request: HttpRequest, q: str, page: int = 1) -> Any:
     summary="Revisions I must read and acknowledge",
 )
 def my_acknowledgements(request: HttpRequest) -> Any:
-    return [s.acknowledgement_out(a) for a in queries.my_acknowledgements(s.actor_of(request))]
+    return [s.acknowledgement_out(a) for a in queries.my_acknowledgements(actor_of(request))]
 
 
 @router.get("/{document_id}", response={200: s.DocumentOut, **ERRORS})
 def get_document(request: HttpRequest, document_id: int) -> Any:
-    return s.document_out(s.document_of(request, document_id), s.actor_of(request))
+    return s.document_out(s.document_of(request, document_id), actor_of(request))
 
 
 @router.get(
@@ -179,14 +179,14 @@ def update_document(request: HttpRequest, document_id: int, payload: s.DocumentP
         changes["department"] = s.one_of(Department, data["department"], "department")
     updated = services.update_document(
         s.document_of(request, document_id),
-        actor=s.actor_of(request),
+        actor=actor_of(request),
         expected_version=payload.version,
         reason=payload.reason,
         sites=s.by_ids(Site, data.get("sites"), "sites"),
         related=s.by_ids(Document, data.get("related"), "related"),
         **changes,
     )
-    return s.document_out(updated, s.actor_of(request))
+    return s.document_out(updated, actor_of(request))
 
 
 @router.post(
@@ -197,7 +197,7 @@ def update_document(request: HttpRequest, document_id: int, payload: s.DocumentP
 def new_revision(request: HttpRequest, document_id: int, payload: s.NewRevisionIn) -> Any:
     revision = services.new_revision(
         s.document_of(request, document_id),
-        actor=s.actor_of(request),
+        actor=actor_of(request),
         major=payload.major,
         change_reason=payload.change_reason,
     )
@@ -211,9 +211,9 @@ def new_revision(request: HttpRequest, document_id: int, payload: s.NewRevisionI
 )
 def withdraw(request: HttpRequest, document_id: int, payload: s.WithdrawIn) -> Any:
     document = services.withdraw_document(
-        s.document_of(request, document_id), actor=s.actor_of(request), reason=payload.reason
+        s.document_of(request, document_id), actor=actor_of(request), reason=payload.reason
     )
-    return s.document_out(document, s.actor_of(request))
+    return s.document_out(document, actor_of(request))
 
 
 @router.post(
@@ -222,7 +222,7 @@ def withdraw(request: HttpRequest, document_id: int, payload: s.WithdrawIn) -> A
     summary="Record the periodic review (no_change is signed with the password)",
 )
 def periodic_review(request: HttpRequest, document_id: int, payload: s.PeriodicReviewIn) -> Any:
-    actor = s.actor_of(request)
+    actor = actor_of(request)
     document = s.document_of(request, document_id)
     token = None
     if payload.outcome == "no_change":
@@ -254,7 +254,7 @@ def compare_revisions(
     request: HttpRequest, document_id: int, from_revision: int, to_revision: int
 ) -> Any:
     document = s.document_of(request, document_id)
-    visible = queries.visible_revisions(s.actor_of(request), document.revisions.all())
+    visible = queries.visible_revisions(actor_of(request), document.revisions.all())
     old = visible.filter(pk=from_revision).first()
     new = visible.filter(pk=to_revision).first()
     if old is None or new is None:

@@ -12,7 +12,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 
 from qualitas.core import actions, attachments, recordapi
-from qualitas.core.recordapi import ERRORS
+from qualitas.core.schemas import ERRORS, actor_of
 from qualitas.documents import policy, queries, schemas as s
 from qualitas.documents.models import Document, DocumentRevision
 
@@ -53,7 +53,7 @@ class DocumentStepOut(Schema):
 
 def _revisions(request: HttpRequest, document_id: int) -> tuple[Document, list[DocumentRevision]]:
     document = s.document_of(request, document_id)
-    seen = queries.visible_revisions(s.actor_of(request), document.revisions.all())
+    seen = queries.visible_revisions(actor_of(request), document.revisions.all())
     return document, list(seen.order_by("sequence"))
 
 
@@ -97,7 +97,7 @@ def document_attachments(request: HttpRequest, document_id: int) -> Any:
 )
 def document_links(request: HttpRequest, document_id: int) -> Any:
     _document, revisions = _revisions(request, document_id)
-    actor = s.actor_of(request)
+    actor = actor_of(request)
     return [row | _of(r) for r in revisions for row in recordapi.link_rows(r, actor)]
 
 
@@ -130,5 +130,5 @@ def document_transitions(request: HttpRequest, document_id: int) -> Any:
             "allowed": not step.refusals,
             "refusals": list(step.refusals),
         }
-        for step in policy.document_steps(s.actor_of(request), document)
+        for step in policy.document_steps(actor_of(request), document)
     ]

@@ -18,9 +18,9 @@ from ninja.files import UploadedFile
 from qualitas.core import signatures
 from qualitas.core.errors import InvalidInput, NotFound
 from qualitas.core.models import Department, Role, User
+from qualitas.core.schemas import ERRORS, actor_of
 from qualitas.documents import copies, policy, reading, schemas as s, services, signoffs
 from qualitas.documents.models import Acknowledgement
-from qualitas.documents.schemas import ERRORS
 
 router = Router()
 
@@ -52,7 +52,7 @@ def update_revision(request: HttpRequest, record_id: int, payload: s.RevisionPat
     )
     updated = services.edit_revision(
         s.revision_of(request, record_id),
-        actor=s.actor_of(request),
+        actor=actor_of(request),
         expected_version=version,
         reason=reason,
         training_roles=roles,
@@ -77,7 +77,7 @@ def add_file(
     revision = s.revision_of(request, record_id)
     services.add_file(
         revision,
-        actor=s.actor_of(request),
+        actor=actor_of(request),
         file=file,
         name=file.name or "file",
         description=description,
@@ -95,7 +95,7 @@ def download_file(
     request: HttpRequest, record_id: int, attachment_id: int, *, original: bool = False
 ) -> HttpResponse:
     revision = s.revision_of(request, record_id)
-    return copies.file_response(revision, attachment_id, s.actor_of(request), original=original)
+    return copies.file_response(revision, attachment_id, actor_of(request), original=original)
 
 
 @router.get(
@@ -105,7 +105,7 @@ def download_file(
     operation_id="qualitas_documents_api_content_pdf",
 )
 def content_pdf(request: HttpRequest, record_id: int) -> HttpResponse:
-    return copies.content_response(s.revision_of(request, record_id), s.actor_of(request))
+    return copies.content_response(s.revision_of(request, record_id), actor_of(request))
 
 
 @router.put(
@@ -121,7 +121,7 @@ def set_signoffs(request: HttpRequest, record_id: int, payload: s.SignOffsIn) ->
     if not approvers:
         raise InvalidInput.for_field("approvers", "Choose at least one approver.")
     signoffs.set_signoffs(
-        revision, actor=s.actor_of(request), reviewers=reviewers, approvers=approvers
+        revision, actor=actor_of(request), reviewers=reviewers, approvers=approvers
     )
     return s.revision_out(revision)
 
@@ -135,7 +135,7 @@ def set_signoffs(request: HttpRequest, record_id: int, payload: s.SignOffsIn) ->
 def review(request: HttpRequest, record_id: int, payload: s.ReviewIn) -> Any:
     revision = s.revision_of(request, record_id)
     signoffs.review(
-        revision, actor=s.actor_of(request), accept=payload.accept, comment=payload.comment
+        revision, actor=actor_of(request), accept=payload.accept, comment=payload.comment
     )
     return s.revision_out(revision)
 
@@ -147,7 +147,7 @@ def review(request: HttpRequest, record_id: int, payload: s.ReviewIn) -> Any:
     operation_id="qualitas_documents_api_approve",
 )
 def approve(request: HttpRequest, record_id: int, payload: s.SignIn) -> Any:
-    actor = s.actor_of(request)
+    actor = actor_of(request)
     revision = s.revision_of(request, record_id)
     signoffs.check_approval(revision, actor)  # before asking for the password
     token = signatures.authenticate_from(request, actor, payload, subject=revision)
@@ -162,7 +162,7 @@ def approve(request: HttpRequest, record_id: int, payload: s.SignIn) -> Any:
     operation_id="qualitas_documents_api_acknowledgements",
 )
 def acknowledgements(request: HttpRequest, record_id: int) -> Any:
-    actor = s.actor_of(request)
+    actor = actor_of(request)
     revision = s.revision_of(request, record_id)
     policy.require_see_who_read(actor, revision)
     rows = revision.acknowledgements.select_related("person", "revision").order_by("id")
@@ -176,7 +176,7 @@ def acknowledgements(request: HttpRequest, record_id: int) -> Any:
     operation_id="qualitas_documents_api_acknowledge",
 )
 def acknowledge(request: HttpRequest, record_id: int, payload: s.SignIn) -> Any:
-    actor = s.actor_of(request)
+    actor = actor_of(request)
     revision = s.revision_of(request, record_id)
     pending = Acknowledgement.objects.filter(revision=revision, person=actor).first()
     if pending is None:

@@ -14,7 +14,7 @@ from ninja import Field, Schema
 from qualitas.core import attachments, records
 from qualitas.core.errors import InvalidInput
 from qualitas.core.models import User
-from qualitas.core.schemas import ErrorOut
+from qualitas.core.schemas import actor_of
 from qualitas.documents import copies, queries, services
 from qualitas.documents.models import (
     Acknowledgement,
@@ -22,13 +22,6 @@ from qualitas.documents.models import (
     DocumentRevision,
     DocumentType,
 )
-
-ERRORS: dict[int, Any] = dict.fromkeys((400, 401, 403, 404, 409, 422), ErrorOut)
-
-
-def actor_of(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
-
 
 # --- Schemas -----------------------------------------------------------------------------------
 

@@ -17,13 +17,12 @@ from qualitas.core import permissions
 from qualitas.core.models import User
 from qualitas.core.pagination import PageNumber
 from qualitas.core.queries import get_or_404
-from qualitas.core.schemas import ErrorOut
+from qualitas.core.schemas import ERRORS
 from qualitas.inspection import alarms, workflows as w
 from qualitas.inspection.alarms import TEXT_LIMIT
 from qualitas.inspection.models import ChartAlarmState
 
 router = Router(tags=["chart-alarms"])
-ERRORS: dict[int, Any] = dict.fromkeys((400, 401, 403, 404, 409, 422), ErrorOut)
 
 
 class AlarmOut(Schema):

@@ -17,20 +17,15 @@ from qualitas.core.errors import InvalidInput
 from qualitas.core.models import User
 from qualitas.core.pagination import PageNumber
 from qualitas.core.queries import get_or_404
-from qualitas.core.schemas import ErrorOut
+from qualitas.core.schemas import ERRORS, actor_of
 from qualitas.inspection import gagestudies, workflows as w
 from qualitas.inspection.models import Characteristic, Gauge
 
 router = Router(tags=["gage-studies"])
-ERRORS: dict[int, Any] = dict.fromkeys((400, 401, 403, 404, 409, 422), ErrorOut)
-
-
-def _actor(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
 
 
 def _may_see(request: HttpRequest) -> User:
-    actor = _actor(request)
+    actor = actor_of(request)
     permissions.require(actor, w.VIEW)
     return actor
 

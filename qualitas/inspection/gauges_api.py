@@ -19,21 +19,16 @@ from qualitas.core import permissions, records
 from qualitas.core.models import User
 from qualitas.core.pagination import PageNumber
 from qualitas.core.queries import get_or_404
-from qualitas.core.schemas import ErrorOut
+from qualitas.core.schemas import ERRORS, actor_of
 from qualitas.inspection import calibrations, gauges, workflows as w
 from qualitas.inspection.gauges import EffectiveStatus
 
 gauges_router = Router(tags=["gauges"])
 calibrations_router = Router(tags=["calibrations"])
-ERRORS: dict[int, Any] = dict.fromkeys((400, 401, 403, 404, 409, 422), ErrorOut)
-
-
-def _actor(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
 
 
 def _may_see(request: HttpRequest) -> User:
-    actor = _actor(request)
+    actor = actor_of(request)
     permissions.require(actor, w.VIEW)
     return actor
 
@@ -132,7 +127,7 @@ def list_gauges(request: HttpRequest, filters: Query[GaugeFilters]) -> Any:
 
 @gauges_router.post("", response={201: GaugeOut, **ERRORS}, summary="Register a gauge")
 def create_gauge(request: HttpRequest, payload: GaugeIn) -> Any:
-    created = gauges.create_gauge(actor=_actor(request), **payload.dict())
+    created = gauges.create_gauge(actor=actor_of(request), **payload.dict())
     return Status(201, _gauge(created.pk))
 
 
@@ -145,7 +140,9 @@ def get_gauge(request: HttpRequest, gauge_id: int) -> Any:
 @gauges_router.patch("/{gauge_id}", response={200: GaugeOut, **ERRORS}, summary="Change a gauge")
 def change_gauge(request: HttpRequest, gauge_id: int, payload: GaugePatch) -> Any:
     _may_see(request)
-    gauges.change_gauge(_gauge(gauge_id), actor=_actor(request), **payload.dict(exclude_unset=True))
+    gauges.change_gauge(
+        _gauge(gauge_id), actor=actor_of(request), **payload.dict(exclude_unset=True)
+    )
     return _gauge(gauge_id)
 
 
@@ -157,7 +154,7 @@ def change_gauge(request: HttpRequest, gauge_id: int, payload: GaugePatch) -> An
 def set_status(request: HttpRequest, gauge_id: int, payload: StatusIn) -> Any:
     _may_see(request)
     gauges.set_gauge_status(
-        _gauge(gauge_id), actor=_actor(request), status=payload.status, reason=payload.reason
+        _gauge(gauge_id), actor=actor_of(request), status=payload.status, reason=payload.reason
     )
     return _gauge(gauge_id)
 
@@ -190,5 +187,5 @@ class ImpactOut(Schema):
     summary="The lots an out-of-tolerance calibration puts in doubt",
 )
 def calibration_impact(request: HttpRequest, calibration_id: int) -> Any:
-    calibration = records.get_visible(_actor(request), gauges.calibration_type(), calibration_id)
+    calibration = records.get_visible(actor_of(request), gauges.calibration_type(), calibration_id)
     return calibrations.impact(calibration)

@@ -11,13 +11,11 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
 from qualitas.core import permissions
-from qualitas.core.models import User
 from qualitas.core.queries import get_or_404
-from qualitas.core.schemas import ErrorOut
+from qualitas.core.schemas import ERRORS, actor_of
 from qualitas.inspection import live, parts, workflows as w
 
 router = Router(tags=["characteristics"])
-ERRORS: dict[int, Any] = dict.fromkeys((400, 401, 403, 404, 409, 422), ErrorOut)
 
 
 class ChartFilters(Schema):
@@ -45,17 +43,13 @@ class BaselineOut(Schema):
     reason: str
 
 
-def _actor(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
-
-
 @router.get(
     "/{characteristic_id}/chart",
     response={200: dict[str, Any], **ERRORS},
     summary="The characteristic's control chart, alarms and capability",
 )
 def get_chart(request: HttpRequest, characteristic_id: int, filters: Query[ChartFilters]) -> Any:
-    permissions.require(_actor(request), w.VIEW)
+    permissions.require(actor_of(request), w.VIEW)
     characteristic = get_or_404(parts.characteristics_listed(), pk=characteristic_id)
     return live.chart_data(characteristic, window=filters.window)
 
@@ -66,7 +60,7 @@ def get_chart(request: HttpRequest, characteristic_id: int, filters: Query[Chart
     summary="Freeze (or recalculate) the control limits, with the reason",
 )
 def freeze(request: HttpRequest, characteristic_id: int, payload: BaselineIn) -> Any:
-    actor = _actor(request)
+    actor = actor_of(request)
     permissions.require(actor, w.VIEW)
     characteristic = get_or_404(parts.characteristics_listed(), pk=characteristic_id)
     baseline = live.request_freeze(

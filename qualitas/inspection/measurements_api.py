@@ -12,22 +12,16 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from qualitas.core import records
-from qualitas.core.models import User
 from qualitas.core.pagination import Mapped, PageNumber
-from qualitas.core.schemas import ErrorOut
+from qualitas.core.schemas import ERRORS, actor_of
 from qualitas.inspection import ingest, services
 from qualitas.inspection.models import Measurement
 
 router = Router(tags=["measurements"])
-ERRORS: dict[int, Any] = dict.fromkeys((400, 401, 403, 404, 409, 422), ErrorOut)
-
-
-def _actor(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
 
 
 def _lot(request: HttpRequest, lot_id: int) -> Any:
-    return records.get_visible(_actor(request), services.lot_type(), lot_id)
+    return records.get_visible(actor_of(request), services.lot_type(), lot_id)
 
 
 class MeasurementIn(Schema):
@@ -113,7 +107,7 @@ def post_measurements(request: HttpRequest, payload: BatchIn) -> Any:
         for m in payload.measurements
     ]
     recorded = ingest.record_batch(
-        lot, actor=_actor(request), rows=rows, key=payload.key, source=payload.source or "api"
+        lot, actor=actor_of(request), rows=rows, key=payload.key, source=payload.source or "api"
     )
     batch = recorded.batch
     body = {

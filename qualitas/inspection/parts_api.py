@@ -19,21 +19,16 @@ from qualitas.core.errors import InvalidInput
 from qualitas.core.models import User
 from qualitas.core.pagination import PageNumber
 from qualitas.core.queries import get_or_404
-from qualitas.core.schemas import ErrorOut
+from qualitas.core.schemas import ERRORS, actor_of
 from qualitas.inspection import parts, workflows as w
 from qualitas.inspection.models import PartRevision
 
 parts_router = Router(tags=["parts"])
 characteristics_router = Router(tags=["characteristics"])
-ERRORS: dict[int, Any] = dict.fromkeys((400, 401, 403, 404, 409, 422), ErrorOut)
-
-
-def _actor(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
 
 
 def _may_see(request: HttpRequest) -> User:
-    actor = _actor(request)
+    actor = actor_of(request)
     permissions.require(actor, w.VIEW)
     return actor
 
@@ -91,7 +86,7 @@ def list_parts(request: HttpRequest, filters: Query[PartFilters]) -> Any:
 
 @parts_router.post("", response={201: PartOut, **ERRORS}, summary="Create a part")
 def create_part(request: HttpRequest, payload: PartIn) -> Any:
-    created = parts.create_part(actor=_actor(request), **payload.dict())
+    created = parts.create_part(actor=actor_of(request), **payload.dict())
     return Status(201, _part(created.pk))
 
 
@@ -109,7 +104,7 @@ def get_part(request: HttpRequest, part_id: int) -> Any:
 def change_part(request: HttpRequest, part_id: int, payload: PartPatch) -> Any:
     _may_see(request)
     part = _part(part_id)
-    parts.change_part(part, actor=_actor(request), **payload.dict(exclude_unset=True))
+    parts.change_part(part, actor=actor_of(request), **payload.dict(exclude_unset=True))
     return _part(part_id)
 
 
@@ -156,7 +151,7 @@ def list_revisions(request: HttpRequest, part_id: int) -> Any:
 def add_revision(request: HttpRequest, part_id: int, payload: RevisionIn) -> Any:
     _may_see(request)
     part = _part(part_id)
-    return Status(201, parts.add_revision(part, actor=_actor(request), **payload.dict()))
+    return Status(201, parts.add_revision(part, actor=actor_of(request), **payload.dict()))
 
 
 @parts_router.patch(
@@ -170,7 +165,7 @@ def change_revision(
     _may_see(request)
     revision = get_or_404(PartRevision.objects.filter(part_id=part_id), pk=part_revision_id)
     return parts.change_revision(
-        revision, actor=_actor(request), **payload.dict(exclude_unset=True)
+        revision, actor=actor_of(request), **payload.dict(exclude_unset=True)
     )
 
 
@@ -270,9 +265,9 @@ def add_characteristic(request: HttpRequest, payload: CharacteristicIn) -> Any:
     data = payload.dict()
     revision = PartRevision.objects.filter(pk=data.pop("revision")).first()
     if revision is None:
-        permissions.require(_actor(request), w.MANAGE_PARTS)  # 403 before telling what exists
+        permissions.require(actor_of(request), w.MANAGE_PARTS)  # 403 before telling what exists
         raise InvalidInput.for_field("revision", f"No part revision {payload.revision}.")
-    created = parts.add_characteristic(revision, actor=_actor(request), **data)
+    created = parts.add_characteristic(revision, actor=actor_of(request), **data)
     return Status(201, _characteristic(created.pk))
 
 
@@ -296,5 +291,5 @@ def change_characteristic(
 ) -> Any:
     _may_see(request)
     found = _characteristic(characteristic_id)
-    parts.change_characteristic(found, actor=_actor(request), **payload.dict(exclude_unset=True))
+    parts.change_characteristic(found, actor=actor_of(request), **payload.dict(exclude_unset=True))
     return _characteristic(characteristic_id)

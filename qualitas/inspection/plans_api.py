@@ -13,19 +13,13 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
 
 from qualitas.core import permissions, records
-from qualitas.core.models import User
-from qualitas.core.schemas import ErrorOut
+from qualitas.core.schemas import ERRORS, actor_of
 from qualitas.inspection import services, workflows as w
 from qualitas.inspection.models import Characteristic, SwitchingState
 
-ERRORS: dict[int, Any] = dict.fromkeys((400, 401, 403, 404, 409, 422), ErrorOut)
 plans = Router(tags=["inspection-plans"])
 lots = Router(tags=["inspection-lots"])
 switching = Router(tags=["switching-states"])
-
-
-def _actor(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
 
 
 class ItemIn(Schema):
@@ -63,7 +57,7 @@ def _item(item: Any) -> dict[str, Any]:
 
 @plans.get("/{plan_id}/items", response={200: list[ItemOut], **ERRORS}, summary="A plan's items")
 def plan_items(request: HttpRequest, plan_id: int) -> Any:
-    plan = records.get_visible(_actor(request), services.plan_type(), plan_id)
+    plan = records.get_visible(actor_of(request), services.plan_type(), plan_id)
     return [_item(i) for i in plan.items.select_related("characteristic")]
 
 
@@ -73,10 +67,10 @@ def plan_items(request: HttpRequest, plan_id: int) -> Any:
     summary="Add a characteristic to a draft plan, or change its sampling",
 )
 def put_item(request: HttpRequest, plan_id: int, characteristic_id: int, payload: ItemIn) -> Any:
-    plan = records.get_visible(_actor(request), services.plan_type(), plan_id)
+    plan = records.get_visible(actor_of(request), services.plan_type(), plan_id)
     characteristic = get_object_or_404(Characteristic, pk=characteristic_id)
     item = services.set_item(
-        plan, actor=_actor(request), characteristic=characteristic, **payload.dict()
+        plan, actor=actor_of(request), characteristic=characteristic, **payload.dict()
     )
     return _item(item)
 
@@ -93,8 +87,8 @@ class RecordRef(Schema):
     summary="A new draft revision of an approved plan (approving it supersedes this one)",
 )
 def revise(request: HttpRequest, plan_id: int) -> Any:
-    plan = records.get_visible(_actor(request), services.plan_type(), plan_id)
-    new = services.revise_plan(plan, actor=_actor(request))
+    plan = records.get_visible(actor_of(request), services.plan_type(), plan_id)
+    new = services.revise_plan(plan, actor=actor_of(request))
     return Status(201, {"id": new.pk, "number": new.number, "state": new.state})
 
 
@@ -126,7 +120,7 @@ class LotSummaryOut(Schema):
     summary="A lot's checks: sample, Ac/Re, counts, results, and its verdict",
 )
 def lot_checks(request: HttpRequest, lot_id: int) -> Any:
-    lot = records.get_visible(_actor(request), services.lot_type(), lot_id)
+    lot = records.get_visible(actor_of(request), services.lot_type(), lot_id)
     return services.lot_summary(lot)
 
 
@@ -162,7 +156,7 @@ class SwitchingFilter(Schema):
 
 @switching.get("", response={200: list[SwitchingOut], **ERRORS}, summary="Switching states")
 def switching_states(request: HttpRequest, filters: Query[SwitchingFilter]) -> Any:
-    permissions.require(_actor(request), w.VIEW)
+    permissions.require(actor_of(request), w.VIEW)
     rows = SwitchingState.objects.order_by("characteristic_id", "supplier_name")
     if filters.characteristic is not None:
         rows = rows.filter(characteristic_id=filters.characteristic)
@@ -186,7 +180,7 @@ class ConsentIn(Schema):
 def consent(request: HttpRequest, state_id: int, payload: ConsentIn) -> Any:
     state = get_object_or_404(SwitchingState, pk=state_id)
     changed = services.consent_to_reduced(
-        state, actor=_actor(request), allowed=payload.reduced_allowed, reason=payload.reason
+        state, actor=actor_of(request), allowed=payload.reduced_allowed, reason=payload.reason
     )
     return _switching(changed)
 
@@ -203,5 +197,5 @@ class RestoreIn(Schema):
 def restore(request: HttpRequest, state_id: int, payload: RestoreIn) -> Any:
     state = get_object_or_404(SwitchingState, pk=state_id)
     return _switching(
-        services.restore_inspection(state, actor=_actor(request), reason=payload.reason)
+        services.restore_inspection(state, actor=actor_of(request), reason=payload.reason)
     )

@@ -13,21 +13,15 @@ from ninja import Field, Query, Router, Schema, Status
 
 from qualitas.core import records
 from qualitas.core.errors import InvalidInput
-from qualitas.core.models import User
-from qualitas.core.schemas import ErrorOut
+from qualitas.core.schemas import ERRORS, actor_of
 from qualitas.nonconformance import policy, queries, services
 from qualitas.nonconformance.models import CostLine, DefectCategory, DefectCode
 
 router = Router(tags=["nonconformances"])
-ERRORS: dict[int, Any] = dict.fromkeys((400, 401, 403, 404, 409, 422), ErrorOut)
-
-
-def _actor(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
 
 
 def _nc(request: HttpRequest, nc_id: int) -> Any:
-    return records.get_visible(_actor(request), services.record_type(), nc_id)
+    return records.get_visible(actor_of(request), services.record_type(), nc_id)
 
 
 class DispositionLineIO(Schema):
@@ -86,7 +80,7 @@ def put_disposition(request: HttpRequest, nc_id: int, payload: DispositionIn) ->
         for line in payload.lines
     ]
     changed = services.set_disposition(
-        _nc(request, nc_id), actor=_actor(request), lines=lines, expected_version=payload.version
+        _nc(request, nc_id), actor=actor_of(request), lines=lines, expected_version=payload.version
     )
     return _disposition(changed)
 
@@ -122,7 +116,7 @@ def list_costs(request: HttpRequest, nc_id: int) -> Any:
     summary="Record a cost of poor quality",
 )
 def add_cost(request: HttpRequest, nc_id: int, payload: CostIn) -> Any:
-    line = services.add_cost(_nc(request, nc_id), actor=_actor(request), **payload.dict())
+    line = services.add_cost(_nc(request, nc_id), actor=actor_of(request), **payload.dict())
     return Status(201, line)
 
 
@@ -132,7 +126,7 @@ def remove_cost(request: HttpRequest, nc_id: int, line_id: int) -> Any:
     line = CostLine.objects.filter(pk=line_id, nonconformance=nc).first()
     if line is None:
         raise InvalidInput.for_field("line_id", f"No cost line {line_id} on {nc.number}.")
-    services.remove_cost(line, actor=_actor(request))
+    services.remove_cost(line, actor=actor_of(request))
     return Status(204, None)
 
 
@@ -159,11 +153,11 @@ class ParetoOut(Schema):
     "/pareto", response={200: list[ParetoOut], **ERRORS}, summary="Pareto of nonconformances"
 )
 def pareto(request: HttpRequest, filters: Query[AnalysisFilters]) -> Any:
-    policy.require_see_analysis(_actor(request))
+    policy.require_see_analysis(actor_of(request))
     if filters.by not in queries.DIMENSIONS:
         raise InvalidInput.for_field("by", f"Choose one of {', '.join(queries.DIMENSIONS)}.")
     return queries.pareto(
-        _actor(request),
+        actor_of(request),
         filters.by,
         since=filters.since,
         until=filters.until,
@@ -178,8 +172,8 @@ class MonthOut(Schema):
 
 @router.get("/trend", response={200: list[MonthOut], **ERRORS}, summary="Nonconformances per month")
 def trend(request: HttpRequest, filters: Query[AnalysisFilters]) -> Any:
-    policy.require_see_analysis(_actor(request))
-    rows = queries.monthly_counts(_actor(request), since=filters.since, until=filters.until)
+    policy.require_see_analysis(actor_of(request))
+    rows = queries.monthly_counts(actor_of(request), since=filters.since, until=filters.until)
     return [{"month": m, "count": n} for m, n in rows]
 
 
@@ -198,7 +192,7 @@ class DefectCodeIn(Schema):
 
 @router.get("/defect-codes", response={200: list[DefectCodeOut], **ERRORS})
 def list_defect_codes(request: HttpRequest) -> Any:
-    policy.require_see_defect_codes(_actor(request))
+    policy.require_see_defect_codes(actor_of(request))
     return list(DefectCode.objects.select_related("category").filter(is_active=True))
 
 
@@ -210,7 +204,7 @@ def add_defect_code(request: HttpRequest, payload: DefectCodeIn) -> Any:
     return Status(
         201,
         services.add_defect_code(
-            actor=_actor(request), category=category, code=payload.code, name=payload.name
+            actor=actor_of(request), category=category, code=payload.code, name=payload.name
         ),
     )
 
@@ -235,6 +229,8 @@ def escalate(request: HttpRequest, nc_id: int, payload: EscalationIn) -> Any:
     nc = _nc(request, nc_id)
     existing = None
     if payload.capa is not None:
-        existing = records.get_visible(_actor(request), records.RECORD_TYPES["capa"], payload.capa)
-    capa = services.escalate_to_capa(nc, actor=_actor(request), capa=existing)
+        existing = records.get_visible(
+            actor_of(request), records.RECORD_TYPES["capa"], payload.capa
+        )
+    capa = services.escalate_to_capa(nc, actor=actor_of(request), capa=existing)
     return Status(201, {"capa_id": capa.pk, "number": capa.number})

@@ -17,12 +17,11 @@ from pydantic import ConfigDict, Discriminator, Tag, create_model
 from qualitas.core import records
 from qualitas.core.errors import InvalidInput
 from qualitas.core.models import Department, Site, User
-from qualitas.core.schemas import ErrorOut
+from qualitas.core.schemas import ERRORS, actor_of
 from qualitas.studies import analyses, policy, services
 from qualitas.studies.analyses import base
 
 router = Router(tags=["spc-studies"])
-ERRORS: dict[int, Any] = dict.fromkeys((400, 401, 403, 404, 409, 422), ErrorOut)
 
 
 class StudyFields(Schema):
@@ -104,10 +103,6 @@ class AnalysisOut(Schema):
     results: dict[str, Any]
 
 
-def _actor(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
-
-
 def _ref(model: Any, pk: int | None, field: str) -> Any:
     if pk is None:
         return None
@@ -132,7 +127,7 @@ def analyse(request: HttpRequest, payload: Payload) -> Any:
     """Run the analysis `analysis` names on the body's data. With `save` (the default) the
     inputs and results are kept as an SPC study (201, its id and number); with `save: false`
     only the results come back (200)."""
-    actor = _actor(request)
+    actor = actor_of(request)
     if payload.save:
         policy.require_record_studies(actor)
         missing = "title" if not payload.title.strip() else None
@@ -200,7 +195,7 @@ def _chart(actor: User, payload: ChartIn) -> Any:
     "/{study_id}/analysis", response={200: AnalysisOut, **ERRORS}, summary="A saved study's results"
 )
 def get_analysis(request: HttpRequest, study_id: int) -> Any:
-    study = records.get_visible(_actor(request), records.RECORD_TYPES["spcstudy"], study_id)
+    study = records.get_visible(actor_of(request), records.RECORD_TYPES["spcstudy"], study_id)
     return {"study_id": study.pk, "number": study.number, "results": study.results}
 
 

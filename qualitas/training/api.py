@@ -22,21 +22,16 @@ from qualitas.core.errors import Conflict, InvalidInput
 from qualitas.core.models import Department, Site, User
 from qualitas.core.pagination import PageNumber
 from qualitas.core.queries import get_or_404
-from qualitas.core.schemas import ErrorOut
+from qualitas.core.schemas import ERRORS, actor_of
 from qualitas.training import services, workflows as w
 from qualitas.training.models import Course, JobRole, Requirement
 
 courses_router = Router(tags=["training"])
 curricula_router = Router(tags=["training"])
-ERRORS: dict[int, Any] = dict.fromkeys((400, 401, 403, 404, 409, 422), ErrorOut)
-
-
-def _actor(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
 
 
 def _may_see(request: HttpRequest) -> User:
-    actor = _actor(request)
+    actor = actor_of(request)
     permissions.require(actor, w.VIEW)
     return actor
 
@@ -114,7 +109,7 @@ def list_courses(request: HttpRequest, filters: Query[CourseFilters]) -> Any:
 def create_course(request: HttpRequest, payload: CourseIn) -> Any:
     data = payload.dict()
     data["owner"] = _pick(User, data["owner"], "owner")
-    created = services.create_course(actor=_actor(request), **data)
+    created = services.create_course(actor=actor_of(request), **data)
     return Status(201, get_or_404(_courses(), pk=created.pk))
 
 
@@ -137,7 +132,7 @@ def change_course(request: HttpRequest, course_id: int, payload: CoursePatch) ->
         if changes["owner"] is None:
             raise InvalidInput.for_field("owner", "A course needs an owner.")
         changes["owner"] = _pick(User, changes["owner"], "owner")
-    services.update_course(course, actor=_actor(request), **changes)
+    services.update_course(course, actor=actor_of(request), **changes)
     return get_or_404(_courses(), pk=course_id)
 
 
@@ -223,7 +218,7 @@ def add_requirement(request: HttpRequest, payload: RequirementIn) -> Any:
             "item", "Name exactly one item: a controlled document or a course."
         )
     created = services.add_requirement(
-        actor=_actor(request),
+        actor=actor_of(request),
         job_role=_pick(JobRole, payload.job_role, "job_role"),
         department=_pick(Department, payload.department, "department"),
         site=_pick(Site, payload.site, "site"),
@@ -254,7 +249,7 @@ def deactivate_requirement(request: HttpRequest, requirement_id: int, payload: D
     requirement = get_or_404(_requirements(), pk=requirement_id)
     if not requirement.active:
         raise Conflict("This line is already out of the curriculum.")
-    services.retire_requirement(requirement, actor=_actor(request), reason=payload.reason)
+    services.retire_requirement(requirement, actor=actor_of(request), reason=payload.reason)
     return get_or_404(_requirements(), pk=requirement_id)
 
 
