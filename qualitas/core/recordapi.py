@@ -23,7 +23,7 @@ from qualitas.core import (
     workflow,
 )
 from qualitas.core.errors import FieldError, InvalidInput, NotFound
-from qualitas.core.models import ActionItem, Attachment, AuditEvent, RecordLink, Signature, User
+from qualitas.core.models import ActionItem, Attachment, AuditEvent, RecordLink, User
 from qualitas.core.pagination import Mapped, PageNumber
 from qualitas.core.recordschemas import build, to_out
 from qualitas.core.schemas import ERRORS, actor_of
@@ -199,9 +199,8 @@ def history_row(event: AuditEvent) -> dict[str, Any]:
 
 
 def signature_rows(record: Any) -> list[dict[str, Any]]:
-    found = Signature.objects.filter(
-        object_type=ContentType.objects.get_for_model(type(record)), object_id=record.pk
-    ).order_by("signed_at", "id")
+    # Through the record's relation: a page that fetched its signatures along asks nothing.
+    found = sorted(record.signatures.all(), key=lambda s: (s.signed_at, s.pk))
     return [
         {
             "id": s.pk,

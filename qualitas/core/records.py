@@ -215,8 +215,22 @@ def with_status(record_type: RecordType, queryset: QuerySet[Any], status: str) -
     return queryset
 
 
-def get_visible(user: User, record_type: RecordType, pk: int) -> Any:
-    record = visible_to(user, record_type).filter(pk=pk).first()
+def get_visible(
+    user: User,
+    record_type: RecordType,
+    pk: int,
+    *,
+    related: tuple[str, ...] = (),
+    signatures: bool = False,
+) -> Any:
+    """The record if the user may see it (else NotFound), with what a page reads of it:
+    the `related` foreign keys joined, its `signatures` fetched along."""
+    found = visible_to(user, record_type).filter(pk=pk)
+    if related:
+        found = found.select_related(*related)
+    if signatures:
+        found = found.prefetch_related("signatures")
+    record = found.first()
     if record is None:
         raise NotFound(f"No {record_type.label.lower()} with id {pk}.")
     return record

@@ -7,6 +7,7 @@ simply absent from the navigation (no placeholder pages).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -32,9 +33,18 @@ class MenuItem:
 
     @property
     def href(self) -> str:
-        from django.urls import reverse
+        from django.urls import get_script_prefix
 
-        return reverse(self.url_name, args=self.url_args)
+        return _menu_href(self.url_name, self.url_args, get_script_prefix())
+
+
+@functools.lru_cache(maxsize=1024)
+def _menu_href(url_name: str, url_args: tuple[str, ...], _prefix: str) -> str:
+    """The menu's links are the same on every page (every page's shell reverses them all);
+    the script prefix is in the key because reverse() writes it into the link."""
+    from django.urls import reverse
+
+    return reverse(url_name, args=url_args)
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
@@ -284,6 +285,14 @@ def cost_total(nc: Nonconformance) -> dict[str, Decimal]:
     """Total cost per currency."""
     rows = nc.cost_lines.values("currency").annotate(total=Sum("amount")).order_by("currency")
     return {row["currency"]: row["total"] for row in rows}
+
+
+def totals_of(lines: Iterable[CostLine]) -> dict[str, Decimal]:
+    """`cost_total` of cost lines already in hand (the NC page lists them anyway)."""
+    totals: dict[str, Decimal] = {}
+    for line in lines:
+        totals[line.currency] = totals.get(line.currency, Decimal(0)) + line.amount
+    return dict(sorted(totals.items()))
 
 
 def is_escalated(nc: Nonconformance) -> bool:

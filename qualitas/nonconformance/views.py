@@ -115,6 +115,7 @@ def containment(request: HttpRequest, pk: int) -> HttpResponse:
 def nonconformance_panel(nc: Nonconformance, request: HttpRequest) -> str:
     actor = signed_in_user(request)
     lines = list(nc.disposition_lines.all())
+    costs = list(nc.cost_lines.all())
     signed: dict[str, Any] = {
         s.transition: s for s in nc.signatures.all() if s.transition.startswith("approve_")
     }
@@ -126,8 +127,8 @@ def nonconformance_panel(nc: Nonconformance, request: HttpRequest) -> str:
         "engineering_approval": signed.get("approve_engineering"),
         # The disposition is decided during material review (the service says so otherwise).
         "may_dispose": nc.state == State.REVIEW and policy.may_decide_disposition(actor, nc),
-        "costs": list(nc.cost_lines.all()),
-        "totals": services.cost_total(nc),
+        "costs": costs,
+        "totals": services.totals_of(costs),
         "may_cost": policy.may_record_costs(actor, nc),
         "cost_form": CostForm(initial={"currency": settings.QUALITAS_CURRENCY}),
         "escalation": services.escalation_suggestion(nc),

@@ -21,7 +21,7 @@ from django_tables2 import RequestConfig
 
 from qualitas.core import backgroundexports, export_plan, exports, permissions
 from qualitas.core.errors import Conflict, InvalidInput
-from qualitas.core.forms import put_errors, style_fields
+from qualitas.core.forms import fetch_choices_at_once, put_errors, style_fields
 from qualitas.core.models import User
 from qualitas.core.pagination import CappedPaginator
 from qualitas.core.views import signed_in_user
@@ -73,7 +73,7 @@ class ObjectListView(LoginRequiredMixin, View, ABC):
         filterset = None
         if self.filterset_class is not None:
             filterset = self.filterset_class(request.GET, queryset=queryset, request=request)
-            style_fields(filterset.form, small=True)
+            fetch_choices_at_once(style_fields(filterset.form, small=True))
             queryset = filterset.qs
         table = self.table_class(queryset, exclude=self.hidden_columns(signed_in_user(request)))
         # Sorting from the request; paging in get(), where a bad ?page= cannot raise.
