@@ -1,6 +1,7 @@
 """Change request endpoints beyond the generic record API: the impact assessment, the
 board's votes, starting a revision for the change, raising one from a nonconformance or a
-CAPA. Mounted at /api/v1/change-requests.
+CAPA, the CAPA actions it implements, and the training its impact calls for. Mounted at
+/api/v1/change-requests.
 
 No `from __future__ import annotations`: django-ninja reads annotations at runtime.
 """
@@ -11,10 +12,10 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
-from qualitas.changes import queries, readiness, services
+from qualitas.changes import implemented_actions, queries, readiness, services, training_impact
 from qualitas.changes.models import ChangeType, Urgency
-from qualitas.core import records
-from qualitas.core.errors import InvalidInput
+from qualitas.core import records, training_requests
+from qualitas.core.errors import InvalidInput, NotFound
 from qualitas.core.models import User
 from qualitas.core.schemas import ERRORS, actor_of
 
@@ -189,3 +190,142 @@ def raise_from(request: HttpRequest, payload: RaiseFromIn) -> Any:
     fields = payload.dict(exclude={"raised_from"})
     cr = services.raise_from(source, actor=actor_of(request), **fields)
     return Status(201, {"id": cr.pk, "number": cr.number, "raised_from": source.number})
+
+
+class ImplementedActionOut(Schema):
+    id: int = Field(..., description="The link's id (withdraw it by this id)")
+    action_id: int
+    action_title: str
+    action_state: str = Field(..., description="open, done or cancelled")
+    action_due_on: date
+    record: str = Field(..., description="Number of the CAPA the action belongs to")
+    record_id: int
+
+
+class ImplementActionIn(Schema):
+    action: int = Field(..., description="Id of an open action of a CAPA")
+
+
+class WithdrawIn(Schema):
+    reason: str = Field(..., max_length=300)
+
+
+def _implemented_row(row: Any) -> dict[str, Any]:
+    record = row.record  # read with the row by implemented_actions.implementing
+    return {
+        "id": row.pk,
+        "action_id": row.action_id,
+        "action_title": row.action.title,
+        "action_state": row.action.state,
+        "action_due_on": row.action.due_on,
+        "record": record.number,
+        "record_id": record.pk,
+    }
+
+
+@router.get(
+    "/{cr_id}/implemented-actions",
+    response={200: list[ImplementedActionOut], **ERRORS},
+    summary="The CAPA actions this change implements (done when it is closed)",
+)
+def implemented(request: HttpRequest, cr_id: int) -> Any:
+    return [_implemented_row(r) for r in implemented_actions.implementing(_cr(request, cr_id))]
+
+
+@router.post(
+    "/{cr_id}/implemented-actions",
+    response={201: ImplementedActionOut, **ERRORS},
+    summary="Say this change implements an open action of a CAPA (linked `implements`)",
+)
+def implement_action(request: HttpRequest, cr_id: int, payload: ImplementActionIn) -> Any:
+    cr = _cr(request, cr_id)
+    row = implemented_actions.implement_action(
+        cr, actor=actor_of(request), action_id=payload.action
+    )
+    found = next(r for r in implemented_actions.implementing(cr) if r.pk == row.pk)
+    return Status(201, _implemented_row(found))
+
+
+@router.post(
+    "/{cr_id}/implemented-actions/{link_id}/withdraw",
+    response={200: ImplementedActionOut, **ERRORS},
+    summary="Withdraw a link made in error, with the reason (kept in the history)",
+)
+def withdraw_implementation(
+    request: HttpRequest, cr_id: int, link_id: int, payload: WithdrawIn
+) -> Any:
+    cr = _cr(request, cr_id)
+    rows = {r.pk: r for r in implemented_actions.implementing(cr)}
+    row = rows.get(link_id)
+    if row is None:
+        raise NotFound(f"{cr.number} has no action link {link_id}.")
+    implemented_actions.withdraw_implementation(row, actor=actor_of(request), reason=payload.reason)
+    return _implemented_row(row)
+
+
+class ReadingOut(Schema):
+    person: str
+    person_id: int
+    document_number: str
+    training_record: str = Field(..., description="Number of the training record (TR-…)")
+    training_record_id: int | None
+    state: str = Field(..., description="The training record's state (completed when read)")
+
+
+class TrainingOut(Schema):
+    available: bool = Field(..., description="Whether an installed module assigns training")
+    audiences: list[str] = Field(..., description="What the impact's training answer names")
+    unmatched: list[str] = Field(..., description="Audiences that name nobody at the site")
+    done: int
+    total: int = Field(..., description="Readings the change calls for, asked or not")
+    not_assigned: int
+    readings: list[ReadingOut] = Field(
+        ..., description="Readings asked, those whose training records you may see"
+    )
+    assigned: int = Field(0, description="Readings this call assigned")
+
+
+def _training(cr: Any, viewer: User, assigned: int = 0) -> dict[str, Any]:
+    asked, missing = training_impact.readings(cr)
+    done, total = training_impact.progress_of(asked, missing)
+    _people, unmatched = training_impact.people_named(cr)
+    return {
+        "available": training_requests.available(),
+        "audiences": training_impact.audiences(cr),
+        "unmatched": unmatched,
+        "done": done,
+        "total": total,
+        "not_assigned": len(missing),
+        "readings": [
+            {
+                "person": r.person.printed_name,
+                "person_id": r.person.pk,
+                "document_number": r.document_number,
+                "training_record": r.training_record_number,
+                "training_record_id": r.training_record_id,
+                "state": r.state,
+            }
+            for r in training_impact.visible_readings(viewer, asked)
+        ],
+        "assigned": assigned,
+    }
+
+
+@router.get(
+    "/{cr_id}/training",
+    response={200: TrainingOut, **ERRORS},
+    summary="The training the impact assessment calls for, and its progress",
+)
+def training(request: HttpRequest, cr_id: int) -> Any:
+    return _training(_cr(request, cr_id), actor_of(request))
+
+
+@router.post(
+    "/{cr_id}/training/assign",
+    response={200: TrainingOut, **ERRORS},
+    summary="Assign the readings not asked yet (idempotent; while the change is implemented)",
+)
+def assign_training(request: HttpRequest, cr_id: int) -> Any:
+    cr = _cr(request, cr_id)
+    asked = training_impact.assign(cr, actor=actor_of(request))
+    return _training(cr, actor_of(request), assigned=len(asked))

@@ -89,3 +89,66 @@ class ImpactAnswer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.item}: {self.answer}"
+
+
+class ImplementedAction(models.Model):
+    """A CAPA's action item carried out by a change request: the action is done when the
+    change is verified and closed. One change per action; withdrawn links are kept."""
+
+    action = models.ForeignKey("core.ActionItem", on_delete=models.PROTECT, related_name="+")
+    change_request = models.ForeignKey(
+        ChangeRequest, on_delete=models.PROTECT, related_name="implemented_actions"
+    )
+    linked_by = models.ForeignKey("core.User", on_delete=models.PROTECT, related_name="+")
+    linked_at = models.DateTimeField(auto_now_add=True)
+    removed_at = models.DateTimeField(null=True, blank=True)
+    removed_by = models.ForeignKey(
+        "core.User", on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    removal_reason = models.CharField(max_length=300, blank=True)
+    objects = AuditedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["action"],
+                condition=models.Q(removed_at__isnull=True),
+                name="one_change_per_action",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"action {self.action_id} implemented by change {self.change_request_id}"
+
+
+class ChangeTraining(models.Model):
+    """A reading the change's training impact asked of one person, and the training record
+    the training module opened for it (the record may be cancelled and asked again when a
+    newer revision takes effect). Asking again for the same person and document finds this
+    row: the assignment is idempotent."""
+
+    change_request = models.ForeignKey(
+        ChangeRequest, on_delete=models.PROTECT, related_name="training"
+    )
+    person = models.ForeignKey("core.User", on_delete=models.PROTECT, related_name="+")
+    document_id = models.PositiveBigIntegerField()
+    document_number = models.CharField(max_length=40)
+    # The training module's record (read through the core's record registry).
+    training_record_id = models.PositiveBigIntegerField()
+    training_record_number = models.CharField(max_length=40)
+    assigned_by = models.ForeignKey("core.User", on_delete=models.PROTECT, related_name="+")
+    assigned_at = models.DateTimeField(auto_now=True)
+    objects = AuditedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["document_number", "person__last_name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["change_request", "person", "document_id"],
+                name="unique_change_training_reading",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.document_number} for {self.person_id}"

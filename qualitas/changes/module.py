@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
-from qualitas.changes import api, demo, jobs, lists, services, views, workflows as w
-from qualitas.changes.models import ChangeRequest, ImpactAnswer
+from qualitas.changes import (
+    api,
+    demo,
+    implemented_actions,
+    jobs,
+    lists,
+    services,
+    training_impact,
+    views,
+    workflows as w,
+)
+from qualitas.changes.models import ChangeRequest, ChangeTraining, ImpactAnswer, ImplementedAction
 from qualitas.core import kpis, permissions as p
-from qualitas.core.modules import Api, Audited, Job, Module, Pages, Permission
+from qualitas.core.modules import Api, Audited, Job, Module, Pages, Permission, Subscription
 from qualitas.core.records import RecordPermissions, RecordPresentation, RecordType
-from qualitas.core.registry import HomePanel
+from qualitas.core.registry import ActionNotes, HomePanel, RecordButton
+from qualitas.documents.events import RevisionBecameEffective
 
 GROUP = "Change and training"
 
@@ -84,7 +95,7 @@ MODULE = Module(
             w.VERIFY, "Verify and close change requests.", roles=(p.QUALITY_MANAGER, p.APPROVER)
         ),
     ),
-    audited=(Audited(ImpactAnswer),),
+    audited=(Audited(ImpactAnswer), Audited(ImplementedAction), Audited(ChangeTraining)),
     record_types=(CHANGE_REQUEST,),
     kpis=(
         kpis.open_records(CHANGE_REQUEST, order=300),
@@ -93,6 +104,21 @@ MODULE = Module(
     pages=(Pages("change-requests/", "qualitas.changes.urls"),),
     api=(Api("/change-requests", api.router),),
     home_panels=(HomePanel("changes-in-flight", views.in_flight_panel, order=8),),
+    # On nonconformance and CAPA pages: raise a change from them; beside a CAPA's actions,
+    # the change implementing each (the two modules never import this one).
+    record_buttons=(
+        RecordButton(
+            services.RAISED_FROM_TYPES, "Raise a change request", "arrow-repeat", views.raise_button
+        ),
+    ),
+    action_notes=(
+        ActionNotes(implemented_actions.ACTION_RECORD_TYPES, implemented_actions.action_notes),
+    ),
+    subscriptions=(
+        # After commit: the revision stands whatever becomes of the readings, and a reading
+        # the person's curriculum asked in the same step is found instead of asked twice.
+        Subscription(RevisionBecameEffective, training_impact.on_revision_effective),
+    ),
     jobs=(
         Job(
             "change-emergency-approvals",

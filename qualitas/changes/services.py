@@ -1,6 +1,7 @@
 """Every write to change requests: raising (also from a nonconformance or a CAPA), the
 impact assessment, what the board's votes and the other steps entail, and the revisions
-started for the change."""
+started for the change. The CAPA actions a change implements are in `implemented_actions`,
+the training its impact calls for in `training_impact`."""
 
 from __future__ import annotations
 
@@ -12,7 +13,13 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-from qualitas.changes import checklists, policy, readiness, workflows as w
+from qualitas.changes import (
+    checklists,
+    implemented_actions,
+    policy,
+    readiness,
+    workflows as w,
+)
 from qualitas.changes.models import Answer, ChangeRequest, ImpactAnswer
 from qualitas.core import audit, links, notifications, records, workflow
 from qualitas.core.errors import FieldError, InvalidInput
@@ -91,6 +98,30 @@ def raise_from(record: Any, *, actor: User, **fields: Any) -> ChangeRequest:
     cr = raise_change_request(actor=actor, **fields)
     links.add(cr, actor=actor, target=record, kind=LinkKind.RAISED_FROM)
     return cr
+
+
+def prefilled_from(record: Any) -> dict[str, Any]:
+    """What a change raised from a nonconformance or a CAPA starts with: its title, what it
+    found or its problem statement as the reason, its part and site as the scope. Read from
+    the fields every record has and those the two types are known by; a field renamed there
+    leaves the form's field empty, never an error."""
+    found = [
+        getattr(record, name, "") or ""
+        for name in ("problem_statement", "finding", "requirement", "root_cause")
+    ]
+    reason = "\n\n".join(text.strip() for text in found if text.strip())
+    part = " ".join(
+        str(getattr(record, name, "") or "") for name in ("part_number", "part_revision")
+    ).strip()
+    return {
+        "title": f"{record.title}"[:200],
+        "reason_for_change": f"{record.number}: {reason}" if reason else record.number,
+        "scope_sites": record.site.code if record.site_id else "",
+        "scope_departments": record.department.name if record.department_id else "",
+        "scope_parts": part,
+        "site": record.site if record.site_id else None,
+        "department": record.department if record.department_id else None,
+    }
 
 
 # --- The impact assessment ----------------------------------------------------------------
@@ -306,10 +337,21 @@ def _tell_closed(cr: ChangeRequest, actor: User, comment: str) -> None:
     )
 
 
+def _rejected(cr: ChangeRequest, actor: User, comment: str) -> None:
+    _tell_rejected(cr, actor, comment)
+    implemented_actions.tell_not_implemented(cr, actor, comment)
+
+
+def _closed(cr: ChangeRequest, actor: User, comment: str) -> None:
+    _tell_closed(cr, actor, comment)
+    implemented_actions.complete_on_close(cr, actor, comment)
+
+
 ENTAILS: dict[str, Callable[[ChangeRequest, User, str], None]] = {
     "board_approve": _count_vote,
     "approve_retrospectively": _count_vote,
-    "board_reject": _tell_rejected,
+    "board_reject": _rejected,
     "implement_now": _start_emergency,
-    "close": _tell_closed,
+    "close": _closed,
+    "withdraw": implemented_actions.tell_not_implemented,
 }

@@ -19,7 +19,7 @@ from typing import Any
 
 from django.db import models
 
-from qualitas.changes import readiness
+from qualitas.changes import readiness, training_impact
 from qualitas.core.models import Meaning
 from qualitas.core.workflow import Transition, Workflow
 
@@ -90,8 +90,9 @@ def vote_open(cr: Any) -> str | None:
 
 def plan_done(cr: Any) -> str | None:
     """A guard: every action done or cancelled, every revision made for the change in
-    force, and an emergency change approved by its board."""
-    unfinished = readiness.plan_unfinished(cr)
+    force, the training its impact calls for completed, and an emergency change approved by
+    its board."""
+    unfinished = readiness.plan_unfinished(cr) + training_impact.unfinished(cr)
     if cr.approved_at is None:
         unfinished.insert(0, "the change board has not approved the change yet")
     if unfinished:

@@ -25,7 +25,14 @@ if TYPE_CHECKING:
 
     from qualitas.core.events import Event
     from qualitas.core.records import RecordType
-    from qualitas.core.registry import HomePanel, MenuItem, RecordDocument, SearchSource
+    from qualitas.core.registry import (
+        ActionNotes,
+        HomePanel,
+        MenuItem,
+        RecordButton,
+        RecordDocument,
+        SearchSource,
+    )
 
 
 @dataclass(frozen=True)
@@ -129,6 +136,12 @@ class Module:
     # Which procedures a person is not currently trained on (qualitas.core.training_gate):
     # workflow steps declared `works_under` them are refused until they are.
     training_gate: Callable[..., list[Any]] | None = None
+    # How training is assigned when another module asks (qualitas.core.training_requests:
+    # the people a change request's training impact names).
+    training_assigner: Callable[..., Any] | None = None
+    # Controls on other modules' record pages, and notes beside their actions.
+    record_buttons: tuple[RecordButton, ...] = ()
+    action_notes: tuple[ActionNotes, ...] = ()
 
 
 INSTALLED: dict[str, Module] = {}
@@ -138,7 +151,15 @@ def install(module: Module, app_config: AppConfig | None = None) -> None:
     """Put one module's declaration into the core's registries (once per process)."""
     from django.db.models.signals import post_migrate
 
-    from qualitas.core import audit, events, jobs, permissions, records, training_gate
+    from qualitas.core import (
+        audit,
+        events,
+        jobs,
+        permissions,
+        records,
+        training_gate,
+        training_requests,
+    )
     from qualitas.core.registry import registry
 
     if module.name in INSTALLED:
@@ -166,6 +187,8 @@ def install(module: Module, app_config: AppConfig | None = None) -> None:
     registry.home_panels.extend(module.home_panels)
     registry.kpis.extend(module.kpis)
     registry.record_documents.extend(module.reports)
+    registry.record_buttons.extend(module.record_buttons)
+    registry.action_notes.extend(module.action_notes)
     for subscription in module.subscriptions:
         events.subscribe(
             subscription.event, subscription.handler, in_transaction=subscription.in_transaction
@@ -176,6 +199,8 @@ def install(module: Module, app_config: AppConfig | None = None) -> None:
         registry.demo_loaders.append(module.demo)
     if module.training_gate is not None:
         training_gate.register(module.training_gate)
+    if module.training_assigner is not None:
+        training_requests.register(module.training_assigner)
     if module.after_migrate is not None:
         post_migrate.connect(module.after_migrate, sender=app_config)
 
@@ -207,7 +232,15 @@ def searched_by(module: Module) -> list[SearchSource]:
 def undeclared() -> list[str]:
     """What reached a registry without being declared by an installed module (should be
     nothing): one line per stray entry, naming the registry and the entry."""
-    from qualitas.core import audit, events, jobs, permissions, records, training_gate
+    from qualitas.core import (
+        audit,
+        events,
+        jobs,
+        permissions,
+        records,
+        training_gate,
+        training_requests,
+    )
     from qualitas.core.registry import registry
 
     declared = list(INSTALLED.values())
@@ -292,5 +325,23 @@ def undeclared() -> list[str]:
         training_gate.CHECKERS,
         {m.training_gate for m in declared if m.training_gate},
         lambda f: f.__qualname__,
+    )
+    check(
+        "training assigner",
+        training_requests.ASSIGNERS,
+        {m.training_assigner for m in declared if m.training_assigner},
+        lambda f: f.__qualname__,
+    )
+    check(
+        "record button",
+        registry.record_buttons,
+        {b for m in declared for b in m.record_buttons},
+        lambda b: b.label,
+    )
+    check(
+        "action notes",
+        registry.action_notes,
+        {n for m in declared for n in m.action_notes},
+        lambda n: n.notes.__qualname__,
     )
     return strays

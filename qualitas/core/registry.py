@@ -1,5 +1,6 @@
 """Stores filled at start-up from each module's declaration (qualitas.core.modules):
-navigation, search, home panels, pages, API routers, moved paths, reports, demo loaders.
+navigation, search, home panels, pages, API routers, moved paths, reports, demo loaders,
+and what modules add to each other's record pages (buttons, notes beside actions).
 
 The core reads these and never imports a module; a module that is not installed is
 simply absent from the navigation (no placeholder pages).
@@ -93,6 +94,38 @@ class RecordDocument:
     shown: Callable[[Any], bool] | None = None
 
 
+@dataclass(frozen=True)
+class RecordButton:
+    """A control one module puts on the page of another module's records ("Raise a change"
+    on a nonconformance), so neither imports the other: `href(record, viewer)` is where it
+    leads, or None to leave it off for this viewer and record."""
+
+    record_types: tuple[str, ...]
+    label: str
+    icon: str
+    href: Callable[[Any, User], str | None]
+
+
+@dataclass(frozen=True)
+class ActionNote:
+    """A line one module shows beside an action item of another module's record (the change
+    request that implements a CAPA action, and its state); plain text, escaped by the page."""
+
+    text: str
+    url: str = ""
+    # A state shown as a badge after the text ("Implementing").
+    badge: str = ""
+
+
+@dataclass(frozen=True)
+class ActionNotes:
+    """Notes for the actions of one or more record types: `notes(record, actions, viewer)`
+    returns them by action id, read for all the record's actions at once."""
+
+    record_types: tuple[str, ...]
+    notes: Callable[[Any, Sequence[Any], User], dict[int, list[ActionNote]]]
+
+
 @dataclass
 class Registry:
     menu: list[MenuGroup] = field(default_factory=list)
@@ -111,6 +144,9 @@ class Registry:
     demo_loaders: list[Callable[[], None]] = field(default_factory=list)
     # Documents printed from a record (registered by qualitas.reports, shown by the core).
     record_documents: list[RecordDocument] = field(default_factory=list)
+    # What modules add to each other's record pages.
+    record_buttons: list[RecordButton] = field(default_factory=list)
+    action_notes: list[ActionNotes] = field(default_factory=list)
 
     def add_menu_item(self, group_label: str, item: MenuItem, *, order: int = 100) -> None:
         """Add an item to a group, creating the group on first use."""

@@ -149,6 +149,14 @@ def record_detail(request: HttpRequest, resource: str, pk: int) -> HttpResponse:
     )
     _with_people(record)
     record_actions = list(actions.actions_of(record))
+    # Other modules' notes beside the actions (the change that implements a CAPA action).
+    notes: dict[int, list[Any]] = {}
+    for source in registry.action_notes:
+        if record_type.key in source.record_types and record_actions:
+            for action_id, lines in source.notes(record, record_actions, actor).items():
+                notes.setdefault(action_id, []).extend(lines)
+    for action in record_actions:
+        action.notes = notes.get(action.pk, [])  # type: ignore[attr-defined]
     fields = []
     for name in record_type.presentation.display_fields or (
         "owner",
@@ -200,6 +208,13 @@ def record_detail(request: HttpRequest, resource: str, pk: int) -> HttpResponse:
             (d.label, reverse(d.url_name, args=[record.pk]))
             for d in registry.record_documents
             if d.record_type == record_type.key and (d.shown is None or d.shown(record))
+        ],
+        # Other modules' controls on this page (raise a change request from it).
+        "buttons": [
+            (button.label, button.icon, href)
+            for button in registry.record_buttons
+            if record_type.key in button.record_types
+            and (href := button.href(record, actor)) is not None
         ],
         "panel": record_type.presentation.detail_panel(record, request)
         if record_type.presentation.detail_panel
