@@ -58,6 +58,9 @@ class CourseOut(Schema):
     validity_months: int | None = Field(
         None, description="Months a completion stays valid; null: valid for good"
     )
+    effectiveness_days: int | None = Field(
+        None, description="Days after completion the supervisor rates its effect; null: never"
+    )
     owner: int = Field(..., alias="owner_id", description="Id of the person answering for it")
     owner_name: str = Field(..., alias="owner.printed_name")
     active: bool = Field(..., description="False: out of use (courses are not deleted)")
@@ -69,6 +72,7 @@ class CourseIn(Schema):
     kind: str = Field(..., description="classroom, on_the_job, e_learning or external")
     description: str = ""
     validity_months: int | None = Field(None, ge=1, le=240)
+    effectiveness_days: int | None = Field(None, ge=1, le=730)
     owner: int | None = Field(None, description="Id of the person answering for it (you)")
 
 
@@ -77,6 +81,7 @@ class CoursePatch(Schema):
     kind: str | None = None
     description: str | None = None
     validity_months: int | None = Field(None, ge=1, le=240)
+    effectiveness_days: int | None = Field(None, ge=1, le=730)
     owner: int | None = None
     active: bool | None = Field(None, description="false takes the course out of use")
 

@@ -1,7 +1,8 @@
 """Demo training at Aldermoor: job roles for the demo people, curricula on effective
 procedures and three courses (first aid lapses after 24 months), and twelve months of
-history through the services, with some training overdue and one certificate expired.
-Loading is skipped when any course exists."""
+history through the services, with some training overdue and one certificate expired;
+effectiveness follow-ups on two courses, and skills (demo_skills). Each part is skipped when
+it exists."""
 
 from __future__ import annotations
 
@@ -14,14 +15,16 @@ from django.utils import timezone
 from qualitas.core import audit, signatures, workflow
 from qualitas.core.models import User
 from qualitas.documents import queries as documents
-from qualitas.training import services
-from qualitas.training.models import Course, Requirement, TrainingRecord
+from qualitas.training import demo_skills, services
+from qualitas.training.models import Course, Requirement, Skill, TrainingRecord
 
 COURSES = (
     ("FA-01", "First aid at work", "classroom", 24),
     ("ISO13485-AW", "ISO 13485 awareness", "e_learning", 24),
     ("OJT-CNC", "CNC set-up and first-off check", "on_the_job", None),
 )
+# Courses whose effect the supervisor rates this many days after completion.
+EFFECTIVENESS_DAYS = {"OJT-CNC": 60, "ISO13485-AW": 90}
 ROLES = {
     "CNC operator": ("lchen",),
     "Inspector": ("jokafor", "mkowalski"),
@@ -40,13 +43,23 @@ def _months_ago(today: date, months: int) -> date:
 
 
 def load() -> None:
-    if Course.objects.exists():
-        return
+    if not Course.objects.exists():
+        _load_curricula()
+    if not Skill.objects.exists():
+        demo_skills.load()
+
+
+def _load_curricula() -> None:
     qm = User.objects.get(username="hmarsh")
     today = timezone.localdate()
     courses = {
         code: services.create_course(
-            actor=qm, code=code, title=title, kind=kind, validity_months=months
+            actor=qm,
+            code=code,
+            title=title,
+            kind=kind,
+            validity_months=months,
+            effectiveness_days=EFFECTIVENESS_DAYS.get(code),
         )
         for code, title, kind, months in COURSES
     }
@@ -101,6 +114,7 @@ def load() -> None:
     for name, usernames in ROLES.items():
         services.set_members(roles[name], actor=qm, members=[people[u] for u in usernames])
     services.remind_and_expire()
+    demo_skills.rate_follow_ups(qm, today)
 
 
 def _assign(**values: Any) -> TrainingRecord:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from qualitas.core import permissions
+from qualitas.core import exports, permissions
 from qualitas.core.errors import InvalidInput
 from qualitas.core.models import Department, Site
 from qualitas.core.validation import fits_database_integer
@@ -155,28 +155,49 @@ def rows(people: Sequence[User], lines: Sequence[Requirement]) -> list[Row]:
         named = documents.controlled_documents(ids=document_ids).values()
         in_force = {d.id: d.effective_revision_id for d in named}
     today = timezone.localdate()
-    result = []
-    for person in people:
-        cells = []
-        for line in lines:
-            if not _covers(line, person, holds):
-                cells.append(NOT_REQUIRED)
-            elif line.course_id is not None:
-                cells.append(state_of(held[(person.pk, "course", line.course_id)], None, today))
+    # Who each line covers, worked out once per line (not once per cell): the positions of
+    # the people holding its job role, in its department or at its site. Most cells are
+    # not required; only the covered ones read the records.
+    position = {person.pk: index for index, person in enumerate(people)}
+    by_role: dict[int, list[int]] = defaultdict(list)
+    for person_id, role_id in holds:
+        by_role[role_id].append(position[person_id])
+    by_department: dict[int, list[int]] = defaultdict(list)
+    by_site: dict[int, list[int]] = defaultdict(list)
+    for index, person in enumerate(people):
+        if person.department_id is not None:
+            by_department[person.department_id].append(index)
+        if person.site_id is not None:
+            by_site[person.site_id].append(index)
+    grid = [[NOT_REQUIRED] * len(lines) for _ in people]
+    for column, line in enumerate(lines):
+        for index in _covered(line, by_role, by_department, by_site):
+            person_id = people[index].pk
+            if line.course_id is not None:
+                found = held[(person_id, "course", line.course_id)]
+                grid[index][column] = state_of(found, None, today)
             else:
                 document = line.document_id or 0
-                found = held[(person.pk, "document", document)]
-                cells.append(state_of(found, in_force.get(document), today, document=True))
-        result.append(Row(person, cells))
-    return result
+                found = held[(person_id, "document", document)]
+                grid[index][column] = state_of(found, in_force.get(document), today, document=True)
+    return [Row(person, cells) for person, cells in zip(people, grid, strict=True)]
 
 
-def _covers(line: Requirement, person: User, holds: set[tuple[int, int]]) -> bool:
+def _covered(
+    line: Requirement,
+    by_role: dict[int, list[int]],
+    by_department: dict[int, list[int]],
+    by_site: dict[int, list[int]],
+) -> list[int]:
+    """The people (their positions) a line covers: its job role's holders, else its
+    department's people, else its site's."""
     if line.job_role_id is not None:
-        return (person.pk, line.job_role_id) in holds
+        return by_role.get(line.job_role_id, [])
     if line.department_id is not None:
-        return person.department_id == line.department_id
-    return person.site_id is not None and person.site_id == line.site_id
+        return by_department.get(line.department_id, [])
+    if line.site_id is not None:
+        return by_site.get(line.site_id, [])
+    return []
 
 
 def state_of(
@@ -218,9 +239,14 @@ EXPORT_CHUNK = 500
 
 
 def export_rows(user: User, filters: Filters) -> Iterator[list[object]]:
-    """The whole filtered matrix as spreadsheet rows, read 500 people at a time."""
+    """The whole filtered matrix as spreadsheet rows, read 500 people at a time. Ready to
+    write as they are (exports.xlsx_stream(neutralised=True)): the text people and lines
+    bring (names, codes) is neutralised here, once per person or line; the 600,000 state
+    cells are fixed labels that no formula can hide in."""
+    text = exports.neutralise
     lines = columns(user, filters)
-    yield ["Person", "Username", "Site", "Department", *(heading(line) for line in lines)]
+    yield ["Person", "Username", "Site", "Department", *(text(heading(line)) for line in lines)]
+    labels = {code: label for code, (label, _css) in STATES.items()}
     found = people(user, filters)
     start = 0
     while True:
@@ -228,11 +254,11 @@ def export_rows(user: User, filters: Filters) -> Iterator[list[object]]:
         for row in rows(chunk, lines):
             person = row.person
             yield [
-                person.printed_name,
-                person.username,
-                str(person.site) if person.site else "",
-                str(person.department) if person.department else "",
-                *(STATES[cell][0] for cell in row.cells),
+                text(person.printed_name),
+                text(person.username),
+                text(str(person.site)) if person.site else "",
+                text(str(person.department)) if person.department else "",
+                *(labels[cell] for cell in row.cells),
             ]
         if len(chunk) < EXPORT_CHUNK:
             return

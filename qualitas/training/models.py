@@ -9,6 +9,7 @@ one item (for a document, on one revision of it), signed by the trainee.
 
 from __future__ import annotations
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
@@ -32,6 +33,14 @@ class Course(models.Model):
     description = models.TextField(blank=True)
     # Empty: once trained, trained for good; else the certificate lapses after this long.
     validity_months = models.PositiveSmallIntegerField(null=True, blank=True)
+    # Set: the trainee's supervisor rates, this many days after completion, whether the
+    # training worked (ISO 9001 7.2 c, ISO 13485 6.2 d).
+    effectiveness_days = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(730)],
+        help_text="Days after completion the effectiveness follow-up is due; empty: none.",
+    )
     owner = models.ForeignKey("core.User", on_delete=models.PROTECT, related_name="+")
     active = models.BooleanField(default=True)
     objects = AuditedQuerySet.as_manager()
@@ -197,3 +206,134 @@ class TrainingRecord(QualityRecord):
     @property
     def is_document(self) -> bool:
         return self.document_id is not None
+
+
+# --- Skills and competency levels (ISO 9001 7.2, ISO 13485 6.2) -----------------------------
+
+
+class SkillLevel(models.IntegerChoices):
+    AWARE = 1, "1 — Aware"
+    SUPERVISED = 2, "2 — Can work under supervision"
+    COMPETENT = 3, "3 — Competent alone"
+    TRAINER = 4, "4 — Can train others"
+
+
+class Skill(models.Model):
+    """Something people are competent at to a level (CMM programming, internal auditing)."""
+
+    name = models.CharField(max_length=120, unique=True)
+    description = models.TextField(blank=True)
+    # Empty: a skill of the whole organisation; else one site's (its matrix, its managers).
+    site = models.ForeignKey(
+        "core.Site", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    active = models.BooleanField(default=True)
+    objects = AuditedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SkillRequirement(models.Model):
+    """A job role asks for a skill at a minimum level."""
+
+    job_role = models.ForeignKey(
+        JobRole, on_delete=models.PROTECT, related_name="skill_requirements"
+    )
+    skill = models.ForeignKey(Skill, on_delete=models.PROTECT, related_name="requirements")
+    minimum_level = models.PositiveSmallIntegerField(choices=SkillLevel.choices)
+    active = models.BooleanField(default=True)
+    created_by = models.ForeignKey("core.User", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    objects = AuditedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["skill__name", "job_role__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["job_role", "skill"], name="training_one_skill_level")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.job_role} — {self.skill} level {self.minimum_level}"
+
+
+class SkillAssessment(models.Model):
+    """A person assessed at a level of a skill by an assessor. Never changed: a new
+    assessment supersedes the current one, which stays as history."""
+
+    person = models.ForeignKey("core.User", on_delete=models.PROTECT, related_name="+")
+    skill = models.ForeignKey(Skill, on_delete=models.PROTECT, related_name="assessments")
+    level = models.PositiveSmallIntegerField(choices=SkillLevel.choices)
+    assessor = models.ForeignKey("core.User", on_delete=models.PROTECT, related_name="+")
+    assessed_on = models.DateField()
+    evidence = models.TextField(blank=True, help_text="What was observed, or where it is kept")
+    # The assessment this one replaces; the replaced one stays, no longer current.
+    supersedes = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="superseded_by"
+    )
+    current = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    objects = AuditedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-assessed_on", "-pk"]
+        constraints = [
+            # One current level per person and skill, whatever runs at the same time.
+            models.UniqueConstraint(
+                fields=["person", "skill"],
+                condition=Q(current=True),
+                name="training_one_current_assessment",
+            ),
+        ]
+        indexes = [models.Index(fields=["skill", "person"], name="tr_assessment_skill_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.person} — {self.skill} level {self.level} ({self.assessed_on})"
+
+
+# --- Effectiveness of training ---------------------------------------------------------------
+
+
+class EffectivenessRating(models.IntegerChoices):
+    NOT_EFFECTIVE = 1, "1 — Not effective"
+    LITTLE = 2, "2 — Little effect"
+    PARTLY = 3, "3 — Partly effective"
+    MOSTLY = 4, "4 — Mostly effective"
+    FULLY = 5, "5 — Fully effective"
+
+
+class EffectivenessReview(models.Model):
+    """The follow-up of a completed course: did the training work? Rated by the trainee's
+    supervisor (the head of their department; a training coordinator when there is none)."""
+
+    record = models.OneToOneField(
+        TrainingRecord, on_delete=models.PROTECT, related_name="effectiveness_review"
+    )
+    due_on = models.DateField()
+    # Who is asked to rate: the department head; empty: any coordinator at the trainee's site.
+    rater = models.ForeignKey(
+        "core.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    rated_by = models.ForeignKey(
+        "core.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    rating = models.PositiveSmallIntegerField(
+        choices=EffectivenessRating.choices, null=True, blank=True
+    )
+    comment = models.TextField(blank=True)
+    rated_on = models.DateField(null=True, blank=True)
+    objects = AuditedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["due_on", "pk"]
+        indexes = [models.Index(fields=["rated_on", "due_on"], name="tr_effectiveness_due_idx")]
+
+    def __str__(self) -> str:
+        return f"Effectiveness of {self.record.number}"
+
+    @property
+    def is_rated(self) -> bool:
+        return self.rating is not None

@@ -16,8 +16,28 @@ from qualitas.core.modules import (
 from qualitas.core.records import RecordPermissions, RecordPresentation, RecordType
 from qualitas.core.registry import MenuItem
 from qualitas.documents.events import RevisionBecameEffective
-from qualitas.training import api, demo, gate, matrix_api, queries, services, workflows as w
-from qualitas.training.models import Course, JobRole, Requirement, TrainingRecord
+from qualitas.training import (
+    api,
+    demo,
+    effectiveness,
+    effectiveness_api,
+    gate,
+    matrix_api,
+    queries,
+    services,
+    skills_api,
+    workflows as w,
+)
+from qualitas.training.models import (
+    Course,
+    EffectivenessReview,
+    JobRole,
+    Requirement,
+    Skill,
+    SkillAssessment,
+    SkillRequirement,
+    TrainingRecord,
+)
 
 GROUP = "Training"
 
@@ -89,9 +109,17 @@ MODULE = Module(
             roles=(p.QUALITY_MANAGER, p.APPROVER),
         ),
     ),
-    audited=(Audited(Course), Audited(JobRole), Audited(Requirement)),
+    audited=(
+        Audited(Course),
+        Audited(JobRole),
+        Audited(Requirement),
+        Audited(Skill),
+        Audited(SkillRequirement),
+        Audited(SkillAssessment),
+        Audited(EffectivenessReview),
+    ),
     record_types=(TRAINING_RECORD,),
-    kpis=(kpis.overdue_records(TRAINING_RECORD, order=400),),
+    kpis=(kpis.overdue_records(TRAINING_RECORD, order=400), effectiveness.indicator()),
     menu=(
         Menu(GROUP, MenuItem("My training", "training:my_training", "person-check", w.VIEW)),
         Menu(
@@ -100,11 +128,21 @@ MODULE = Module(
                 "Training matrix", "training:matrix", "grid-3x3", w.VIEW_RECORDS, any_site=True
             ),
         ),
+        Menu(GROUP, MenuItem("Courses", "training:course_list", "journal-bookmark", w.VIEW)),
+        Menu(GROUP, MenuItem("Curricula", "training:curricula", "diagram-3", w.VIEW)),
+        Menu(GROUP, MenuItem("Skills", "training:skills", "award", w.VIEW_RECORDS, any_site=True)),
+        Menu(
+            GROUP,
+            MenuItem("Training effectiveness", "training:effectiveness", "graph-up-arrow", w.VIEW),
+        ),
     ),
     pages=(Pages("training/", "qualitas.training.urls"),),
     api=(
         Api("/training-matrix", matrix_api.router),
         *(Api(prefix, router) for prefix, router in api.ROUTERS),
+        Api("/skills", skills_api.router),
+        # Beside the generic record endpoints of training records.
+        Api("/training-records", effectiveness_api.router),
     ),
     subscriptions=(
         # In the transaction: a revision never stands in force without its training asked.
@@ -117,7 +155,14 @@ MODULE = Module(
             "reassign the lapsed ones.",
             services.remind_and_expire,
         ),
+        Job(
+            "training-effectiveness",
+            "Ask supervisors to rate the effectiveness of training whose follow-up falls due.",
+            effectiveness.remind_due,
+        ),
     ),
     training_gate=gate.untrained,
+    # A change request's training impact asks for readings through this (core.training_requests).
+    training_assigner=services.assign_training,
     demo=demo.load,
 )

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from qualitas.core import permissions
 from qualitas.core.views import signed_in_user
-from qualitas.training import gate, queries, services, workflows as w
+from qualitas.training import gate, queries, services, skills, workflows as w
 from qualitas.training.models import TrainingRecord
 
 RESOURCE = "training-records"
@@ -51,5 +51,9 @@ def my_training(request: HttpRequest) -> HttpResponse:
         "may": may,
         "may_not": may_not,
         "resource": RESOURCE,
+        "my_skills": [
+            (skill, standing, skills.STATES[standing.state])
+            for skill, standing in skills.person_skills(user)
+        ],
     }
     return render(request, "training/my.html", context)

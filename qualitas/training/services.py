@@ -19,7 +19,7 @@ from qualitas.core.models import User
 from qualitas.core.services import SYSTEM_USERNAME, system_user
 from qualitas.core.validation import clean_or_raise
 from qualitas.documents import queries as documents
-from qualitas.training import workflows as w
+from qualitas.training import effectiveness, workflows as w
 from qualitas.training.models import (
     OPEN_STATES,
     Course,
@@ -50,7 +50,15 @@ def record_url(record: TrainingRecord) -> str:
 
 # --- Courses and job roles (master data of the whole organisation) --------------------------
 
-COURSE_FIELDS = ("title", "kind", "description", "validity_months", "owner", "active")
+COURSE_FIELDS = (
+    "title",
+    "kind",
+    "description",
+    "validity_months",
+    "effectiveness_days",
+    "owner",
+    "active",
+)
 
 
 @audit.service
@@ -63,6 +71,7 @@ def create_course(
     owner: User | None = None,
     validity_months: int | None = None,
     description: str = "",
+    effectiveness_days: int | None = None,
 ) -> Course:
     permissions.require(actor, w.MANAGE)
     course = Course(
@@ -72,6 +81,7 @@ def create_course(
         owner=owner or actor,
         validity_months=validity_months or None,
         description=description,
+        effectiveness_days=effectiveness_days or None,
     )
     clean_or_raise(course)
     course.save()
@@ -504,7 +514,19 @@ def default_method(record: TrainingRecord) -> str:
 
 def completed(record: Any, actor: User, comment: str) -> None:
     """Entailed by the last signature: the date, the method and, for a certificate with a
-    validity, the day it lapses."""
+    validity, the day it lapses; the supervisor's follow-up if the course asks for one."""
+    _complete(record, actor)
+    effectiveness.schedule(record, actor=actor)
+
+
+def recorded_from_history(record: Any, actor: User, comment: str) -> None:
+    """Entailed by the import of past training: completed as `completed` does, but no
+    follow-up is asked. A supervisor's view of training done before Qualitas would not be a
+    follow-up, and the import would pile them up as overdue."""
+    _complete(record, actor)
+
+
+def _complete(record: Any, actor: User) -> None:
     record.completed_on = record.completed_on or timezone.localdate()
     record.method = record.method or default_method(record)
     months = validity_of(record.requirement, record.course)
@@ -517,7 +539,7 @@ ENTAILS: dict[str, Callable[[Any, Any, str], None]] = {
     "acknowledge": completed,
     "complete": completed,
     "confirm_competence": completed,
-    "record_completion": completed,
+    "record_completion": recorded_from_history,
 }
 
 

@@ -246,6 +246,26 @@ def _path_value(route: str, name: str, ids: dict[str, Any], resource: str) -> st
         from qualitas.changes.models import ChangeRequest
 
         return str(_record_of(ChangeRequest).pk)
+    if name in {"skill_id", "requirement"} or (
+        route.startswith(("training/skills/", "training/effectiveness/")) and name == "pk"
+    ):
+        from qualitas.training.models import EffectivenessReview, Skill, SkillRequirement
+
+        # None made here: a missing skill, level or follow-up must answer 404, not 500.
+        model = {"requirement": SkillRequirement, "skill_id": Skill}.get(name, Skill)
+        if route.startswith("training/effectiveness/"):
+            model = EffectivenessReview
+        found = _record_of(model)
+        return str(found.pk if found else 1)
+    if name == "person_id" or (route.startswith("training/people/") and name == "pk"):
+        return str(manager.pk)
+    if route.startswith(("training/courses/", "training/curricula/", "training/job-roles/")):
+        from qualitas.training.models import Course, JobRole, Requirement
+
+        # None made here: a missing course, curriculum line or job role must answer 404.
+        model = {"courses": Course, "curricula": Requirement}.get(route.split("/")[1], JobRole)
+        found = _record_of(model)
+        return str(found.pk if found else 1)
     if route.startswith("exports/") and name == "pk":
         from qualitas.core.models import ExportJob
 

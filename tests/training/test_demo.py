@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from qualitas.core import demo
 from qualitas.core.models import User
-from qualitas.training import demo as training_demo, gate
-from qualitas.training.models import JobRole, TrainingRecord
+from qualitas.training import demo as training_demo, gate, skills
+from qualitas.training.models import EffectivenessReview, JobRole, Skill, TrainingRecord
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
@@ -31,3 +31,15 @@ def test_the_demo_training() -> None:
     # jokafor completed the gating procedure of inspectors and may sign under it.
     may, _gaps = gate.standing(User.objects.get(username="jokafor"))
     assert may
+    # Skills: two matrices, a few gaps left, history kept; follow-ups rated and one due.
+    assert 8 <= Skill.objects.count() <= 12
+    assert Skill.objects.filter(site__isnull=False).exists()
+    assert Skill.objects.filter(site__isnull=True).exists()
+    gaps = skills.gaps(User.objects.get(username="hmarsh"), skills.Filters())
+    assert {(g.person.username, g.skill.name) for g in gaps} >= {
+        ("lchen", "Torque verification"),
+        ("mkowalski", "CMM programming"),
+    }
+    reviews = EffectivenessReview.objects.all()
+    assert reviews.filter(rating__isnull=False).exists()
+    assert reviews.filter(rating__isnull=True, due_on__lte=timezone.localdate()).exists()
