@@ -39,7 +39,8 @@ from qualitas.training.models import (
     TrainingRecord,
 )
 
-GROUP = "Training"
+# One menu with change control: the issue and the quality manager see them as one job.
+GROUP = "Change and training"
 
 TRAINING_RECORD = RecordType(
     model=TrainingRecord,
