@@ -3,9 +3,6 @@ of the view's `permission` see or post it (ServiceFormView checks it)."""
 
 from __future__ import annotations
 
-from django import forms
-from django.http import HttpResponse
-from django.shortcuts import render
 from django.urls import reverse
 
 from qualitas.core.views.generic import ServiceFormView
@@ -18,12 +15,3 @@ class MasterDataForm(ServiceFormView):
 
     def cancel_url(self) -> str:
         return reverse(self.list_url_name)
-
-    def render_form(self, form: forms.Form, *, status: int = 200) -> HttpResponse:
-        context = {
-            "form": form,
-            "title": self.get_title(),
-            "object": self.object,
-            "cancel_url": self.cancel_url(),
-        }
-        return render(self.request, self.template_name, context, status=status)

@@ -124,15 +124,6 @@ class TrainingForm(ServiceFormView):
     def cancel_url(self) -> str:
         return reverse(self.cancel_to)
 
-    def render_form(self, form: forms.Form, *, status: int = 200) -> HttpResponse:
-        context = {
-            "form": form,
-            "title": self.get_title(),
-            "object": self.object,
-            "cancel_url": self.cancel_url(),
-        }
-        return render(self.request, self.template_name, context, status=status)
-
 
 class CourseCreateView(TrainingForm):
     form_class = CourseForm

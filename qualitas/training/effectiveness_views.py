@@ -72,14 +72,8 @@ class RateView(ServiceFormView):
     def get_initial(self) -> dict[str, Any]:
         return {"rated_on": timezone.localdate()}
 
-    def render_form(self, form: forms.Form, *, status: int = 200) -> HttpResponse:
-        context = {
-            "form": form,
-            "title": self.get_title(),
-            "object": self.object,
-            "cancel_url": reverse("training:effectiveness"),
-        }
-        return render(self.request, "core/object_form.html", context, status=status)
+    def cancel_url(self) -> str:
+        return reverse("training:effectiveness")
 
     def perform(self, form: forms.Form) -> EffectivenessReview:
         data = form.cleaned_data

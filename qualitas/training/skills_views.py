@@ -153,15 +153,6 @@ class _SkillsForm(ServiceFormView):
             return reverse("training:skill_detail", args=[self.object.pk])
         return reverse("training:skills")
 
-    def render_form(self, form: forms.Form, *, status: int = 200) -> HttpResponse:
-        context = {
-            "form": form,
-            "title": self.get_title(),
-            "object": self.object,
-            "cancel_url": self.cancel_url(),
-        }
-        return render(self.request, "core/object_form.html", context, status=status)
-
     def success_url(self, saved: Any) -> str:
         skill = saved if isinstance(saved, Skill) else saved.skill
         return reverse("training:skill_detail", args=[skill.pk])

@@ -171,8 +171,17 @@ class ServiceFormView(LoginRequiredMixin, View, ABC):
                 return HttpResponseRedirect(url)
         return self.render_form(form, status=422)
 
+    def cancel_url(self) -> str | None:
+        """Where Cancel leads (None: the home page)."""
+        return None
+
     def render_form(self, form: forms.Form, *, status: int = 200) -> HttpResponse:
-        context = {"form": form, "title": self.get_title(), "object": self.object}
+        context = {
+            "form": form,
+            "title": self.get_title(),
+            "object": self.object,
+            "cancel_url": self.cancel_url(),
+        }
         return render(self.request, self.template_name, context, status=status)
 
     @abstractmethod
