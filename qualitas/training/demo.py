@@ -6,7 +6,7 @@ it exists."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -15,7 +15,7 @@ from django.utils import timezone
 from qualitas.core import audit, signatures, workflow
 from qualitas.core.models import User
 from qualitas.documents import queries as documents
-from qualitas.training import demo_skills, services
+from qualitas.training import demo_skills, expiry, quiz, services
 from qualitas.training.models import Course, Requirement, Skill, TrainingRecord
 
 COURSES = (
@@ -25,6 +25,20 @@ COURSES = (
 )
 # Courses whose effect the supervisor rates this many days after completion.
 EFFECTIVENESS_DAYS = {"OJT-CNC": 60, "ISO13485-AW": 90}
+# The awareness course asks for a quiz before the trainee signs (pass mark 80).
+QUIZ_COURSE, QUIZ_PASS_MARK = "ISO13485-AW", 80
+QUIZ = (
+    ("Which standard sets out the quality system for medical devices?",
+     ("ISO 13485", "ISO 9001 alone", "ISO 27001")),
+    ("Who may release a device after a nonconformance?",
+     ("Only after the disposition is approved", "The operator who found it", "Anyone")),
+    ("What must a design change be before it is carried out?",
+     ("Reviewed, verified and approved", "Announced by e-mail", "Nothing")),
+    ("How long are device history records kept?",
+     ("At least the device's lifetime, as the procedure says", "One month", "Never")),
+    ("Where do you report a complaint about a device?",
+     ("To quality, the same day", "Nowhere", "At the next annual review")),
+)  # fmt: skip
 ROLES = {
     "CNC operator": ("lchen",),
     "Inspector": ("jokafor", "mkowalski"),
@@ -63,6 +77,7 @@ def _load_curricula() -> None:
         )
         for code, title, kind, months in COURSES
     }
+    _load_quiz(courses[QUIZ_COURSE], qm)
     effective = sorted(
         d.number for d in documents.controlled_documents().values() if d.effective_revision_id
     )
@@ -110,10 +125,13 @@ def _load_curricula() -> None:
             )
             if username == "mkowalski" and ago == 2:
                 continue  # never done: overdue since last month
+            if line.course is not None and line.course.code == QUIZ_COURSE:
+                # acosta fails the quiz once, then passes; everyone passes before signing.
+                _take_quiz(record, person, assigned + timedelta(days=8), fail_first=k == 0)
             _complete(record, person, trainer, assigned + timedelta(days=9))
     for name, usernames in ROLES.items():
         services.set_members(roles[name], actor=qm, members=[people[u] for u in usernames])
-    services.remind_and_expire()
+    expiry.remind_and_expire()
     demo_skills.rate_follow_ups(qm, today)
 
 
@@ -135,3 +153,32 @@ def _complete(record: TrainingRecord, person: User, trainer: User, on: date) -> 
     )
     if on_the_job:
         workflow.fire(signed, "confirm_competence", actor=trainer, signature=_proof(trainer))
+
+
+def _load_quiz(course: Course, qm: User) -> None:
+    for text, (right, *wrong) in QUIZ:
+        quiz.add_question(
+            course,
+            actor=qm,
+            text=text,
+            choices=[quiz.ChoiceInput(right, correct=True), *map(quiz.ChoiceInput, wrong)],
+        )
+    quiz.set_pass_mark(course, actor=qm, pass_mark=QUIZ_PASS_MARK)
+
+
+def _take_quiz(record: TrainingRecord, person: User, on: date, *, fail_first: bool) -> None:
+    questions = list(quiz.questions_of(record.course))  # type: ignore[arg-type]
+    at = timezone.make_aware(datetime.combine(on, time(10)))
+    for wrong in (2, 0) if fail_first else (0,):
+        chosen = {
+            str(q.pk): next(c.pk for c in q.choices.all() if c.correct == (n >= wrong))
+            for n, q in enumerate(questions)
+        }
+        quiz.submit_attempt(
+            record,
+            actor=person,
+            answers=chosen,
+            started_at=at - timedelta(minutes=12),
+            submitted_at=at,
+        )
+        at += timedelta(hours=1)

@@ -43,6 +43,13 @@ class Course(models.Model):
     )
     owner = models.ForeignKey("core.User", on_delete=models.PROTECT, related_name="+")
     active = models.BooleanField(default=True)
+    # Set, with active questions: the trainee passes the course's quiz before signing.
+    pass_mark = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text="Percent of questions answered right to pass the quiz; empty: no quiz.",
+    )
     objects = AuditedQuerySet.as_manager()
 
     class Meta:
@@ -337,3 +344,72 @@ class EffectivenessReview(models.Model):
     @property
     def is_rated(self) -> bool:
         return self.rating is not None
+
+
+# --- Quizzes (an optional check of understanding before the trainee signs) -----------------
+
+
+class QuizQuestion(models.Model):
+    """One question of a course's quiz; retired, never deleted (attempts refer to it)."""
+
+    course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="quiz_questions")
+    order = models.PositiveSmallIntegerField(default=0)
+    text = models.TextField()
+    active = models.BooleanField(default=True)
+    objects = AuditedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["order", "pk"]
+
+    def __str__(self) -> str:
+        return self.text[:80]
+
+
+class QuizChoice(models.Model):
+    """One answer offered to a question; exactly one of a question's choices is correct."""
+
+    question = models.ForeignKey(QuizQuestion, on_delete=models.PROTECT, related_name="choices")
+    text = models.CharField(max_length=500)
+    correct = models.BooleanField(default=False)
+    objects = AuditedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class QuizAttempt(models.Model):
+    """One submitted attempt at a course's quiz, kept as it was scored: the answers, the
+    questions answered wrong and the pass mark then in force. Never changed or removed."""
+
+    record = models.ForeignKey(
+        TrainingRecord, on_delete=models.PROTECT, related_name="quiz_attempts"
+    )
+    person = models.ForeignKey("core.User", on_delete=models.PROTECT, related_name="+")
+    started_at = models.DateTimeField()
+    submitted_at = models.DateTimeField()
+    # {question id: choice id}, as strings (JSON object keys).
+    answers = models.JSONField(default=dict, blank=True)
+    # Ids of the questions answered wrong: the result page names them, never the right choice.
+    wrong_questions = models.JSONField(default=list, blank=True)
+    score = models.PositiveSmallIntegerField(help_text="Percent of questions answered right")
+    pass_mark = models.PositiveSmallIntegerField()
+    passed = models.BooleanField()
+    objects = AuditedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["submitted_at", "pk"]
+        indexes = [models.Index(fields=["record", "passed"], name="tr_quiz_attempt_idx")]
+
+    def __str__(self) -> str:
+        return f"Quiz attempt {self.pk} on {self.record_id}: {self.score}%"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if not self._state.adding:
+            raise RuntimeError("quiz attempts are never changed after submission")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise RuntimeError("quiz attempts are never removed")

@@ -21,9 +21,11 @@ from qualitas.training import (
     demo,
     effectiveness,
     effectiveness_api,
+    expiry,
     gate,
     matrix_api,
     queries,
+    quiz_api,
     services,
     skills_api,
     workflows as w,
@@ -32,6 +34,9 @@ from qualitas.training.models import (
     Course,
     EffectivenessReview,
     JobRole,
+    QuizAttempt,
+    QuizChoice,
+    QuizQuestion,
     Requirement,
     Skill,
     SkillAssessment,
@@ -118,6 +123,10 @@ MODULE = Module(
         Audited(SkillRequirement),
         Audited(SkillAssessment),
         Audited(EffectivenessReview),
+        Audited(QuizQuestion),
+        # A choice never chosen in an attempt may be removed (the removal is audited).
+        Audited(QuizChoice, protect_delete=False),
+        Audited(QuizAttempt),
     ),
     record_types=(TRAINING_RECORD,),
     kpis=(kpis.overdue_records(TRAINING_RECORD, order=400), effectiveness.indicator()),
@@ -144,6 +153,9 @@ MODULE = Module(
         Api("/skills", skills_api.router),
         # Beside the generic record endpoints of training records.
         Api("/training-records", effectiveness_api.router),
+        # A course's quiz and a record's attempts, beside the endpoints above.
+        Api("/courses", quiz_api.courses_router),
+        Api("/training-records", quiz_api.records_router),
     ),
     subscriptions=(
         # In the transaction: a revision never stands in force without its training asked.
@@ -154,7 +166,7 @@ MODULE = Module(
             "training-expiry",
             "Remind people 30 and 7 days before a training certificate lapses; expire and "
             "reassign the lapsed ones.",
-            services.remind_and_expire,
+            expiry.remind_and_expire,
         ),
         Job(
             "training-effectiveness",

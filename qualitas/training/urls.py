@@ -8,6 +8,7 @@ from qualitas.training import (
     effectiveness_views,
     matrix_views,
     my_views,
+    quiz_views,
     skills_views,
     transcript,
 )
@@ -22,6 +23,34 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("courses/new/", course_views.CourseCreateView.as_view(), name="course_create"),
     path("courses/<int:pk>/", course_views.course_detail, name="course_detail"),
     path("courses/<int:pk>/edit/", course_views.CourseEditView.as_view(), name="course_edit"),
+    # A course's quiz (coordinators); the quiz of a training record (the trainee).
+    path("courses/<int:pk>/quiz/", quiz_views.course_quiz, name="course_quiz"),
+    path(
+        "courses/<int:pk>/quiz/pass-mark/",
+        quiz_views.PassMarkView.as_view(),
+        name="quiz_pass_mark",
+    ),
+    path(
+        "courses/<int:pk>/quiz/questions/new/",
+        quiz_views.QuestionAddView.as_view(),
+        name="quiz_question_add",
+    ),
+    path(
+        "courses/<int:pk>/quiz/questions/<int:question>/edit/",
+        quiz_views.QuestionEditView.as_view(),
+        name="quiz_question_edit",
+    ),
+    path(
+        "courses/<int:pk>/quiz/questions/<int:question>/retire/",
+        quiz_views.retire_question,
+        name="quiz_question_retire",
+    ),
+    path("records/<int:record_id>/quiz/", quiz_views.take_quiz, name="quiz_take"),
+    path(
+        "records/<int:record_id>/quiz/attempts/<int:attempt_id>/",
+        quiz_views.attempt_result,
+        name="quiz_attempt",
+    ),
     path("curricula/", curriculum_views.curricula, name="curricula"),
     path(
         "curricula/new/",

@@ -45,6 +45,30 @@ def is_on_the_job(record: Any) -> str | None:
     return None if record.trainer_id is not None else "Name the trainer first."
 
 
+def quiz_passed(record: Any) -> str | None:
+    """A course with a quiz (active questions and a pass mark) is signed only after the
+    trainee has passed it; attempts are kept, so one pass is enough."""
+    course = record.course
+    if course is None or course.pass_mark is None:
+        return None
+    if not course.quiz_questions.filter(active=True).exists():
+        return None
+    if record.quiz_attempts.filter(passed=True).exists():
+        return None
+    return (
+        f"Pass the quiz of {course.code} first (pass mark {course.pass_mark}%): "
+        "take it from My training."
+    )
+
+
+def is_course_with_quiz_passed(record: Any) -> str | None:
+    return is_course(record) or quiz_passed(record)
+
+
+def is_on_the_job_with_quiz_passed(record: Any) -> str | None:
+    return is_on_the_job(record) or quiz_passed(record)
+
+
 WORKFLOW = Workflow(
     initial=State.ASSIGNED,
     states=State,
@@ -65,7 +89,7 @@ WORKFLOW = Workflow(
             label="Sign as trained",
             relations=("trainee",),
             signature=Meaning.TRAINED,
-            guard=is_course,
+            guard=is_course_with_quiz_passed,
         ),
         Transition(
             "sign_trained",
@@ -74,7 +98,7 @@ WORKFLOW = Workflow(
             label="Sign as trained (on the job)",
             relations=("trainee",),
             signature=Meaning.TRAINED,
-            guard=is_on_the_job,
+            guard=is_on_the_job_with_quiz_passed,
             notify=("trainer",),
         ),
         # The trainer (or a quality manager) confirms the trainee can do the job unaided;

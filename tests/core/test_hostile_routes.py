@@ -162,6 +162,15 @@ def _path_value(route: str, name: str, ids: dict[str, Any], resource: str) -> st
     rec = ids["records"].get(resource, {})
     if name == "resource":
         return resource
+    if name in {"question", "question_id", "attempt_id"} or route.startswith("training/records/"):
+        from qualitas.training.models import QuizAttempt, QuizQuestion
+
+        # The demo's quiz: a record with attempts, one of its attempts, a question.
+        attempt = _record_of(QuizAttempt)
+        if name == "record_id":
+            return str(attempt.record_id if attempt else rec.get("pk", 1))
+        found = _record_of(QuizAttempt if name == "attempt_id" else QuizQuestion)
+        return str(found.pk if found else 1)
     if name in {"record_id"} or (name == "pk" and route.startswith("<resource:resource>/")):
         return rec["pk"]
     if name == "name":

@@ -10,7 +10,7 @@ import time_machine
 from django.utils import timezone
 
 from qualitas.core.models import Notification
-from qualitas.training import services
+from qualitas.training import expiry, services
 from qualitas.training.models import TrainingRecord
 from tests.training.conftest import token
 
@@ -94,14 +94,14 @@ def test_a_lapsing_certificate_is_reminded_then_expired_and_assigned_again(
         ).count()
 
     with time_machine.travel(lapses - timedelta(days=20), tick=False):
-        assert services.remind_and_expire() == "1 expiry reminders, 0 certificates expired"
-        assert services.remind_and_expire() == "0 expiry reminders, 0 certificates expired"
+        assert expiry.remind_and_expire() == "1 expiry reminders, 0 certificates expired"
+        assert expiry.remind_and_expire() == "0 expiry reminders, 0 certificates expired"
     with time_machine.travel(lapses - timedelta(days=5), tick=False):
-        services.remind_and_expire()
+        expiry.remind_and_expire()
     assert reminders() == 2
     with time_machine.travel(lapses, tick=False):
-        assert services.remind_and_expire() == "0 expiry reminders, 1 certificates expired"
-        assert services.remind_and_expire() == "0 expiry reminders, 0 certificates expired"
+        assert expiry.remind_and_expire() == "0 expiry reminders, 1 certificates expired"
+        assert expiry.remind_and_expire() == "0 expiry reminders, 0 certificates expired"
 
     states = list(
         TrainingRecord.objects.filter(person=inspector)
