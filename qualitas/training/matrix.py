@@ -58,7 +58,9 @@ class Row:
     cells: list[str]
 
 
-def _chosen(model: type[Any], name: str, value: Any) -> Any:
+def chosen(model: type[Any], name: str, value: Any) -> Any:
+    """The record a filter parameter names by id (None when empty); anything else is an
+    InvalidInput naming the parameter. The skills matrix filters with it too."""
     text = str(value or "").strip()
     if not text:
         return None
@@ -74,8 +76,8 @@ def filters_from(params: Any) -> Filters:
     """The site and department asked for (GET parameters), each an id; junk is refused
     naming the parameter."""
     return Filters(
-        site=_chosen(Site, "site", params.get("site")),
-        department=_chosen(Department, "department", params.get("department")),
+        site=chosen(Site, "site", params.get("site")),
+        department=chosen(Department, "department", params.get("department")),
     )
 
 

@@ -280,7 +280,7 @@ def filters_from(params: Any) -> Filters:
     """Site, department and job role asked for (GET parameters, each an id); junk is
     refused naming the parameter."""
     where = matrix.filters_from(params)
-    job_role = matrix._chosen(JobRole, "job_role", params.get("job_role"))
+    job_role = matrix.chosen(JobRole, "job_role", params.get("job_role"))
     return Filters(where.site, where.department, job_role)
 
 
