@@ -139,6 +139,8 @@ class Module:
     # How training is assigned when another module asks (qualitas.core.training_requests:
     # the people a change request's training impact names).
     training_assigner: Callable[..., Any] | None = None
+    # Who has read which revision, kept for the documents module (training_requests.Reading…).
+    reading_register: Any = None
     # Controls on other modules' record pages, and notes beside their actions.
     record_buttons: tuple[RecordButton, ...] = ()
     action_notes: tuple[ActionNotes, ...] = ()
@@ -201,6 +203,8 @@ def install(module: Module, app_config: AppConfig | None = None) -> None:
         training_gate.register(module.training_gate)
     if module.training_assigner is not None:
         training_requests.register(module.training_assigner)
+    if module.reading_register is not None:
+        training_requests.register_reading(module.reading_register)
     if module.after_migrate is not None:
         post_migrate.connect(module.after_migrate, sender=app_config)
 
@@ -331,6 +335,12 @@ def undeclared() -> list[str]:
         training_requests.ASSIGNERS,
         {m.training_assigner for m in declared if m.training_assigner},
         lambda f: f.__qualname__,
+    )
+    check(
+        "reading register",
+        training_requests.REGISTERS,
+        {m.reading_register for m in declared if m.reading_register is not None},
+        lambda r: type(r).__qualname__,
     )
     check(
         "record button",

@@ -12,15 +12,16 @@ document has no revision in force). Asking twice is the caller's to avoid.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any, Protocol
 
 from qualitas.core.errors import Conflict
 
 if TYPE_CHECKING:
-    from datetime import date
-
     from qualitas.core.models import User
+    from qualitas.core.signatures import SignatureToken
 
 Assigner = Callable[..., Any]
 
@@ -44,3 +45,86 @@ def assign(*, actor: User, person: User, document_number: str, due_on: date) -> 
     if not ASSIGNERS:
         raise Conflict("No installed module assigns training: assign it in the training module.")
     return ASSIGNERS[0](actor=actor, person=person, document_number=document_number, due_on=due_on)
+
+
+# --- Read and understood ---------------------------------------------------------------------
+# The documents module decides who must read a revision in force (its audience by role and
+# department) and shows who has; the training module keeps each reading as a training record
+# (one kind of training, so a person on a revision's audience and on a curriculum for the same
+# document is asked once). Documents reaches the records only through this register.
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One person's reading of one revision, in the documents module's words."""
+
+    record_id: int  # the training record
+    record_number: str
+    document_id: int
+    document_number: str
+    revision_id: int
+    revision_label: str
+    title: str
+    person_id: int
+    person_name: str
+    department: str
+    # pending (asked, not signed), acknowledged (signed read and understood), withdrawn.
+    state: str
+    due_on: date | None
+    acknowledged_at: datetime | None
+    signature_id: int | None
+    url: str
+
+
+@dataclass(frozen=True)
+class ReadingSummary:
+    total: int = 0
+    done: int = 0
+    pending: int = 0
+    overdue: int = 0
+
+
+class ReadingRegister(Protocol):
+    def ask(
+        self,
+        *,
+        document_id: int,
+        revision_id: int,
+        people: Iterable[User],
+        due_on: date,
+        actor: User,
+    ) -> int:
+        """Ask these people to read the revision in force; the number newly asked. Whoever
+        already read it or is already asked is not asked again."""
+
+    def withdraw(self, *, revision_id: int, actor: User, reason: str) -> int:
+        """Nobody need read this revision any more: open requests are cancelled."""
+
+    def readings(self, *, revision_id: int) -> list[Reading]:
+        """Everyone asked to read the revision, withdrawn requests included."""
+
+    def summary(self, *, revision_id: int) -> ReadingSummary: ...
+
+    def completion(self, *, revision_ids: Any) -> ReadingSummary:
+        """Totals over revisions (ids, or a query of them), withdrawn requests left out."""
+
+    def pending_for(self, person: User) -> list[Reading]: ...
+
+    def done_for(self, person: User, *, limit: int = 50) -> list[Reading]: ...
+
+    def acknowledge(self, *, revision_id: int, actor: User, signature: SignatureToken) -> Reading:
+        """The reader signs read and understood; NotFound when they were not asked."""
+
+
+REGISTERS: list[ReadingRegister] = []
+
+
+def register_reading(register_: ReadingRegister) -> None:
+    """Declared through a module's `reading_register=`; modules.install calls this."""
+    if register_ not in REGISTERS:
+        REGISTERS.append(register_)
+
+
+def reading_register() -> ReadingRegister | None:
+    """The installed register of readings; None: nobody is asked to read anything."""
+    return REGISTERS[0] if REGISTERS else None

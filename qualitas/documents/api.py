@@ -24,6 +24,7 @@ from qualitas.documents import (
     indexing,
     policy,
     queries,
+    reading,
     reviews,
     schemas as s,
     search,
@@ -143,7 +144,7 @@ def search_documents(request: HttpRequest, q: str, page: int = 1) -> Any:
     summary="Revisions I must read and acknowledge",
 )
 def my_acknowledgements(request: HttpRequest) -> Any:
-    return [s.acknowledgement_out(a) for a in queries.my_acknowledgements(actor_of(request))]
+    return s.acknowledgements_out(reading.pending_for(actor_of(request)))
 
 
 @router.get("/{document_id}", response={200: s.DocumentOut, **ERRORS})

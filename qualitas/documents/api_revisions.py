@@ -16,11 +16,10 @@ from ninja import File, Form, Router, Status
 from ninja.files import UploadedFile
 
 from qualitas.core import signatures
-from qualitas.core.errors import InvalidInput, NotFound
+from qualitas.core.errors import InvalidInput
 from qualitas.core.models import Department, Role, User
 from qualitas.core.schemas import ERRORS, actor_of
 from qualitas.documents import copies, policy, reading, schemas as s, services, signoffs
-from qualitas.documents.models import Acknowledgement
 
 router = Router()
 
@@ -165,8 +164,7 @@ def acknowledgements(request: HttpRequest, record_id: int) -> Any:
     actor = actor_of(request)
     revision = s.revision_of(request, record_id)
     policy.require_see_who_read(actor, revision)
-    rows = revision.acknowledgements.select_related("person", "revision").order_by("id")
-    return [s.acknowledgement_out(a) for a in rows]
+    return s.acknowledgements_out(reading.readings(revision))
 
 
 @router.post(
@@ -178,9 +176,7 @@ def acknowledgements(request: HttpRequest, record_id: int) -> Any:
 def acknowledge(request: HttpRequest, record_id: int, payload: s.SignIn) -> Any:
     actor = actor_of(request)
     revision = s.revision_of(request, record_id)
-    pending = Acknowledgement.objects.filter(revision=revision, person=actor).first()
-    if pending is None:
-        raise NotFound(f"You were not asked to acknowledge {revision.number}.")
+    reading.require_asked(revision, actor)
     token = signatures.authenticate_from(request, actor, payload, subject=revision)
-    done = reading.acknowledge(pending, actor=actor, signature=token)
-    return s.acknowledgement_out(done)
+    done = reading.acknowledge(revision, actor=actor, signature=token)
+    return s.acknowledgements_out([done])[0]

@@ -223,8 +223,7 @@ class _Loader:
         revision = DocumentRevision.objects.get(document=self.docs[key], state="effective")
         for name in usernames:
             person = self.p(name)
-            pending = revision.acknowledgements.get(person=person, state="pending")
-            reading.acknowledge(pending, actor=person, signature=self.token(person))
+            reading.acknowledge(revision, actor=person, signature=self.token(person))
 
     def relate(self, key: str, others: Iterable[str]) -> None:
         document = self.docs[key]

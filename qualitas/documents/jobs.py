@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.utils import timezone
 
 from qualitas.core import notifications, services as core_services
 from qualitas.core.models import User
 from qualitas.core.workflow import holders_of
 from qualitas.documents import effective, queries, reading, reviews, workflows
-from qualitas.documents.models import Acknowledgement, DocumentRevision
+from qualitas.documents.models import DocumentRevision
 from qualitas.documents.workflows import State
 
 # Days before the periodic review is due that the owner hears about it.
@@ -53,27 +51,7 @@ def remind_periodic_reviews() -> str:
     return f"{sent} review reminders sent"
 
 
-def remind_unread_revisions() -> str:
-    today = timezone.localdate()
-    overdue = Acknowledgement.objects.filter(
-        state="pending", due_on__lt=today + timedelta(days=1)
-    ).select_related("person", "revision", "revision__document")
-    sent = 0
-    for acknowledgement in overdue:
-        if notifications.once(f"acknowledgement:{acknowledgement.pk}:{today.isocalendar()[1]}"):
-            revision = acknowledgement.revision
-            notifications.notify(
-                acknowledgement.person,
-                title=f"Please read {revision.number} {revision.title}",
-                body=f"Due {acknowledgement.due_on:%Y-%m-%d}.",
-                url=queries.document_url(revision.document, revision),
-                email=True,
-            )
-            sent += 1
-    return f"{sent} reading reminders sent"
-
-
 def assign_new_readers() -> str:
     concerned = DocumentRevision.objects.filter(state=State.EFFECTIVE, training_impact=True)
-    asked = sum(len(reading.assign_acknowledgements(revision)) for revision in concerned)
+    asked = sum(reading.ask_audience(revision) for revision in concerned.select_related("document"))
     return f"{asked} newly asked to read"

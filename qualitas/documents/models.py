@@ -240,11 +240,10 @@ class AcknowledgementState(models.TextChoices):
 
 
 class Acknowledgement(models.Model):
-    """A person's read-and-understood of an effective revision, signed.
-
-    Shaped as a training record (who, which revision, assigned, due, completed, signature)
-    so the training module can take these over.
-    """
+    """A person's read-and-understood of an effective revision, signed, as kept before the
+    training module did. Nothing writes these any more: readings are training records, and
+    the training module takes each of these over after migrate (with its signature), so
+    they stay only as the history they were."""
 
     revision = models.ForeignKey(
         DocumentRevision, on_delete=models.PROTECT, related_name="acknowledgements"

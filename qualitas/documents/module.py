@@ -205,11 +205,6 @@ MODULE = Module(
             jobs.remind_periodic_reviews,
         ),
         Job(
-            "documents-reading",
-            "Remind people of revisions they have not yet acknowledged.",
-            jobs.remind_unread_revisions,
-        ),
-        Job(
             "documents-reading-audience",
             "Ask newcomers to a role or department to read the effective revisions that "
             "concern them.",

@@ -7,10 +7,11 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.template.loader import render_to_string
+from django.utils import timezone
 
 from qualitas.core import events, permissions
 from qualitas.core.views import signed_in_user
-from qualitas.documents import queries, workflows
+from qualitas.documents import queries, reading, workflows
 
 
 def signed_audience(revision: Any) -> dict[str, list[int]]:
@@ -44,10 +45,14 @@ def revision_panel(revision: Any, request: HttpRequest) -> str:
 def reading_panel(request: HttpRequest) -> str:
     """My work: revisions waiting for my read-and-understood signature."""
     user = signed_in_user(request)
-    rows = list(queries.my_acknowledgements(user)[:10])
+    rows = reading.pending_for(user)[:10]
     if not rows:
         return ""
-    return render_to_string("documents/panels/_reading.html", {"rows": rows}, request=request)
+    return render_to_string(
+        "documents/panels/_reading.html",
+        {"rows": rows, "today": timezone.localdate()},
+        request=request,
+    )
 
 
 def reviews_panel(request: HttpRequest) -> str:

@@ -14,7 +14,6 @@ from qualitas.core import permissions
 from qualitas.core.errors import NotFound
 from qualitas.documents import workflows
 from qualitas.documents.models import (
-    Acknowledgement,
     Document,
     DocumentRevision,
     DocumentStatus,
@@ -111,30 +110,16 @@ def overdue_reviews(user: User, *, today: date | None = None) -> QuerySet[Docume
 def reading_completion(user: User) -> float | None:
     """Of the readings asked for the effective revisions the person may see, the share done
     (per cent); None when nobody has been asked to read anything yet."""
-    from django.db.models import Count, Q
+    from qualitas.core.training_requests import reading_register
 
-    effective = visible_revisions(user).filter(state="effective")
-    asked = Acknowledgement.objects.filter(revision__in=effective).exclude(state="withdrawn")
-    counted = asked.aggregate(total=Count("pk"), done=Count("pk", filter=Q(state="acknowledged")))
-    if not counted["total"]:
+    register = reading_register()
+    if register is None:
         return None
-    return 100.0 * int(counted["done"]) / int(counted["total"])
-
-
-def acknowledgement_summary(revision: DocumentRevision) -> dict[str, int]:
-    today = timezone.localdate()
-    rows = list(revision.acknowledgements.exclude(state="withdrawn").values("state", "due_on"))
-    done = sum(1 for r in rows if r["state"] == "acknowledged")
-    overdue = sum(1 for r in rows if r["state"] == "pending" and r["due_on"] < today)
-    return {"total": len(rows), "done": done, "pending": len(rows) - done, "overdue": overdue}
-
-
-def my_acknowledgements(user: User) -> QuerySet[Acknowledgement]:
-    return (
-        Acknowledgement.objects.filter(person=user, state="pending")
-        .select_related("revision", "revision__document")
-        .order_by("due_on")
-    )
+    effective = visible_revisions(user).filter(state="effective").values("pk")
+    counted = register.completion(revision_ids=effective)
+    if not counted.total:
+        return None
+    return 100.0 * counted.done / counted.total
 
 
 def waiting_for(user: User) -> QuerySet[SignOff]:
@@ -183,3 +168,56 @@ def controlled_documents(
             document.current_revision.label if effective and document.current_revision else None,
         )
     return result
+
+
+def revision_in_force(revision_id: int) -> bool:
+    """Whether this revision is the effective one of its document."""
+    return DocumentRevision.objects.filter(pk=revision_id, state=State.EFFECTIVE).exists()
+
+
+@dataclass(frozen=True)
+class EarlierAcknowledgement:
+    """A read-and-understood as this module kept it before readings were training records."""
+
+    id: int
+    person_id: int
+    document_id: int
+    document_number: str
+    revision_id: int
+    revision_label: str
+    revision_title: str
+    revision_in_force: bool
+    state: str  # pending, acknowledged, withdrawn
+    assigned_at: Any
+    due_on: date
+    acknowledged_at: Any
+    signature_id: int | None
+
+
+def earlier_acknowledgements(*, excluding: Any = ()) -> list[EarlierAcknowledgement]:
+    """Every acknowledgement not among `excluding` (ids, or a query of them), oldest first."""
+    from qualitas.documents.models import Acknowledgement
+
+    found = (
+        Acknowledgement.objects.exclude(pk__in=excluding)
+        .select_related("revision", "revision__document")
+        .order_by("pk")
+    )
+    return [
+        EarlierAcknowledgement(
+            id=a.pk,
+            person_id=a.person_id,
+            document_id=a.revision.document_id,
+            document_number=a.revision.document.number,
+            revision_id=a.revision_id,
+            revision_label=a.revision.label,
+            revision_title=a.revision.title,
+            revision_in_force=a.revision.state == State.EFFECTIVE,
+            state=a.state,
+            assigned_at=a.assigned_at,
+            due_on=a.due_on,
+            acknowledged_at=a.acknowledged_at,
+            signature_id=a.signature_id,
+        )
+        for a in found
+    ]

@@ -1,5 +1,6 @@
-"""Read and understood: who must read an effective revision, asking them, and their signed
-acknowledgement."""
+"""Read and understood: who must read an effective revision, and asking them. The readings
+themselves are training records, kept by the training module through the core's reading
+register (`qualitas.core.training_requests`); without it nobody is asked to read anything."""
 
 from __future__ import annotations
 
@@ -8,14 +9,13 @@ from datetime import timedelta
 from django.db.models import Q
 from django.utils import timezone
 
-from qualitas.core import audit, notifications
-from qualitas.core.errors import Conflict, PermissionDenied
-from qualitas.core.models import Meaning, RoleAssignment, User
-from qualitas.core.signatures import SignatureToken, sign
-from qualitas.documents import queries
+from qualitas.core.errors import Conflict, NotFound
+from qualitas.core.models import RoleAssignment, User
+from qualitas.core.services import system_user
+from qualitas.core.signatures import SignatureToken
+from qualitas.core.training_requests import Reading, ReadingSummary, reading_register
 from qualitas.documents.events import RevisionBecameEffective
-from qualitas.documents.models import Acknowledgement, AcknowledgementState, DocumentRevision
-from qualitas.documents.workflows import State
+from qualitas.documents.models import DocumentRevision
 
 # Days a person has to read and acknowledge a revision that concerns them.
 ACKNOWLEDGE_WITHIN_DAYS = 14
@@ -36,79 +36,84 @@ def training_audience(revision: DocumentRevision) -> list[User]:
     return list(people.exclude(username="system").distinct().order_by("last_name", "first_name"))
 
 
-def assign_acknowledgements(revision: DocumentRevision) -> list[Acknowledgement]:
-    due = timezone.localdate() + timedelta(days=ACKNOWLEDGE_WITHIN_DAYS)
-    created = []
-    for person in training_audience(revision):
-        acknowledgement, new = Acknowledgement.objects.get_or_create(
-            revision=revision, person=person, defaults={"due_on": due}
-        )
-        if new:
-            created.append(acknowledgement)
-            notifications.notify(
-                person,
-                title=f"Read and acknowledge {revision.number} {revision.title}",
-                body=f"Effective from {revision.effective_on:%Y-%m-%d}; please read it by "
-                f"{due:%Y-%m-%d}. {revision.change_summary}".strip(),
-                url=queries.document_url(revision.document, revision),
-                email=True,
-            )
-    return created
-
-
-def _reading_done(people: list[User], revision: DocumentRevision) -> None:
-    """The request to read (and its reminders) leaves the reader's unread notifications."""
-    notifications.mark_done(
-        people,
-        url=queries.document_url(revision.document, revision),
-        titles=[f"{ask} {revision.number}" for ask in ("Read and acknowledge", "Please read")],
+def ask_audience(revision: DocumentRevision, *, actor: User | None = None) -> int:
+    """Ask the revision's audience to read it (whoever has not been asked); how many were."""
+    register = reading_register()
+    if register is None or revision.state != "effective":
+        return 0
+    people = training_audience(revision)
+    if not people:
+        return 0
+    return register.ask(
+        document_id=revision.document_id,
+        revision_id=revision.pk,
+        people=people,
+        due_on=timezone.localdate() + timedelta(days=ACKNOWLEDGE_WITHIN_DAYS),
+        actor=actor or system_user(),
     )
 
 
-def withdraw_acknowledgements(revision: DocumentRevision) -> None:
+def withdraw(revision: DocumentRevision, *, actor: User, reason: str) -> int:
     """Nobody need read a revision that is no longer in force (the newer one asks again)."""
-    released = []
-    for pending in revision.acknowledgements.filter(
-        state=AcknowledgementState.PENDING
-    ).select_related("person"):
-        pending.state = AcknowledgementState.WITHDRAWN
-        pending.save()
-        released.append(pending.person)
-    _reading_done(released, revision)
+    register = reading_register()
+    if register is None:
+        return 0
+    return register.withdraw(revision_id=revision.pk, actor=actor, reason=reason)
 
 
-@audit.service
-def acknowledge(
-    acknowledgement: Acknowledgement, *, actor: User, signature: SignatureToken
-) -> Acknowledgement:
-    """The reader signs "read and understood" for the effective revision."""
-    acknowledgement = Acknowledgement.objects.select_for_update().get(pk=acknowledgement.pk)
-    if acknowledgement.person_id != actor.pk:
-        raise PermissionDenied("Only the person asked to read it can acknowledge a revision.")
-    if acknowledgement.state != AcknowledgementState.PENDING:
-        raise Conflict(f"This acknowledgement is {acknowledgement.get_state_display().lower()}.")
-    revision = acknowledgement.revision
-    if revision.state != State.EFFECTIVE:
-        raise Conflict(f"{revision.number} is no longer effective.")
-    signed = sign(
-        revision,
-        signer=actor,
-        meaning=Meaning.READ_AND_UNDERSTOOD,
-        token=signature,
-        transition="acknowledge",
-    )
-    acknowledgement.state = AcknowledgementState.ACKNOWLEDGED
-    acknowledgement.acknowledged_at = signed.signed_at
-    acknowledgement.signature = signed
-    acknowledgement.save()
-    _reading_done([actor], revision)
-    return acknowledgement
+def acknowledge(revision: DocumentRevision, *, actor: User, signature: SignatureToken) -> Reading:
+    """The reader signs "read and understood" for the revision they were asked to read."""
+    register = reading_register()
+    if register is None:
+        raise NotFound(f"You were not asked to read {revision.number}.")
+    return register.acknowledge(revision_id=revision.pk, actor=actor, signature=signature)
+
+
+def readings(revision: DocumentRevision) -> list[Reading]:
+    register = reading_register()
+    return register.readings(revision_id=revision.pk) if register is not None else []
+
+
+def summary(revision: DocumentRevision) -> ReadingSummary:
+    register = reading_register()
+    return register.summary(revision_id=revision.pk) if register else ReadingSummary()
+
+
+def pending_for(person: User) -> list[Reading]:
+    register = reading_register()
+    return register.pending_for(person) if register is not None else []
+
+
+def done_for(person: User, *, limit: int = 50) -> list[Reading]:
+    register = reading_register()
+    return register.done_for(person, limit=limit) if register is not None else []
+
+
+def my_pending(revision: DocumentRevision, person: User) -> Reading | None:
+    """The person's open request to read this revision, if any."""
+    return next((r for r in pending_for(person) if r.revision_id == revision.pk), None)
+
+
+def require_asked(revision: DocumentRevision, person: User) -> Reading:
+    """The person's open request to read this revision; refused before any password is
+    asked for when there is none (never asked: 404; already signed: 409)."""
+    pending = my_pending(revision, person)
+    if pending is not None:
+        return pending
+    if any(r.revision_id == revision.pk for r in done_for(person, limit=500)):
+        raise Conflict(f"You have already signed {revision.number} as read and understood.")
+    raise NotFound(f"You were not asked to acknowledge {revision.number}.")
 
 
 def on_revision_effective(event: RevisionBecameEffective) -> None:
-    """A revision came into force: its audience is asked to read it, and requests to read
-    the revision it replaced are withdrawn (declared in module.py, in the transaction)."""
+    """A revision came into force: requests to read the revision it replaced are withdrawn
+    and its audience is asked to read it (declared in module.py, in the transaction)."""
     revision = DocumentRevision.objects.get(pk=event.revision_id)
     if event.superseded_id is not None:
-        withdraw_acknowledgements(DocumentRevision.objects.get(pk=event.superseded_id))
-    assign_acknowledgements(revision)
+        superseded = DocumentRevision.objects.get(pk=event.superseded_id)
+        withdraw(
+            superseded,
+            actor=system_user(),
+            reason=f"{revision.number} is now in force.",
+        )
+    ask_audience(revision)

@@ -15,9 +15,9 @@ from qualitas.core import attachments, records
 from qualitas.core.errors import InvalidInput
 from qualitas.core.models import User
 from qualitas.core.schemas import actor_of
+from qualitas.core.training_requests import Reading
 from qualitas.documents import copies, queries, services
 from qualitas.documents.models import (
-    Acknowledgement,
     Document,
     DocumentRevision,
     DocumentType,
@@ -224,12 +224,13 @@ class PeriodicReviewOut(Schema):
 
 class AcknowledgementOut(Schema):
     id: int
+    training_record: str
     revision: int
     revision_number: str
     person: int
     person_name: str
     state: str
-    due_on: date
+    due_on: date | None
     overdue: bool
     acknowledged_at: datetime | None
     signature: int | None
@@ -377,19 +378,31 @@ def revision_out(revision: DocumentRevision) -> dict[str, Any]:
     }
 
 
-def acknowledgement_out(row: Acknowledgement) -> dict[str, Any]:
-    return {
-        "id": row.pk,
-        "revision": row.revision_id,
-        "revision_number": row.revision.number,
-        "person": row.person_id,
-        "person_name": row.person.printed_name,
-        "state": row.state,
-        "due_on": row.due_on,
-        "overdue": row.state == "pending" and row.due_on < timezone.localdate(),
-        "acknowledged_at": row.acknowledged_at,
-        "signature": row.signature_id,
-    }
+def acknowledgements_out(rows: list[Reading]) -> list[dict[str, Any]]:
+    """Readings as the documents API has always shown them; `id` is the training record
+    that keeps the reading (`training_record` its number)."""
+    numbers = dict(
+        DocumentRevision.objects.filter(pk__in={r.revision_id for r in rows}).values_list(
+            "pk", "number"
+        )
+    )
+    today = timezone.localdate()
+    return [
+        {
+            "id": row.record_id,
+            "training_record": row.record_number,
+            "revision": row.revision_id,
+            "revision_number": numbers.get(row.revision_id, ""),
+            "person": row.person_id,
+            "person_name": row.person_name,
+            "state": row.state,
+            "due_on": row.due_on,
+            "overdue": row.state == "pending" and row.due_on is not None and row.due_on < today,
+            "acknowledged_at": row.acknowledged_at,
+            "signature": row.signature_id,
+        }
+        for row in rows
+    ]
 
 
 def document_of(request: HttpRequest, document_id: int) -> Document:

@@ -367,7 +367,7 @@ def after_withdrawal(revision: DocumentRevision, *, actor: User, reason: str) ->
     with records.locked(revision.document) as document:
         revision.withdrawn_on = timezone.localdate()
         revision.save()
-        reading.withdraw_acknowledgements(revision)
+        reading.withdraw(revision, actor=actor, reason=f"Withdrawn: {reason}")
         signoffs.withdraw_requests(revision)
         if document.current_revision_id == revision.pk or document.status == DocumentStatus.NEW:
             for other in document.revisions.filter(state__in=workflows.IN_PROGRESS).exclude(

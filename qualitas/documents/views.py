@@ -36,7 +36,6 @@ from qualitas.documents import (
     workflows as w,
 )
 from qualitas.documents.models import (
-    Acknowledgement,
     Document,
     DocumentRevision,
     ReviewComment,
@@ -89,9 +88,7 @@ def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
     control = policy.may_control(user, document)
     my_review = next((s for s in steps if s.kind == "review" and s.person_id == user.pk), None)
     my_approval = next((s for s in steps if s.kind == "approval" and s.person_id == user.pk), None)
-    acknowledgement = Acknowledgement.objects.filter(
-        revision=revision, person=user, state="pending"
-    ).first()
+    acknowledgement = reading.my_pending(revision, user)
     from qualitas.core import workflow
 
     context = {
@@ -121,7 +118,7 @@ def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "sign_with_otp": signatures.needs_otp(user),
         # Single sign-on users confirm with their provider instead of typing a password.
         "sign_with_provider": sso.oidc_provider_name() if sso.signs_with_fresh_login(user) else "",
-        "reading": queries.acknowledgement_summary(revision) if control else None,
+        "reading": reading.summary(revision) if control else None,
         "in_progress": queries.revision_in_progress(document),
         "may_author": policy.may_start_revision(user, document),
         "reviews": list(document.reviews.select_related("reviewer", "signature")[:10]),
@@ -359,16 +356,14 @@ def acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
     revision = _revision(request, pk)
     form = forms.SignForm(request.POST)
     confirm_instead_of_password(form, user)
-    pending = Acknowledgement.objects.filter(revision=revision, person=user).first()
-    if pending is None:
-        raise NotFound(f"You were not asked to acknowledge {revision.number}.")
+    reading.require_asked(revision, user)
     if not form.is_valid():
         messages.error(request, "Re-enter your password to sign.")
         return _back(revision)
 
     def sign() -> None:
         token = signatures.authenticate_from(request, user, form.cleaned_data, subject=revision)
-        reading.acknowledge(pending, actor=user, signature=token)
+        reading.acknowledge(revision, actor=user, signature=token)
 
     return _run(request, revision, sign, f"You signed {revision.number} as read and understood.")
 
@@ -481,15 +476,10 @@ def compare_revisions(request: HttpRequest, pk: int) -> HttpResponse:
 def my_reading(request: HttpRequest) -> HttpResponse:
     user = signed_in_user(request)
     permissions.require(user, w.VIEW)
-    done = (
-        Acknowledgement.objects.filter(person=user, state="acknowledged")
-        .select_related("revision", "revision__document")
-        .order_by("-acknowledged_at")[:50]
-    )
     context = {
         "title": "My reading",
-        "pending": list(queries.my_acknowledgements(user)),
-        "done": list(done),
+        "pending": reading.pending_for(user),
+        "done": reading.done_for(user),
         "today": timezone.localdate(),
     }
     return render(request, "documents/reading.html", context)
@@ -501,16 +491,11 @@ def revision_reading(request: HttpRequest, pk: int) -> HttpResponse:
     user = signed_in_user(request)
     revision = _revision(request, pk)
     policy.require_see_who_read(user, revision)
-    rows = list(
-        revision.acknowledgements.select_related(
-            "person", "person__department", "signature"
-        ).order_by("state", "person__last_name")
-    )
     context = {
         "title": f"Read and understood: {revision.number}",
         "revision": revision,
-        "rows": rows,
-        "summary": queries.acknowledgement_summary(revision),
+        "rows": reading.readings(revision),
+        "summary": reading.summary(revision),
         "today": timezone.localdate(),
     }
     return render(request, "documents/revision_reading.html", context)

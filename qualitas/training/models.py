@@ -183,6 +183,12 @@ class TrainingRecord(QualityRecord):
         "core.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     notes = models.TextField(blank=True)
+    # Taken over from the documents module's read-and-understood (its Acknowledgement, by
+    # id): the request as it was, and the signature given then, which signs the revision.
+    acknowledgement_id = models.PositiveIntegerField(null=True, blank=True, unique=True)
+    revision_signature = models.ForeignKey(
+        "core.Signature", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     class Meta(QualityRecord.Meta):
         verbose_name = "training record"

@@ -26,6 +26,8 @@ from qualitas.training import (
     matrix_api,
     queries,
     quiz_api,
+    reading,
+    reminders,
     services,
     skills_api,
     workflows as w,
@@ -169,6 +171,11 @@ MODULE = Module(
             expiry.remind_and_expire,
         ),
         Job(
+            "training-overdue",
+            "Remind people once a week of training (readings included) past its due date.",
+            reminders.remind_overdue,
+        ),
+        Job(
             "training-effectiveness",
             "Ask supervisors to rate the effectiveness of training whose follow-up falls due.",
             effectiveness.remind_due,
@@ -177,5 +184,9 @@ MODULE = Module(
     training_gate=gate.untrained,
     # A change request's training impact asks for readings through this (core.training_requests).
     training_assigner=services.assign_training,
+    # Read and understood for the documents module: each reading is a training record.
+    reading_register=reading.REGISTER,
+    # The documents module's earlier acknowledgements become training records.
+    after_migrate=reading.adopt_after_migrate,
     demo=demo.load,
 )

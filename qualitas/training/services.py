@@ -441,10 +441,17 @@ def reassign_document(document_id: int, *, actor: User) -> list[TrainingRecord]:
     in_force = next(iter(document.values()), None)
     if in_force is None:
         return []
-    stale = TrainingRecord.objects.filter(document_id=document_id, state__in=OPEN_STATES).exclude(
+    cancel_stale_readings(in_force, actor=actor)
+    lines = Requirement.objects.filter(active=True, document_id=document_id)
+    return assign_missing(actor=actor, requirements=lines)
+
+
+def cancel_stale_readings(in_force: ControlledDocument, *, actor: User) -> None:
+    """Open readings of a revision of this document no longer in force are cancelled."""
+    stale = TrainingRecord.objects.filter(document_id=in_force.id, state__in=OPEN_STATES).exclude(
         revision_id=in_force.effective_revision_id
     )
-    for record in stale:
+    for record in stale.select_related("person"):
         workflow.fire(
             record,
             "cancel",
@@ -452,9 +459,22 @@ def reassign_document(document_id: int, *, actor: User) -> list[TrainingRecord]:
             comment=f"Revision {in_force.effective_label} of {in_force.number} is now in force.",
             by_service=True,
         )
-        notifications.mark_done([record.person], url=record_url(record))
-    lines = Requirement.objects.filter(active=True, document_id=document_id)
-    return assign_missing(actor=actor, requirements=lines)
+        reading_done(record)
+
+
+def reading_done(record: TrainingRecord) -> None:
+    """The request (and its reminders) leaves the person's unread notifications: those
+    about the record and, for a reading, those about the revision to read."""
+    notifications.mark_done([record.person], url=record_url(record))
+    if record.document_id is not None and record.revision_id is not None:
+        notifications.mark_done(
+            [record.person], url=reading_url(record.document_id, record.revision_id)
+        )
+
+
+def reading_url(document_id: int, revision_id: int) -> str:
+    """Where a reader reads (and may sign): the revision's page."""
+    return f"/documents/{document_id}/?revision={revision_id}"
 
 
 # --- Completion -----------------------------------------------------------------------------
@@ -533,7 +553,7 @@ def _complete(record: Any, actor: User) -> None:
     months = validity_of(record.requirement, record.course)
     record.expires_on = add_months(record.completed_on, months) if months else None
     records.touch(record, actor)
-    notifications.mark_done([record.person], url=record_url(record))
+    reading_done(record)
 
 
 ENTAILS: dict[str, Callable[[Any, Any, str], None]] = {

@@ -85,3 +85,12 @@ def release(author: User, approver: User) -> Callable[..., DocumentRevision]:
         return done
 
     return run
+
+
+def readers_of(revision: Any, state: str | None = None) -> list[str]:
+    """Usernames of the people asked to read the revision (in that state), sorted; the
+    readings are the training module's records, reached as the documents module does."""
+    from qualitas.documents import reading
+
+    ids = [r.person_id for r in reading.readings(revision) if state is None or r.state == state]
+    return sorted(User.objects.filter(pk__in=ids).values_list("username", flat=True))

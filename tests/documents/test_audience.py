@@ -10,7 +10,7 @@ from qualitas.core.errors import InvalidInput
 from qualitas.core.models import AuditEvent, Role
 from qualitas.documents import queries, services, signoffs
 from qualitas.documents.models import Document, DocumentRevision
-from tests.documents.conftest import sign_token
+from tests.documents.conftest import readers_of, sign_token
 from tests.factories import DepartmentFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +29,7 @@ def assembly(author):
 
 
 def _readers(revision: DocumentRevision) -> list[str]:
-    return sorted(revision.acknowledgements.values_list("person__username", flat=True))
+    return readers_of(revision)
 
 
 # --- Registering a document that people must read ---------------------------------------------

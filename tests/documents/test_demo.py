@@ -12,9 +12,8 @@ from django.utils import timezone
 
 from qualitas.core import auditverify, demo, signatures
 from qualitas.core.models import Attachment, Signature, User
-from qualitas.documents import demo as documents_demo, queries
+from qualitas.documents import demo as documents_demo, queries, reading
 from qualitas.documents.models import (
-    Acknowledgement,
     Document,
     DocumentRevision,
     PeriodicReview,
@@ -98,11 +97,14 @@ def _work_waits_for_the_people_who_log_in() -> None:
     assert commented.outcome == "commented" and commented.comments.exists()
 
     jokafor = User.objects.get(username="jokafor")
-    assert queries.my_acknowledgements(jokafor).count() >= 2
-    states = Counter(Acknowledgement.objects.values_list("state", flat=True))
+    assert len(reading.pending_for(jokafor)) >= 2
+    readings = [
+        r for d in Document.objects.all() for v in d.revisions.all() for r in reading.readings(v)
+    ]
+    states = Counter(r.state for r in readings)
     assert states["acknowledged"] >= 10 and states["pending"] >= 5
-    signed = Acknowledgement.objects.filter(state="acknowledged")
-    assert all(a.signature is not None for a in signed)
+    signed = [r for r in readings if r.state == "acknowledged"]
+    assert all(r.signature_id is not None for r in signed)
 
     hmarsh = User.objects.get(username="hmarsh")
     overdue = list(queries.overdue_reviews(hmarsh))
@@ -118,13 +120,17 @@ def _files_signatures_and_the_audit_trail() -> None:
     assert media["application/pdf"] == 3
     assert media["application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"] == 1
     assert "HSG-4471" in _effective("DWG-0001").search_entry.body
-    # Every signature on a revision (approval, read and understood, periodic review) still
-    # matches the content it signed, whatever happened to the revision afterwards.
+    # Every signature on a revision (approval, periodic review) and on a reading (read and
+    # understood, on the training record that keeps it) still matches the content it
+    # signed, whatever happened afterwards.
     signed = Signature.objects.filter(object_type__model="documentrevision")
     meanings = Counter(signed.values_list("meaning", flat=True))
-    assert meanings["approved"] >= 40 and meanings["read_and_understood"] >= 10
-    assert meanings["reviewed"] == 1
-    assert all(signatures.is_valid(s) for s in signed)
+    assert meanings["approved"] >= 40 and meanings["reviewed"] == 1
+    read = Signature.objects.filter(
+        object_type__model="trainingrecord", meaning="read_and_understood"
+    )
+    assert read.count() >= 10
+    assert all(signatures.is_valid(s) for s in [*signed, *read])
     assert auditverify.verify().intact
 
 

@@ -134,12 +134,10 @@ def test_the_request_to_read_is_done_when_the_reader_acknowledges(
     document = new_document(training_impact=True, training_departments=[readers])
     revision = release(document.revisions.get())
     with time_machine.travel(timezone.now() + timedelta(days=15)):
-        jobs.run_all(["documents-reading"])
+        jobs.run_all(["training-overdue"])
     assert len(unread(viewer, "Read and acknowledge")) == 1
     assert len(unread(viewer, "Please read")) == 1
-    reading.acknowledge(
-        revision.acknowledgements.get(person=viewer), actor=viewer, signature=sign_token(viewer)
-    )
+    reading.acknowledge(revision, actor=viewer, signature=sign_token(viewer))
     assert unread(viewer, revision.number) == []
     # Only the reader's own: the other reader still has it to do.
     assert len(unread(reviewer, "Read and acknowledge")) == 1
