@@ -160,6 +160,7 @@ INSTALLED_APPS = [
     "qualitas.inspection",
     "qualitas.changes",
     "qualitas.training",
+    "qualitas.compliance",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,1 @@
+"""Compliance: frameworks of requirements, their mappings, and the evidence that meets them."""
