@@ -42,6 +42,17 @@ if TYPE_CHECKING:
 Guard = Callable[[Any], str | None]
 
 
+class NotYet(str):
+    """A guard's reason that is about the record's state of affairs, not the input: the step
+    is refused as a conflict (409) — a quiz not yet passed — rather than as invalid input."""
+
+    __slots__ = ()
+
+
+def _guard_refusal(reason: str) -> Refusal:
+    return Refusal("conflict" if isinstance(reason, NotYet) else "guard", str(reason))
+
+
 @dataclass(frozen=True)
 class Transition:
     """One step of a workflow.
@@ -158,7 +169,7 @@ def evaluate(
         return tuple(refusals)
     if by_service:
         if transition.guard is not None and (reason := transition.guard(record)):
-            refusals.append(Refusal("guard", reason))
+            refusals.append(_guard_refusal(reason))
         return tuple(refusals)
     if not _may_fire(record, transition, actor):
         who = []
@@ -189,7 +200,7 @@ def evaluate(
             label = getattr(record._meta.get_field(name), "verbose_name", name)
             refusals.append(Refusal("missing_field", f"Fill in {label} first.", field=name))
     if transition.guard is not None and (reason := transition.guard(record)):
-        refusals.append(Refusal("guard", reason))
+        refusals.append(_guard_refusal(reason))
     if transition.works_under is not None:
         refusals.extend(_untrained(record, transition, transition.works_under, actor))
     return tuple(refusals)
@@ -232,7 +243,7 @@ def _raise(refusals: tuple[Refusal, ...]) -> None:
         raise Conflict(message)
     if codes & {"not_permitted", "separation_of_duties"}:
         raise PermissionDenied(message)
-    if "untrained" in codes:
+    if codes & {"untrained", "conflict"}:
         raise Conflict(message)
     errors = [FieldError(r.field or "__all__", r.message) for r in refusals]
     raise InvalidInput(errors, detail=message)

@@ -10,7 +10,7 @@ from typing import Any
 from django.db import models
 
 from qualitas.core.models import Meaning
-from qualitas.core.workflow import Transition, Workflow
+from qualitas.core.workflow import NotYet, Transition, Workflow
 
 VIEW = "training.view"
 VIEW_RECORDS = "training.view_records"
@@ -55,7 +55,7 @@ def quiz_passed(record: Any) -> str | None:
         return None
     if record.quiz_attempts.filter(passed=True).exists():
         return None
-    return (
+    return NotYet(
         f"Pass the quiz of {course.code} first (pass mark {course.pass_mark}%): "
         "take it from My training."
     )

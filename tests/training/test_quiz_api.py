@@ -89,8 +89,8 @@ def test_the_trainee_posts_attempts_and_completion_waits_for_a_pass(cast, esd, a
 
     assert failed.status_code == 201 and failed.json()["passed"] is False
     assert failed.json()["score"] == 60 and len(failed.json()["wrong_questions"]) == 2
-    # The core answers a guard's refusal as 422, naming the quiz.
-    assert refused.status_code == 422
+    # Not yet passed is a conflict with the record's state, as the completion service says.
+    assert refused.status_code == 409
     assert "Pass the quiz of ESD-01 first" in refused.json()["detail"]
     assert passed.status_code == 201 and passed.json()["passed"] is True
     assert [a["passed"] for a in listed.json()] == [False, True]
