@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from qualitas.capa import api, jobs, services, views, workflows as w
+from qualitas.capa.checks import CHECKS as COMPLIANCE_CHECKS
 from qualitas.capa.models import Capa, Cause, TeamMember, WhyStep
 from qualitas.core import kpis, permissions as p
 from qualitas.core.modules import Api, Audited, Job, Menu, Module, Moved, Pages, Permission
@@ -87,6 +88,7 @@ MODULE = Module(
     ),
     audited=(Audited(TeamMember), Audited(WhyStep), Audited(Cause)),
     record_types=(CAPA,),
+    compliance_checks=COMPLIANCE_CHECKS,
     kpis=(kpis.open_records(CAPA, order=200), kpis.overdue_records(CAPA, order=210)),
     menu=(
         Menu(

@@ -78,3 +78,22 @@ class RequirementFilterSet(django_filters.FilterSet):
     class Meta:
         model = Requirement
         fields = ["q", "framework", "auditable", "retired"]
+
+
+class ScopeTable(tables.Table):
+    framework = tables.Column(accessor="framework__name", verbose_name="Framework")
+    site = tables.Column(accessor="site__name", verbose_name="Site", default="Whole organisation")
+    certified = tables.BooleanColumn()
+    certification_body = tables.Column(verbose_name="Certification body")
+    certificate_number = tables.Column(verbose_name="Certificate")
+    certified_until = tables.DateColumn(verbose_name="Valid until", format="Y-m-d")
+    coverage = tables.TemplateColumn(
+        "<a href=\"{% url 'compliance:coverage' record.pk %}\">Coverage</a>",
+        orderable=False,
+        exclude_from_export=True,
+    )
+
+    class Meta:
+        attrs = {"class": "table table-hover align-middle", "data-testid": "scope-table"}
+        empty_text = "No framework is in scope yet."
+        order_by = ("framework",)

@@ -101,3 +101,134 @@ class RequirementMapping(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source.ref_id} ↔ {self.target.ref_id}"
+
+
+# --- Where a framework applies, and what shows it is met ---------------------------------------
+
+
+class Scope(models.Model):
+    """A framework the organisation works to at one site (or everywhere): what coverage, the
+    Statement of Applicability and audits against it are about."""
+
+    framework = models.ForeignKey(Framework, on_delete=models.PROTECT, related_name="scopes")
+    # Empty: the whole organisation.
+    site = models.ForeignKey(
+        "core.Site", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    statement = models.TextField(
+        blank=True, help_text="What is in scope: products, processes, locations, exclusions"
+    )
+    certified = models.BooleanField(default=False)
+    certification_body = models.CharField(max_length=120, blank=True)
+    certificate_number = models.CharField(max_length=60, blank=True)
+    certified_until = models.DateField(null=True, blank=True)
+    active = models.BooleanField(default=True)
+    created_by = models.ForeignKey("core.User", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    objects = AuditedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["framework__name", "site__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["framework", "site"], name="compliance_one_scope_per_site"
+            ),
+            models.UniqueConstraint(
+                fields=["framework"],
+                condition=models.Q(site__isnull=True),
+                name="compliance_one_scope_everywhere",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.framework.name} — {self.site.name if self.site else 'whole organisation'}"
+
+
+class Implementation(models.TextChoices):
+    NOT_STARTED = "not_started", "Not started"
+    PLANNED = "planned", "Planned"
+    PARTLY = "partly", "Partly implemented"
+    IMPLEMENTED = "implemented", "Implemented"
+
+
+class Applicability(models.Model):
+    """Whether a requirement applies within a scope, why (or why not), how far it is
+    implemented and who answers for it. No row: applicable, nothing said yet."""
+
+    scope = models.ForeignKey(Scope, on_delete=models.PROTECT, related_name="applicability")
+    requirement = models.ForeignKey(
+        Requirement, on_delete=models.PROTECT, related_name="applicability"
+    )
+    applicable = models.BooleanField(default=True)
+    # Required for an exclusion (ISO 9001 4.3, ISO 27001 6.1.3 d); the reason for inclusion
+    # on an SoA.
+    justification = models.TextField(blank=True)
+    implementation = models.CharField(
+        max_length=12, choices=Implementation.choices, default=Implementation.NOT_STARTED
+    )
+    owner = models.ForeignKey(
+        "core.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    updated_by = models.ForeignKey("core.User", on_delete=models.PROTECT, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+    objects = AuditedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["scope", "requirement__order"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scope", "requirement"], name="compliance_one_applicability"
+            )
+        ]
+
+    def __str__(self) -> str:
+        word = "applicable" if self.applicable else "not applicable"
+        return f"{self.requirement.ref_id} {word} in {self.scope}"
+
+
+class EvidenceKind(models.TextChoices):
+    DOCUMENT = "document", "Controlled document"
+    RECORD = "record", "Quality record"
+    JUSTIFICATION = "justification", "Justification"
+
+
+class Evidence(models.Model):
+    """Something that shows a requirement is met: a controlled document (evidence while it is
+    in force), a quality record of any type (an SPC study, a closed CAPA, an audit …) or a
+    written justification. Automated checks are evidence for the requirements they declare
+    (ComplianceCheck.requirements) while they pass on time. Withdrawn, never deleted. Modules
+    are not imported: a document and a record are named by id and number."""
+
+    requirement = models.ForeignKey(Requirement, on_delete=models.PROTECT, related_name="evidence")
+    # Empty: evidence wherever the framework applies.
+    scope = models.ForeignKey(
+        Scope, on_delete=models.PROTECT, null=True, blank=True, related_name="evidence"
+    )
+    kind = models.CharField(max_length=14, choices=EvidenceKind.choices)
+    document_id = models.PositiveBigIntegerField(null=True, blank=True)
+    record_type = models.CharField(max_length=40, blank=True)
+    record_id = models.PositiveBigIntegerField(null=True, blank=True)
+    # The document's or record's number, as it was named.
+    reference = models.CharField(max_length=80, blank=True)
+    note = models.TextField(blank=True, help_text="What it shows (the justification itself)")
+    added_by = models.ForeignKey("core.User", on_delete=models.PROTECT, related_name="+")
+    added_at = models.DateTimeField(auto_now_add=True)
+    removed_at = models.DateTimeField(null=True, blank=True)
+    removed_by = models.ForeignKey(
+        "core.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    removal_reason = models.TextField(blank=True)
+    objects = AuditedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["requirement__order", "added_at", "pk"]
+        indexes = [
+            models.Index(fields=["requirement", "removed_at"], name="compliance_evidence_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.reference} for {self.requirement.ref_id}"
+
+
+from qualitas.compliance.check_models import *  # noqa: E402, F403  (checks live in their own file)
+from qualitas.compliance.soa_models import *  # noqa: E402, F403  (the SoA record type)

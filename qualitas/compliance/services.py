@@ -17,14 +17,27 @@ from typing import Any
 from django.utils import timezone
 
 from qualitas.compliance import framework_files as files
-from qualitas.compliance.models import Framework, Requirement, RequirementMapping
-from qualitas.core import audit, permissions
-from qualitas.core.errors import FieldError, InvalidInput
-from qualitas.core.models import User
+from qualitas.compliance.models import (
+    Applicability,
+    Evidence,
+    EvidenceKind,
+    Framework,
+    Implementation,
+    Requirement,
+    RequirementMapping,
+    Scope,
+)
+from qualitas.core import audit, permissions, records
+from qualitas.core.errors import Conflict, FieldError, InvalidInput
+from qualitas.core.models import Site, User
 from qualitas.core.services import system_user
+from qualitas.core.validation import clean_or_raise
+from qualitas.documents import queries as documents
 
 VIEW = "compliance.view"
 MANAGE = "compliance.manage"
+# Coverage, applicability and evidence show where the organisation is weak.
+VIEW_COVERAGE = "compliance.view_coverage"
 
 # The fields of a requirement a file sets; a change to any of them is an upgrade.
 FROM_FILE = ("title", "guidance", "auditable", "depth", "order")
@@ -204,3 +217,173 @@ def load_after_migrate(**kwargs: Any) -> None:
 def requirements_of(framework: Framework, ref_ids: Iterable[str]) -> dict[str, Requirement]:
     found = Requirement.objects.filter(framework=framework, ref_id__in=list(ref_ids))
     return {r.ref_id: r for r in found}
+
+
+# --- Scopes, applicability and evidence ----------------------------------------------------
+
+
+def may_manage(actor: User, site: Site | None) -> bool:
+    if site is None:
+        return permissions.holds_everywhere(actor, MANAGE)
+    return permissions.has_perm(actor, MANAGE, site=site)
+
+
+def require_manage(actor: User, site: Site | None) -> None:
+    """Compliance at a site is managed by those holding compliance.manage there; the whole
+    organisation's by those holding it everywhere."""
+    if site is None:
+        permissions.require_everywhere(actor, MANAGE)
+    else:
+        permissions.require(actor, MANAGE, site=site)
+
+
+SCOPE_FIELDS = (
+    "statement",
+    "certified",
+    "certification_body",
+    "certificate_number",
+    "certified_until",
+    "active",
+)
+
+
+@audit.service
+def create_scope(
+    *, actor: User, framework: Framework, site: Site | None = None, **fields: Any
+) -> Scope:
+    """The framework is worked to at this site (or everywhere)."""
+    require_manage(actor, site)
+    unknown = set(fields) - set(SCOPE_FIELDS)
+    if unknown:
+        raise InvalidInput.for_field(sorted(unknown)[0], "Not a field of a scope.")
+    if Scope.objects.filter(framework=framework, site=site).exists():
+        where = site.name if site else "the whole organisation"
+        raise Conflict(f"{framework.name} already has a scope for {where}.")
+    scope = Scope(framework=framework, site=site, created_by=actor, **fields)
+    clean_or_raise(scope, exclude=["created_by"])
+    scope.save()
+    return scope
+
+
+@audit.service
+def update_scope(scope: Scope, *, actor: User, **changes: Any) -> Scope:
+    require_manage(actor, scope.site)
+    for name, value in changes.items():
+        if name not in SCOPE_FIELDS:
+            raise InvalidInput.for_field(name, "Not a field of a scope.")
+        setattr(scope, name, value)
+    clean_or_raise(scope, exclude=["created_by"])
+    scope.save()
+    return scope
+
+
+def _in_framework(scope: Scope, requirement: Requirement) -> None:
+    if requirement.framework_id != scope.framework_id:
+        raise InvalidInput.for_field(
+            "ref_id", f"{requirement.ref_id} is not a requirement of {scope.framework.name}."
+        )
+    if requirement.retired:
+        raise InvalidInput.for_field(
+            "ref_id", f"{requirement.ref_id} was retired from {scope.framework.name}."
+        )
+
+
+@audit.service
+def set_applicability(
+    scope: Scope,
+    requirement: Requirement,
+    *,
+    actor: User,
+    applicable: bool = True,
+    justification: str = "",
+    implementation: str = Implementation.NOT_STARTED,
+    owner: User | None = None,
+) -> Applicability:
+    """Whether the requirement applies within the scope and why, how far it is implemented
+    and who answers for it. An exclusion without a justification is refused."""
+    require_manage(actor, scope.site)
+    _in_framework(scope, requirement)
+    if not applicable and not justification.strip():
+        raise InvalidInput.for_field(
+            "justification", f"Say why {requirement.ref_id} does not apply."
+        )
+    if implementation not in Implementation.values:
+        raise InvalidInput.for_field(
+            "implementation", f"Choose one of: {', '.join(Implementation.values)}."
+        )
+    if owner is not None and not owner.is_active:
+        raise InvalidInput.for_field("owner", f"{owner.printed_name} is not active.")
+    said = Applicability.objects.filter(scope=scope, requirement=requirement).first()
+    said = said or Applicability(scope=scope, requirement=requirement)
+    said.applicable = applicable
+    said.justification = justification.strip()
+    said.implementation = implementation
+    said.owner = owner
+    said.updated_by = actor
+    said.save()
+    return said
+
+
+@audit.service
+def add_evidence(
+    requirement: Requirement,
+    *,
+    actor: User,
+    kind: str,
+    scope: Scope | None = None,
+    reference: str = "",
+    note: str = "",
+) -> Evidence:
+    """Evidence that a requirement is met: a controlled document or a quality record named
+    by its number, or a written justification. Within one scope, or wherever the framework
+    applies (no scope)."""
+    if scope is not None:
+        require_manage(actor, scope.site)
+        _in_framework(scope, requirement)
+    else:
+        require_manage(actor, None)
+        if requirement.retired:
+            raise InvalidInput.for_field("ref_id", f"{requirement.ref_id} was retired.")
+    evidence = Evidence(
+        requirement=requirement, scope=scope, kind=kind, note=note.strip(), added_by=actor
+    )
+    reference = reference.strip()
+    if kind == EvidenceKind.DOCUMENT:
+        found = documents.controlled_documents(numbers=[reference]).get(reference)
+        if found is None:
+            raise InvalidInput.for_field("reference", f"No controlled document '{reference}'.")
+        evidence.document_id, evidence.reference = found.id, found.number
+    elif kind == EvidenceKind.RECORD:
+        record = records.find_by_number(actor, reference) if reference else None
+        if record is None:
+            raise InvalidInput.for_field("reference", f"No record '{reference}' that you may see.")
+        record_type = records.type_of(record)
+        evidence.record_type, evidence.record_id = record_type.key, record.pk
+        evidence.reference = record.number
+    elif kind == EvidenceKind.JUSTIFICATION:
+        if not evidence.note:
+            raise InvalidInput.for_field("note", "Write the justification.")
+    else:
+        raise InvalidInput.for_field("kind", f"Choose one of: {', '.join(EvidenceKind.values)}.")
+    held = Evidence.objects.filter(
+        requirement=requirement, scope=scope, kind=kind, removed_at__isnull=True
+    )
+    if kind != EvidenceKind.JUSTIFICATION and held.filter(reference=evidence.reference).exists():
+        raise Conflict(f"{evidence.reference} is already evidence for {requirement.ref_id}.")
+    evidence.save()
+    return evidence
+
+
+@audit.service
+def remove_evidence(evidence: Evidence, *, actor: User, reason: str) -> Evidence:
+    """Withdraw evidence given in error or no longer relevant; it stays in the history."""
+    require_manage(actor, evidence.scope.site if evidence.scope else None)
+    if evidence.removed_at is not None:
+        raise Conflict("This evidence was already withdrawn.")
+    if not reason.strip():
+        raise InvalidInput.for_field("reason", "Say why the evidence is withdrawn.")
+    evidence.removed_at = timezone.now()
+    evidence.removed_by = actor
+    evidence.removal_reason = reason.strip()
+    evidence.save()
+    return evidence

@@ -13,6 +13,7 @@ from qualitas.core import (
     notifications,
     permissions as p,
     search,
+    security_checks,
     setup,
 )
 from qualitas.core.models import (
@@ -101,6 +102,7 @@ MODULE = Module(
     moved=(Moved("/records/", "/"),),
     search=(SearchSource("People", navigation.search_people, navigation.describe_person),),
     kpis=(kpis.Indicator("actions.overdue", "Overdue actions", kpis.overdue_actions, order=300),),
+    compliance_checks=security_checks.CHECKS,
     home_panels=(
         HomePanel("my-actions", navigation.my_actions_panel, order=5),
         HomePanel("awaiting-signature", navigation.awaiting_signature_panel, order=6),

@@ -23,6 +23,7 @@ from django.apps import AppConfig
 if TYPE_CHECKING:
     from django.db.models import Model
 
+    from qualitas.core.compliance_checks import Check
     from qualitas.core.events import Event
     from qualitas.core.records import RecordType
     from qualitas.core.registry import (
@@ -127,8 +128,9 @@ class Module:
     # Quality indicators (qualitas.core.kpis.Indicator): the strip on My work now, the KPI
     # dashboard of issue "Quality objectives, KPIs…" later.
     kpis: tuple[Any, ...] = ()
-    # Filled once the compliance-check registry exists (issue "Audits and compliance").
-    compliance_checks: tuple[Any, ...] = ()
+    # Automated compliance checks (qualitas.core.compliance_checks.Check) over the module's
+    # own records; the compliance module runs them and keeps their history.
+    compliance_checks: tuple[Check, ...] = ()
     # Idempotent demo data, loaded after the core's demo company.
     demo: Callable[[], None] | None = None
     # Reference data every installation needs (document types), after each migrate.
@@ -155,6 +157,7 @@ def install(module: Module, app_config: AppConfig | None = None) -> None:
 
     from qualitas.core import (
         audit,
+        compliance_checks,
         events,
         jobs,
         permissions,
@@ -188,6 +191,8 @@ def install(module: Module, app_config: AppConfig | None = None) -> None:
     registry.search.extend(searched_by(module))
     registry.home_panels.extend(module.home_panels)
     registry.kpis.extend(module.kpis)
+    for check in module.compliance_checks:
+        compliance_checks.register(check)
     registry.record_documents.extend(module.reports)
     registry.record_buttons.extend(module.record_buttons)
     registry.action_notes.extend(module.action_notes)
@@ -238,6 +243,7 @@ def undeclared() -> list[str]:
     nothing): one line per stray entry, naming the registry and the entry."""
     from qualitas.core import (
         audit,
+        compliance_checks,
         events,
         jobs,
         permissions,
@@ -294,6 +300,12 @@ def undeclared() -> list[str]:
         str,
     )
     check("kpi", registry.kpis, {k for m in declared for k in m.kpis}, lambda k: k.key)
+    check(
+        "compliance check",
+        list(compliance_checks.REGISTRY.values()),
+        {c for m in declared for c in m.compliance_checks},
+        lambda c: c.key,
+    )
     check(
         "home panel",
         registry.home_panels,

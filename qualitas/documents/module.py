@@ -33,6 +33,7 @@ from qualitas.documents import (
     setup,
     workflows as w,
 )
+from qualitas.documents.checks import CHECKS as COMPLIANCE_CHECKS
 from qualitas.documents.events import RevisionBecameEffective
 from qualitas.documents.models import (
     Acknowledgement,
@@ -161,6 +162,7 @@ MODULE = Module(
         Moved("/api/v1/documents/revisions/", "/api/v1/document-revisions/"),
         Moved("/documents/revisions/", "/document-revisions/"),
     ),
+    compliance_checks=COMPLIANCE_CHECKS,
     kpis=(
         kpis.Indicator(
             "documents.review_overdue",

@@ -152,7 +152,13 @@ def controlled_documents(
 ) -> dict[str, ControlledDocument]:
     """The documents with these numbers or ids (every one when neither is given), by
     number, in one query."""
-    found = Document.objects.select_related("current_revision").order_by("number")
+    # Only what is returned: a revision's row holds its whole text and the text extracted
+    # from its files.
+    found = (
+        Document.objects.select_related("current_revision")
+        .only("pk", "number", "title", "status", "current_revision__label")
+        .order_by("number")
+    )
     if numbers is not None:
         found = found.filter(number__in=list(numbers))
     if ids is not None:

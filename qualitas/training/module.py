@@ -32,6 +32,7 @@ from qualitas.training import (
     skills_api,
     workflows as w,
 )
+from qualitas.training.checks import CHECKS as COMPLIANCE_CHECKS
 from qualitas.training.models import (
     Course,
     EffectivenessReview,
@@ -131,6 +132,7 @@ MODULE = Module(
         Audited(QuizAttempt),
     ),
     record_types=(TRAINING_RECORD,),
+    compliance_checks=COMPLIANCE_CHECKS,
     kpis=(kpis.overdue_records(TRAINING_RECORD, order=400), effectiveness.indicator()),
     menu=(
         Menu(GROUP, MenuItem("My training", "training:my_training", "person-check", w.VIEW)),

@@ -304,6 +304,22 @@ def _training_record(cast: Cast, actor: User, n: int) -> Any:
     return services.assign_training(actor=actor, person=trainee, course=course)
 
 
+def _soa(cast: Cast, actor: User, n: int) -> Any:
+    """A draft Statement of Applicability, prepared from an ISO 27001 scope (one open draft
+    per scope: the n-th at a site of its own, made by a quality manager)."""
+    from qualitas.compliance import services, soa
+    from qualitas.compliance.models import Framework, Scope
+
+    site = cast.hq if n == 1 else new(SiteFactory, code=f"ISMS{n}", name=f"ISMS office {n}")
+    framework = Framework.objects.get(key=soa.FRAMEWORK_KEY)
+    scope = Scope.objects.filter(framework=framework, site=site).first()
+    if scope is None:
+        scope = services.create_scope(
+            actor=cast.people["quality-manager"], framework=framework, site=site
+        )
+    return soa.prepare_soa(scope, actor=actor)
+
+
 @dataclass(frozen=True)
 class Maker:
     """How the tests raise a valid record of one type.
@@ -337,6 +353,7 @@ MAKERS: dict[str, Maker] = {
     "calibration": Maker(fields=_calibration_fields),
     "trainingrecord": Maker(make=_training_record),
     "changerequest": Maker(fields=_change_request_fields),
+    "soa": Maker(make=_soa),
 }
 
 

@@ -89,7 +89,23 @@ def _demo_ids() -> dict[str, Any]:
 
     links.add(deviation, actor=manager, target=nc, kind="references")
     _chart_alarm(manager)
+    _statement_of_applicability(manager, site)
     return {"manager": manager, "site": site, "action": action, "token": token}
+
+
+def _statement_of_applicability(manager: User, site: Site) -> None:
+    """An ISO 27001 SoA draft, if the demo has none (prepared from a 27001 scope)."""
+    from qualitas.compliance import services as compliance, soa
+    from qualitas.compliance.models import Framework, Scope
+    from qualitas.compliance.soa_models import StatementOfApplicability
+
+    if StatementOfApplicability.objects.exists():
+        return
+    framework = Framework.objects.get(key=soa.FRAMEWORK_KEY)
+    scope = Scope.objects.filter(framework=framework).order_by("pk").first()
+    if scope is None:
+        scope = compliance.create_scope(actor=manager, framework=framework, site=site)
+    soa.prepare_soa(scope, actor=manager)
 
 
 def _chart_alarm(manager: User) -> None:
@@ -162,8 +178,25 @@ def _path_value(route: str, name: str, ids: dict[str, Any], resource: str) -> st
     rec = ids["records"].get(resource, {})
     if name == "resource":
         return resource
+    if name == "key" and route.startswith(("compliance/checks/", "api/v1/compliance-checks/")):
+        return "audit-trail-verifies"  # declared by the core, synced after every migrate
     if name == "key" and route.startswith(("compliance/", "api/v1/frameworks/")):
         return "iso-27001-2022"  # shipped: loaded after every migrate
+    if (route.startswith("compliance/") and name in {"pk", "scope_pk", "evidence_pk"}) or (
+        route.startswith("api/v1/frameworks/") and name == "evidence_id"
+    ):
+        from qualitas.compliance.models import Evidence, Requirement, Scope
+        from qualitas.compliance.soa_models import StatementOfApplicability
+
+        model: type[Any] = Requirement
+        if route.startswith("compliance/soa/"):
+            model = StatementOfApplicability
+        elif name == "scope_pk" or route.startswith("compliance/scopes/"):
+            model = Scope
+        elif name in {"evidence_pk", "evidence_id"}:
+            model = Evidence
+        found = _record_of(model)  # none: a 404, never a 500
+        return str(found.pk if found else 1)
     if name in {"question", "question_id", "attempt_id"} or route.startswith("training/records/"):
         from qualitas.training.models import QuizAttempt, QuizQuestion
 
