@@ -18,12 +18,7 @@ side (it must not grow with the requirements or the evidence).
 from __future__ import annotations
 
 import argparse
-import cProfile
-import io
-import pstats
-import statistics
 import sys
-import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -31,6 +26,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from bench.common import answered, count_queries, median_ms, profile
 from bench.compliance.build import (
     CUSTOMER_KEY,
     ISO_27001_KEY,
@@ -223,41 +219,6 @@ def check_same(scope: Any) -> tuple[int, int, dict[str, int]]:
         )
     states = Counter(state for _pk, state, _c, _r in ours)
     return len(ours), sum(len(row[3]) for row in ours), dict(states)
-
-
-def median_ms(run: Callable[[], Any], runs: int) -> float:
-    run()  # warm-up
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        run()
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times)
-
-
-def answered(response: Any) -> Any:
-    if response.status_code != 200:
-        sys.exit(f"{response.request['PATH_INFO']} answered {response.status_code}")
-    return response
-
-
-def count_queries(run: Callable[[], Any]) -> int:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    with CaptureQueriesContext(connection) as captured:
-        run()
-    return len(captured)
-
-
-def profile(run: Callable[[], Any], title: str) -> None:
-    profiler = cProfile.Profile()
-    profiler.enable()
-    run()
-    profiler.disable()
-    out = io.StringIO()
-    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(16)
-    print(f"\n--- where the time goes: {title} ---\n{out.getvalue()}")
 
 
 def paths(client: Any, scope: Any) -> list[tuple[str, Callable[[], Any]]]:

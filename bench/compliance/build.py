@@ -33,7 +33,6 @@ What is real and what is bulk:
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import sys
 import time
@@ -44,6 +43,9 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from bench import common
+from bench.common import bulk, configure, prepare_database, release
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/qualitas_bench_compliance"
 PREFIX = "bench-"
@@ -58,7 +60,6 @@ NONCONFORMANCES = 1500
 CAPAS = 500
 CHECKS = 50
 EVIDENCE_MEAN = 5
-BATCH = 5000
 
 DOCUMENT_STATES = [("effective", "effective")] * 17 + [("obsolete", "obsolete"), ("new", "draft")]
 NC_STATES = ["open", "containment", "review", "disposition", "verification", "closed"]
@@ -66,35 +67,7 @@ CAPA_STATES = ["initiated", "investigation", "action_plan", "implementation", "c
 
 
 def database_url(given: str | None = None) -> str:
-    url = given or os.environ.get("DATABASE_URL") or DEFAULT_URL
-    if not url.startswith(("postgres://", "postgresql://")):
-        sys.exit(f"bench/compliance needs PostgreSQL; got {url!r}")
-    return url
-
-
-def prepare_database(url: str, *, fresh: bool) -> None:
-    import psycopg
-
-    base, name = url.rsplit("/", 1)
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
-        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if exists and fresh:
-            admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-        if not exists or fresh:
-            admin.execute(f'CREATE DATABASE "{name}"')
-
-
-def configure(url: str, *, migrate: bool = True) -> None:
-    """Django on the bench database (migrated); call once per process."""
-    os.environ["DATABASE_URL"] = url
-    os.environ["DJANGO_SETTINGS_MODULE"] = "tests.settings"
-    import django
-
-    django.setup()
-    if migrate:
-        from django.core.management import call_command
-
-        call_command("migrate", verbosity=0)
+    return common.database_url(DEFAULT_URL, "compliance", given)
 
 
 def manager_username() -> str:
@@ -147,31 +120,12 @@ class Org:
     void_records: list[tuple[str, int, str]]
 
 
-def _release(revision: Any, approver: Any) -> None:
-    from qualitas.core import signatures, workflow
-    from qualitas.documents import signoffs
-    from tests.factories import PASSWORD
-
-    writer = revision.owner
-    signoffs.set_signoffs(revision, actor=writer, reviewers=[], approvers=[approver])
-    workflow.fire(revision, "submit", actor=writer)
-    token = signatures.authenticate(approver, PASSWORD, subject=None)
-    signoffs.approve(revision, actor=approver, signature=token)
-
-
 def _fields(template: Any) -> dict[str, Any]:
     return {
         f.attname: getattr(template, f.attname)
         for f in template._meta.concrete_fields
         if not f.primary_key
     }
-
-
-def _bulk(model: type, rows: list[Any]) -> list[Any]:
-    """Insert past the audited manager's guard (the bench's shortcut, said in the docstring)."""
-    from django.db import models
-
-    return models.QuerySet(model=model).bulk_create(rows, batch_size=BATCH)
 
 
 def officers() -> tuple[Any, Any, Any, Any]:
@@ -208,7 +162,7 @@ def documents(
             title=f"Customer procedure {n + 1}",
             content_text=f"# Purpose\n\nProcedure {n + 1} of the bench.",
         )
-        _release(document.revisions.get(), approver)
+        release(document.revisions.get(), approver)
         document.refresh_from_db()
         real.append(document)
     services.withdraw_document(real[-1], actor=author, reason="Merged into procedure 1")
@@ -222,7 +176,7 @@ def documents(
         copy.status, _ = rng.choice(DOCUMENT_STATES)
         copy.current_revision_id = None
         made.append(copy)
-    made = _bulk(Document, made)
+    made = bulk(Document, made)
     revisions = []
     for copy in made:
         state = "effective" if copy.status == "effective" else "obsolete"
@@ -231,7 +185,7 @@ def documents(
         fields = _fields(revision)
         fields.update(document_id=copy.pk, number=f"{copy.number}-A", title=copy.title, state=state)
         revisions.append(DocumentRevision(**fields))
-    _bulk(DocumentRevision, revisions)
+    bulk(DocumentRevision, revisions)
     with connection.cursor() as cursor:  # each document points at its revision
         cursor.execute(
             "UPDATE documents_document d SET current_revision_id = r.id "
@@ -280,7 +234,7 @@ def quality_records(
             copy.number = f"{prefix}{n + 1:05d}"
             copy.state = "cancelled" if rng.random() < 0.1 else rng.choice(states)
             copies.append(copy)
-        _bulk(model, copies)
+        bulk(model, copies)
         found += [(key, pk, number) for pk, number in model.objects.values_list("pk", "number")]
         cancelled = model.objects.filter(state="cancelled").values_list("pk", "number")
         void += [(key, pk, number) for pk, number in cancelled]
@@ -328,7 +282,7 @@ def applicability(scope: Any, manager: Any, rng: random.Random) -> int:
                 updated_by=manager,
             )
         )
-    _bulk(Applicability, rows)
+    bulk(Applicability, rows)
     return len(rows)
 
 
@@ -370,7 +324,7 @@ def evidence(scope: Any, org: Org, rng: random.Random) -> int:
                 piece.removed_at, piece.removed_by = now, org.manager
                 piece.removal_reason = "Given in error"
             rows.append(piece)
-    _bulk(Evidence, rows)
+    bulk(Evidence, rows)
     return len(rows)
 
 
@@ -406,7 +360,7 @@ def checks(scopes: list[Any], site: Any, rng: random.Random) -> int:
                 site=site if rng.random() < 0.3 else None,
             )
         )
-    made = _bulk(ComplianceCheck, made)
+    made = bulk(ComplianceCheck, made)
     requirements = [
         pk for scope in scopes for pk in scope.framework.requirements.values_list("pk", flat=True)
     ]
@@ -416,7 +370,7 @@ def checks(scopes: list[Any], site: Any, rng: random.Random) -> int:
         for check in made
         for requirement in rng.sample(requirements, rng.randint(40, 150))
     ]
-    _bulk(through, pairs)
+    bulk(through, pairs)
     return len(pairs)
 
 

@@ -16,18 +16,14 @@ the SQL (goal: at most 3x) and the number of queries (constant in the people sho
 from __future__ import annotations
 
 import argparse
-import cProfile
-import io
-import pstats
-import statistics
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from bench.common import answered, count_queries, median_ms, profile
 from bench.training.build import configure, database_url, manager_username
 
 PAGE = 50
@@ -93,16 +89,6 @@ ORDER BY p.position, l.position
 """
 
 
-def median_ms(run: Callable[[], Any], runs: int) -> float:
-    run()  # warm-up
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        run()
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times)
-
-
 def raw_matrix(limit: int | None, sites: list[int]) -> list[tuple[int, int, str]]:
     from django.db import connection
     from django.utils import timezone
@@ -139,31 +125,6 @@ def check_same(manager: Any, sites: list[int]) -> int:
         order = "the same cells in another order" if not differ else f"e.g. {differ[:5]}"
         sys.exit(f"the SQL and the matrix disagree on {len(differ)} of {len(ours)} cells: {order}")
     return len(lines)
-
-
-def answered(response: Any) -> Any:
-    if response.status_code != 200:
-        sys.exit(f"{response.request['PATH_INFO']} answered {response.status_code}")
-    return response
-
-
-def count_queries(run: Callable[[], Any]) -> int:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    with CaptureQueriesContext(connection) as captured:
-        run()
-    return len(captured)
-
-
-def profile(run: Callable[[], Any], title: str) -> None:
-    profiler = cProfile.Profile()
-    profiler.enable()
-    run()
-    profiler.disable()
-    out = io.StringIO()
-    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(14)
-    print(f"\n--- where the time goes: {title} ---\n{out.getvalue()}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -27,7 +27,6 @@ What is real and what is bulk:
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import sys
 import time
@@ -38,6 +37,9 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from bench import common
+from bench.common import bulk, configure, prepare_database, release
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/qualitas_bench_training"
 PREFIX = "bench-"
@@ -69,35 +71,7 @@ VALIDITIES = [None, None, 12, 24, 36]
 
 
 def database_url(given: str | None = None) -> str:
-    url = given or os.environ.get("DATABASE_URL") or DEFAULT_URL
-    if not url.startswith(("postgres://", "postgresql://")):
-        sys.exit(f"bench/training needs PostgreSQL; got {url!r}")
-    return url
-
-
-def prepare_database(url: str, *, fresh: bool) -> None:
-    import psycopg
-
-    base, name = url.rsplit("/", 1)
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
-        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if exists and fresh:
-            admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-        if not exists or fresh:
-            admin.execute(f'CREATE DATABASE "{name}"')
-
-
-def configure(url: str, *, migrate: bool = True) -> None:
-    """Django on the bench database (migrated); call once per process."""
-    os.environ["DATABASE_URL"] = url
-    os.environ["DJANGO_SETTINGS_MODULE"] = "tests.settings"
-    import django
-
-    django.setup()
-    if migrate:
-        from django.core.management import call_command
-
-        call_command("migrate", verbosity=0)
+    return common.database_url(DEFAULT_URL, "training", given)
 
 
 def manager_username() -> str:
@@ -116,18 +90,6 @@ class Org:
     revision_a: dict[int, int]  # document id -> the id of revision A, now superseded
     courses: list[Any]
     roles: list[Any]
-
-
-def _release(revision: Any, approver: Any) -> None:
-    from qualitas.core import signatures, workflow
-    from qualitas.documents import signoffs
-    from tests.factories import PASSWORD
-
-    writer = revision.owner
-    signoffs.set_signoffs(revision, actor=writer, reviewers=[], approvers=[approver])
-    workflow.fire(revision, "submit", actor=writer)
-    token = signatures.authenticate(approver, PASSWORD, subject=None)
-    signoffs.approve(revision, actor=approver, signature=token)
 
 
 def organisation(*, progress: bool) -> Org:
@@ -161,7 +123,7 @@ def organisation(*, progress: bool) -> Org:
             title=f"Procedure {n + 1:03d}",
             content_text=f"# Purpose\n\nProcedure {n + 1} of the bench.",
         )
-        _release(document.revisions.get(), approver)
+        release(document.revisions.get(), approver)
         made.append(document)
         if progress and (n + 1) % 20 == 0:
             print(f"  {n + 1} procedures effective", flush=True)
@@ -173,7 +135,7 @@ def organisation(*, progress: bool) -> Org:
         document_services.edit_revision(
             draft, actor=author, expected_version=draft.version, change_summary="Revised"
         )
-        _release(draft, approver)
+        release(draft, approver)
     in_force = documents.controlled_documents(ids=[d.pk for d in made])
     courses = [
         services.create_course(
@@ -203,13 +165,6 @@ def organisation(*, progress: bool) -> Org:
 # --- Bulk: people, curricula, records ------------------------------------------------------
 
 
-def _bulk(model: type, rows: list[Any]) -> None:
-    """Insert past the audited manager's guard (the bench's shortcut, said in the docstring)."""
-    from django.db import models
-
-    models.QuerySet(model=model).bulk_create(rows, batch_size=BATCH)
-
-
 def people(org: Org, rng: random.Random) -> list[Any]:
     from django.contrib.auth.hashers import make_password
 
@@ -232,14 +187,14 @@ def people(org: Org, rng: random.Random) -> list[Any]:
                 password=password,
             )
         )
-    _bulk(User, made)
+    bulk(User, made)
     found = list(User.objects.filter(username__startswith=f"{PREFIX}p").order_by("username"))
     through = JobRole.members.through
     holds = []
     for person in found:
         for role in rng.sample(org.roles, rng.choice((1, 1, 2))):
             holds.append(through(user_id=person.pk, jobrole_id=role.pk))
-    _bulk(through, holds)
+    bulk(through, holds)
     return found
 
 
@@ -267,7 +222,7 @@ def curricula(org: Org, rng: random.Random) -> list[Any]:
         )
         for audience in audiences
     ]
-    _bulk(Requirement, lines)
+    bulk(Requirement, lines)
     return list(Requirement.objects.select_related("course").order_by("pk"))
 
 
@@ -424,12 +379,12 @@ def records(
     for made in histories(org, found, lines, rng):
         batch.append(made)
         if len(batch) >= BATCH:
-            _bulk(TrainingRecord, batch)
+            bulk(TrainingRecord, batch)
             count += len(batch)
             batch = []
             if progress and count % 25_000 == 0:
                 print(f"  {count:,} training records", flush=True)
-    _bulk(TrainingRecord, batch)
+    bulk(TrainingRecord, batch)
     return count + len(batch)
 
 
