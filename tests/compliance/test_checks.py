@@ -15,7 +15,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from qualitas.capa import services as capa
-from qualitas.compliance import checks
+from qualitas.compliance import check_failures, checks
 from qualitas.compliance.check_models import CheckKind, CheckRun, CheckState, ComplianceCheck
 from qualitas.core import audit, compliance_checks, jobs, modules, permissions, records, workflow
 from qualitas.core.compliance_checks import Check, CheckContext, Outcome
@@ -484,7 +484,7 @@ def test_a_refused_nonconformance_keeps_the_run_and_tells_the_owner(
     def refuse(**fields: Any) -> Any:
         raise InvalidInput.for_field("site", "Choose the site this nonconformance belongs to.")
 
-    monkeypatch.setattr(checks.nonconformance, "raise_nonconformance", refuse)
+    monkeypatch.setattr(check_failures.nonconformance, "raise_nonconformance", refuse)
     settings.DORMANT_ACCOUNT_DAYS = 90
     stale_user()
     dormant = check("dormant-accounts-closed")
