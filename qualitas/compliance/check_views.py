@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
-from qualitas.compliance import checks, services
+from qualitas.compliance import check_trend, checks, services
 from qualitas.compliance.check_models import CheckKind, CheckState, ComplianceCheck
 from qualitas.compliance.models import Framework
 from qualitas.core import permissions
@@ -40,6 +40,7 @@ BADGES = {
     CheckState.NEVER: "text-bg-secondary",
 }
 HISTORY_PAGE = 25
+TREND_WEEKS = 12
 
 
 def nonconformance_url(check: ComplianceCheck) -> str:
@@ -165,6 +166,7 @@ class CheckListView(ObjectListView):
                 (state, label, counts[state], BADGES[CheckState(state)])
                 for state, label in CheckState.choices
             ],
+            "trend": check_trend.trend(weeks=TREND_WEEKS),
         }
         return render(request, self.template_name, context)
 

@@ -270,11 +270,55 @@ def due_checks(now: Any = None) -> list[ComplianceCheck]:
     ]
 
 
+def stale_external(now: Any = None) -> list[ComplianceCheck]:
+    """Active external checks whose pipeline has posted nothing for longer than their
+    interval (one that never reported: since it was added). Silence is not a pass: the
+    evidence it gave is overdue, and its owner should know the pipeline stopped."""
+    now = now or timezone.now()
+    found = ComplianceCheck.objects.filter(active=True, kind=CheckKind.EXTERNAL).select_related(
+        "owner", "site"
+    )
+    return [
+        c
+        for c in found.order_by("key")
+        if (c.last_run_at or c.created_at) <= now - timedelta(hours=c.interval_hours)
+    ]
+
+
+@audit.service
+def flag_stale(check: ComplianceCheck, *, actor: User) -> CheckRun:
+    """Record that an external check's result is overdue: a "could not run" entry in its
+    history (its owner is told once), repeated each interval the silence lasts."""
+    now = timezone.now()
+    since = check.last_run_at
+    heard = f"since {timezone.localtime(since):%Y-%m-%d %H:%M}" if since else "since it was added"
+    return _record(
+        check,
+        outcome=RunOutcome.ERROR,
+        summary=(
+            f"No result posted {heard}; one is expected every {check.interval_hours} hours. "
+            "Is the pipeline that reports it still running?"
+        ),
+        failures=[],
+        measured={
+            "hours_silent": round((now - (since or check.created_at)).total_seconds() / 3600)
+        },
+        source=RunSource.SCHEDULE,
+        started_at=now,
+        reported_by=None,
+        actor=actor,
+    )
+
+
 def run_due() -> str:
     """The periodic job: each check that is due runs once (idempotent within its interval);
-    each run is its own transaction, so one broken check does not stop the others."""
+    each run is its own transaction, so one broken check does not stop the others. External
+    checks that have fallen silent are flagged."""
     actor = system_user()
     counts = {RunOutcome.PASS: 0, RunOutcome.FAIL: 0, RunOutcome.ERROR: 0}
+    stale = stale_external()
+    for check in stale:
+        flag_stale(check, actor=actor)
     for check in due_checks():
         try:
             run = run_check(check, actor=actor, source=RunSource.SCHEDULE)
@@ -286,7 +330,8 @@ def run_due() -> str:
     total = sum(counts.values())
     return (
         f"{total} compliance checks run: {counts[RunOutcome.PASS]} passed, "
-        f"{counts[RunOutcome.FAIL]} failed, {counts[RunOutcome.ERROR]} could not run"
+        f"{counts[RunOutcome.FAIL]} failed, {counts[RunOutcome.ERROR]} could not run; "
+        f"{len(stale)} external check(s) silent past their interval"
     )
 
 

@@ -7,14 +7,14 @@ an external check (a CI pipeline with a personal access token, like every API ca
 No `from __future__ import annotations`: django-ninja reads annotations at runtime.
 """
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
-from qualitas.compliance import checks, services
+from qualitas.compliance import check_trend, checks, services
 from qualitas.compliance.check_models import CheckRun, ComplianceCheck
 from qualitas.core import permissions
 from qualitas.core.errors import InvalidInput
@@ -133,6 +133,34 @@ def _one(key: str) -> ComplianceCheck:
     checks.get_check(key)  # 404 naming the key
     found: ComplianceCheck = checks.overview().get(key=key)
     return found
+
+
+class TrendPointOut(Schema):
+    week_ending: date
+    passing: int
+    judged: int = Field(
+        ..., description="Checks with a result by then (never-run ones are left out)"
+    )
+    percent: int | None
+
+
+class TrendOut(Schema):
+    framework: str
+    name: str
+    checks: int = Field(..., description="Active checks mapped to the framework's requirements")
+    weeks: list[TrendPointOut]
+
+
+@router.get(
+    "/trend",
+    response={200: list[TrendOut], **ERRORS},
+    summary="Week by week, the checks passing per framework",
+)
+def trend(request: HttpRequest, weeks: int = 12) -> Any:
+    """For each framework with checks mapped to it, how many stood passing at the end of each
+    of the last `weeks` weeks (1-52; the last point is now)."""
+    _may_see(request)
+    return check_trend.as_rows(check_trend.trend(weeks=weeks))
 
 
 @router.get("", response={200: list[CheckOut], **ERRORS}, summary="List compliance checks")

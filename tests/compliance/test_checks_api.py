@@ -235,3 +235,102 @@ def test_the_list_query_count_does_not_grow_with_checks_or_runs(
         listed = api.get(BASE, page_size=100)
     assert listed.json()["count"] >= 15
     assert len(many) == len(few)
+
+
+def test_an_external_check_fallen_silent_is_flagged_once_per_interval(
+    api_for: Any, quality_manager: User
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from qualitas.core.models import Notification
+
+    backup_check = checks.create_external_check(
+        actor=quality_manager,
+        key="backup-restore",
+        name="Backup restore test",
+        requirements=["iso-27001-2022:A.8.13"],
+        owner=quality_manager,
+    )
+
+    checks.record_external_result(
+        backup_check.key, passed=True, summary="Restored in 40 min.", actor=quality_manager
+    )
+    assert checks.stale_external() == []
+    later = timezone.now() + timedelta(hours=backup_check.interval_hours + 1)
+    assert [c.key for c in checks.stale_external(later)] == [backup_check.key]
+
+    # A month of silence: the job records it as "could not run", and tells the owner once.
+    from qualitas.core import audit
+
+    with audit.context(actor=None, actor_name="test fixture"):
+        ComplianceCheck.objects.filter(pk=backup_check.pk).update(
+            last_run_at=timezone.now() - timedelta(days=40)
+        )
+    assert "1 external check(s) silent" in checks.run_due()
+    backup_check.refresh_from_db()
+    assert backup_check.last_state == "error"
+    assert backup_check.last_summary.startswith("No result posted since")
+    body = api_for(quality_manager).get(f"{BASE}/{backup_check.key}/runs").json()
+    assert body["results"][0]["outcome"] == "error"
+    assert "pipeline" in body["results"][0]["summary"]
+    # Within the interval it is not flagged again.
+    assert "0 external check(s) silent" in checks.run_due()
+    assert Notification.objects.filter(title__contains=backup_check.name).count() == 1
+
+
+def test_the_trend_counts_checks_passing_per_framework_week_by_week(
+    api_for: Any, client: Any, quality_manager: User
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from qualitas.compliance import check_trend
+
+    backup = checks.create_external_check(
+        actor=quality_manager,
+        key="backup-restore",
+        name="Backup restore test",
+        requirements=["iso-27001-2022:A.8.13"],
+    )
+    scan = checks.create_external_check(
+        actor=quality_manager,
+        key="cis-scan",
+        name="CIS scan",
+        requirements=["iso-27001-2022:A.8.9", "nist-csf-2.0:PR.PS-01"],
+    )
+    checks.record_external_result(
+        backup.key, passed=False, summary="Restore failed.", actor=quality_manager
+    )
+    checks.record_external_result(
+        scan.key, passed=True, summary="All rules pass.", actor=quality_manager
+    )
+    # Seen from three weeks on: before the runs nothing was judged, after them 1 of 2.
+    later = check_trend.trend(weeks=6, now=timezone.now() + timedelta(weeks=3))
+    iso = {t.key: t for t in later}["iso-27001-2022"]
+    assert iso.checks >= 2  # and the built-in checks, never run here
+    assert (iso.points[0].passing, iso.points[0].judged) == (0, 0)
+    assert (iso.points[-1].passing, iso.points[-1].judged) == (1, 2)
+
+    checks.record_external_result(
+        backup.key, passed=True, summary="Restored.", actor=quality_manager
+    )
+    by_key = {t.key: t for t in check_trend.trend(weeks=6)}
+    iso, csf = by_key["iso-27001-2022"], by_key["nist-csf-2.0"]
+    assert csf.checks >= 1
+    assert (iso.points[-1].passing, iso.points[-1].judged) == (2, 2)
+    assert (csf.points[-1].passing, csf.points[-1].judged) == (1, 1)
+    assert iso.points[0].judged == 0
+
+    body = api_for(quality_manager).get(f"{BASE}/trend?weeks=6").json()
+    assert {row["framework"] for row in body} >= {"iso-27001-2022", "nist-csf-2.0"}
+    assert len(body[0]["weeks"]) == 6
+    bad = api_for(quality_manager).get(f"{BASE}/trend?weeks=99")
+    assert bad.status_code == 422
+    assert "weeks" in bad.text
+
+    client.force_login(quality_manager)
+    page = client.get("/compliance/checks/")
+    assert b'data-testid="check-trend"' in page.content
