@@ -12,6 +12,7 @@ from qualitas.core.auditing import AuditedQuerySet
 class CheckKind(models.TextChoices):
     CODE = "code", "Built in"
     EXTERNAL = "external", "External (results posted through the API)"
+    QUERY = "query", "Configured query"
 
 
 class CheckState(models.TextChoices):
@@ -47,6 +48,9 @@ class ComplianceCheck(models.Model):
     requirements = models.ManyToManyField(
         "compliance.Requirement", blank=True, related_name="checks"
     )
+    # A configured query: its template (check_queries.TEMPLATES) and checked parameters.
+    template = models.CharField(max_length=40, blank=True)
+    parameters = models.JSONField(default=dict, blank=True)
     active = models.BooleanField(default=True)
     # How often the schedule runs it (an external check is overdue past this).
     interval_hours = models.PositiveIntegerField(default=24)

@@ -21,13 +21,13 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
-from qualitas.compliance import check_trend, checks, services
+from qualitas.compliance import check_queries, check_trend, checks, services
 from qualitas.compliance.check_models import CheckKind, CheckState, ComplianceCheck
 from qualitas.compliance.models import Framework
-from qualitas.core import permissions
+from qualitas.core import permissions, records
 from qualitas.core.errors import InvalidInput
 from qualitas.core.filters import ANY
-from qualitas.core.forms import put_errors, style_fields
+from qualitas.core.forms import style_fields
 from qualitas.core.models import Site, User
 from qualitas.core.pagination import CappedPaginator, requested_page
 from qualitas.core.views import signed_in_user
@@ -249,35 +249,123 @@ class ExternalCheckForm(forms.Form):
     )
 
 
+def _template_choices() -> list[tuple[str, str]]:
+    return [(t.key, t.name) for t in check_queries.TEMPLATES.values()]
+
+
+class ConfiguredCheckForm(ExternalCheckForm):
+    """A query template and its parameters; each template uses some of the fields below
+    (the others are left empty), and check_queries says which are wrong."""
+
+    template = forms.ChoiceField(choices=_template_choices, label="Query")
+    framework = forms.ChoiceField(
+        choices=lambda: (
+            [("", ANY), *list(Framework.objects.order_by("name").values_list("key", "name"))]
+        ),
+        required=False,
+        help_text="Requirements have current evidence: the framework.",
+    )
+    ref_prefix = forms.CharField(
+        max_length=60,
+        required=False,
+        label="Requirement ids starting with",
+        help_text="e.g. A. for ISO 27001 Annex A; empty: every requirement.",
+    )
+    record_type = forms.ChoiceField(
+        choices=lambda: [("", ANY), *sorted((k, t.label) for k, t in records.RECORD_TYPES.items())],
+        required=False,
+        help_text="No record long overdue: the record type.",
+    )
+    days = forms.IntegerField(
+        min_value=0, max_value=3650, required=False, label="Days past due allowed"
+    )
+    scope_site = forms.ChoiceField(
+        choices=lambda: (
+            [
+                ("", ANY),
+                *list(
+                    Site.objects.filter(is_active=True).order_by("name").values_list("code", "name")
+                ),
+            ]
+        ),
+        required=False,
+        label="Site the query reads",
+        help_text="Where the framework is in scope, or whose records are counted.",
+    )
+
+    field_order = ["template", "framework", "ref_prefix", "record_type", "days", "scope_site"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["key"].help_text = "Its key, e.g. annex-a-evidence-leeds."
+        self.fields["interval_hours"].help_text = "How often Qualitas runs it."
+        self.fields["site"].label = "Nonconformances raised at"
+
+    def parameters(self) -> dict[str, Any]:
+        """The parameters of the chosen template, by their names in check_queries."""
+        data = self.cleaned_data
+        given = {
+            "framework": data.get("framework"),
+            "ref_prefix": data.get("ref_prefix"),
+            "record_type": data.get("record_type"),
+            "days": data.get("days"),
+            "site": data.get("scope_site"),
+        }
+        template = check_queries.TEMPLATES[data["template"]]
+        names = {p.name for p in template.parameters}
+        return {k: v for k, v in given.items() if k in names and v not in (None, "")}
+
+
+# Errors check_queries names `parameters.<name>`: shown on the form's own field.
+PARAMETER_FIELDS = {"parameters.site": "scope_site"}
+
+
 @login_required
-def create_check(request: HttpRequest) -> HttpResponse:
+def create_check(request: HttpRequest, *, configured: bool = False) -> HttpResponse:
     user = signed_in_user(request)
     permissions.require(user, services.MANAGE)
-    form = ExternalCheckForm(request.POST or None)
+    form_class = ConfiguredCheckForm if configured else ExternalCheckForm
+    form = form_class(request.POST or None)
     status = 200
     if request.method == "POST":
         status = 422
         if form.is_valid():
             data = form.cleaned_data
             refs = [r.strip() for r in data["requirements"].replace(",", "\n").splitlines()]
+            fields: dict[str, Any] = {
+                "actor": user,
+                "key": data["key"],
+                "name": data["name"],
+                "description": data["description"],
+                "requirements": [r for r in refs if r],
+                "owner": data["owner"],
+                "site": data["site"],
+                "interval_hours": data["interval_hours"],
+                "raises_as": data["raises_as"],
+                "severity": data["severity"],
+            }
             try:
-                check = checks.create_external_check(
-                    actor=user,
-                    key=data["key"],
-                    name=data["name"],
-                    description=data["description"],
-                    requirements=[r for r in refs if r],
-                    owner=data["owner"],
-                    site=data["site"],
-                    interval_hours=data["interval_hours"],
-                    raises_as=data["raises_as"],
-                    severity=data["severity"],
-                )
+                if isinstance(form, ConfiguredCheckForm):
+                    check = checks.create_configured_check(
+                        template=data["template"], parameters=form.parameters(), **fields
+                    )
+                else:
+                    check = checks.create_external_check(**fields)
             except InvalidInput as exc:
-                put_errors(form, exc)
+                for error in exc.errors:
+                    name = PARAMETER_FIELDS.get(
+                        error.field, error.field.removeprefix("parameters.")
+                    )
+                    form.add_error(name if name in form.fields else None, error.message)
             else:
-                messages.success(request, f"External check {check.key} added.")
+                kind = "Configured" if configured else "External"
+                messages.success(request, f"{kind} check {check.key} added.")
                 return HttpResponseRedirect(reverse("compliance:check", args=[check.key]))
     style_fields(form)
-    context = {"title": "Add an external check", "form": form}
+    context = {
+        "title": "Add a configured check" if configured else "Add an external check",
+        "form": form,
+        "configured": configured,
+        "templates": check_queries.TEMPLATES.values(),
+    }
     return render(request, "compliance/check_form.html", context, status=status)

@@ -17,7 +17,7 @@ from django.db import transaction
 from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from qualitas.compliance import check_failures
+from qualitas.compliance import check_failures, check_queries
 from qualitas.compliance.check_models import (
     CheckKind,
     CheckRun,
@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 # Post results for external checks (a pipeline's token holder, or a person).
 REPORT = "compliance.report"
 MAX_SUMMARY = 500
+# Checks Qualitas runs itself (the others are external: their pipelines post results).
+RUN_HERE = (CheckKind.CODE, CheckKind.QUERY)
 MAX_FAILURE_TEXT = 500
 
 
@@ -209,6 +211,8 @@ def get_check(key: str) -> ComplianceCheck:
 def _execute(check: ComplianceCheck) -> tuple[str, declared.Outcome]:
     """Run a code check's declaration; an exception is an "error" run, not a failure of the
     requirement (nobody knows yet whether it is met)."""
+    if check.kind == CheckKind.QUERY:
+        return _execute_query(check)
     declaration = declared.REGISTRY.get(check.key)
     if declaration is None:
         return RunOutcome.ERROR, declared.Outcome.failed(
@@ -227,6 +231,19 @@ def _execute(check: ComplianceCheck) -> tuple[str, declared.Outcome]:
     return (RunOutcome.PASS if outcome.passed else RunOutcome.FAIL), outcome
 
 
+def _execute_query(check: ComplianceCheck) -> tuple[str, declared.Outcome]:
+    context = declared.CheckContext(now=timezone.now(), site=check.site)
+    try:
+        with transaction.atomic():
+            outcome = check_queries.run(check.template, check.parameters, context)
+    except Exception as exc:  # as for code checks: an error of the query is reported
+        log.exception("compliance check %s could not run", check.key)
+        return RunOutcome.ERROR, declared.Outcome.failed(
+            f"The check could not run: {type(exc).__name__}: {exc}"[:MAX_SUMMARY]
+        )
+    return (RunOutcome.PASS if outcome.passed else RunOutcome.FAIL), outcome
+
+
 @audit.service
 def run_check(
     check: ComplianceCheck, *, actor: User, source: str = RunSource.ON_DEMAND, reason: str = ""
@@ -234,7 +251,7 @@ def run_check(
     """Run one code check now and keep the result; on demand it needs compliance.manage."""
     if source == RunSource.ON_DEMAND:
         permissions.require(actor, MANAGE, site=check.site)
-    if check.kind != CheckKind.CODE:
+    if check.kind not in RUN_HERE:
         raise Conflict(
             f"'{check.key}' is an external check: its results are posted by the pipeline "
             "that runs it, not run by Qualitas.",
@@ -258,9 +275,9 @@ def run_check(
 
 
 def due_checks(now: Any = None) -> list[ComplianceCheck]:
-    """Active code checks never run, or last run at least their interval ago."""
+    """Active checks Qualitas runs, never run or last run at least their interval ago."""
     now = now or timezone.now()
-    found = ComplianceCheck.objects.filter(active=True, kind=CheckKind.CODE).select_related(
+    found = ComplianceCheck.objects.filter(active=True, kind__in=RUN_HERE).select_related(
         "owner", "site"
     )
     return [
@@ -360,11 +377,11 @@ def record_external_result(
     check = ComplianceCheck.objects.select_related("owner", "site").filter(key=key).first()
     if check is None:
         raise InvalidInput.for_field("key", f"There is no compliance check '{key}'.")
-    if check.kind == CheckKind.CODE:
+    if check.kind in RUN_HERE:
         raise Conflict(
-            f"'{key}' is a built-in check: Qualitas runs it; results can be posted only for "
-            "external checks.",
-            errors=[FieldError("key", "A built-in check takes no posted results.")],
+            f"'{key}' is a {check.get_kind_display().lower()} check: Qualitas runs it; results "
+            "can be posted only for external checks.",
+            errors=[FieldError("key", "A check Qualitas runs takes no posted results.")],
         )
     if not check.active:
         raise Conflict(
@@ -395,7 +412,28 @@ def record_external_result(
 
 
 @audit.service
-def create_external_check(
+def create_external_check(*, actor: User, reason: str = "", **fields: Any) -> ComplianceCheck:
+    """A check the organisation runs itself (a CIS benchmark scan, a backup-restore test)
+    and reports into the same history through the API."""
+    return _create(CheckKind.EXTERNAL, actor=actor, **fields)
+
+
+@audit.service
+def create_configured_check(
+    *,
+    actor: User,
+    template: str,
+    parameters: dict[str, Any] | None = None,
+    reason: str = "",
+    **fields: Any,
+) -> ComplianceCheck:
+    """A check Qualitas runs from a query template with the organisation's parameters
+    (check_queries): e.g. each Annex A control at a site has current evidence."""
+    return _create(CheckKind.QUERY, actor=actor, template=template, parameters=parameters, **fields)
+
+
+def _create(
+    kind: str,
     *,
     actor: User,
     key: str,
@@ -407,12 +445,17 @@ def create_external_check(
     interval_hours: int = 24,
     raises_as: str = "internal_audit",
     severity: str = "minor",
-    reason: str = "",
+    template: str = "",
+    parameters: dict[str, Any] | None = None,
 ) -> ComplianceCheck:
-    """A check the organisation runs itself (a CIS benchmark scan, a backup-restore test)
-    and reports into the same history through the API."""
     permissions.require(actor, MANAGE, site=site)
     errors: list[FieldError] = []
+    cleaned: dict[str, Any] = {}
+    if kind == CheckKind.QUERY:
+        try:
+            cleaned = check_queries.clean(template, parameters)
+        except InvalidInput as refused:
+            errors.extend(refused.errors)
     key = (key or "").strip()
     if not declared.KEY.match(key):
         errors.append(
@@ -450,7 +493,9 @@ def create_external_check(
         key=key,
         name=name.strip(),
         description=(description or "").strip(),
-        kind=CheckKind.EXTERNAL,
+        kind=kind,
+        template=template if kind == CheckKind.QUERY else "",
+        parameters=cleaned,
         owner=owner,
         site=site,
         interval_hours=interval_hours,

@@ -7,6 +7,7 @@ an external check (a CI pipeline with a personal access token, like every API ca
 No `from __future__ import annotations`: django-ninja reads annotations at runtime.
 """
 
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any, Literal
 
@@ -14,7 +15,7 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
-from qualitas.compliance import check_trend, checks, services
+from qualitas.compliance import check_queries, check_trend, checks, services
 from qualitas.compliance.check_models import CheckRun, ComplianceCheck
 from qualitas.core import permissions
 from qualitas.core.errors import InvalidInput
@@ -43,6 +44,8 @@ class CheckOut(Schema):
     )
     raises_as: str = Field(..., description="Nonconformance source: internal_audit, it_incident")
     severity: str
+    template: str | None = Field(None, description="The query template of a configured check")
+    parameters: dict[str, Any] = Field(default_factory=dict)
 
 
 class RunOut(Schema):
@@ -63,7 +66,7 @@ class CheckFilters(Schema):
     framework: str | None = Field(
         None, max_length=60, description="Framework key: checks evidencing its requirements"
     )
-    kind: Literal["code", "external"] | None = None
+    kind: Literal["code", "external", "query"] | None = None
 
 
 class ResultIn(Schema):
@@ -88,6 +91,30 @@ class CheckIn(Schema):
     interval_hours: int = Field(24, ge=1, le=24 * 366)
     raises_as: Literal["internal_audit", "it_incident"] = "internal_audit"
     severity: Literal["minor", "major", "critical"] = "minor"
+    template: str | None = Field(
+        None,
+        max_length=40,
+        description="A query template (GET /compliance-checks/templates): Qualitas runs the "
+        "check with `parameters`. Without one, the check is external.",
+    )
+    parameters: dict[str, Any] = Field(
+        default_factory=dict, description="The template's parameters, by name"
+    )
+
+
+class ParameterOut(Schema):
+    name: str
+    label: str
+    kind: str = Field(..., description="framework, site, record_type, days or text")
+    required: bool
+    help: str
+
+
+class TemplateOut(Schema):
+    key: str
+    name: str
+    description: str
+    parameters: list[ParameterOut]
 
 
 def _check_out(check: ComplianceCheck) -> dict[str, Any]:
@@ -107,6 +134,8 @@ def _check_out(check: ComplianceCheck) -> dict[str, Any]:
         "open_nonconformance": check.open_nonconformance_number or None,
         "raises_as": check.raises_as,
         "severity": check.severity,
+        "template": check.template or None,
+        "parameters": check.parameters,
     }
 
 
@@ -152,6 +181,33 @@ class TrendOut(Schema):
 
 
 @router.get(
+    "/templates",
+    response={200: list[TemplateOut], **ERRORS},
+    summary="The query templates a configured check is made from",
+)
+def list_templates(request: HttpRequest) -> Any:
+    _may_see(request)
+    return [
+        {
+            "key": t.key,
+            "name": t.name,
+            "description": t.description,
+            "parameters": [
+                {
+                    "name": p.name,
+                    "label": p.label,
+                    "kind": p.kind,
+                    "required": p.required,
+                    "help": p.help,
+                }
+                for p in t.parameters
+            ],
+        }
+        for t in check_queries.TEMPLATES.values()
+    ]
+
+
+@router.get(
     "/trend",
     response={200: list[TrendOut], **ERRORS},
     summary="Week by week, the checks passing per framework",
@@ -175,10 +231,11 @@ def list_checks(request: HttpRequest, filters: Query[CheckFilters]) -> Any:
 @router.post(
     "",
     response={201: CheckOut, **ERRORS},
-    summary="Add an external check",
-    description="A check your own pipeline runs (a CIS benchmark scan, a backup-restore "
-    "test), reporting results through POST /compliance-checks/{key}/results. An unknown "
-    "requirement is refused (422) naming it; nothing is saved.",
+    summary="Add an external or a configured check",
+    description="Without `template`: a check your own pipeline runs (a CIS benchmark scan, a "
+    "backup-restore test), reporting results through POST /compliance-checks/{key}/results. "
+    "With `template` and its `parameters`: a configured query Qualitas runs on its interval. "
+    "An unknown requirement or a wrong parameter is refused (422) naming it; nothing is saved.",
 )
 def create_check(request: HttpRequest, payload: CheckIn) -> Any:
     owner = None
@@ -191,8 +248,16 @@ def create_check(request: HttpRequest, payload: CheckIn) -> Any:
         site = Site.objects.filter(code=payload.site).first()
         if site is None:
             raise InvalidInput.for_field("site", f"There is no site '{payload.site}'.")
-    check = checks.create_external_check(
+    create: Callable[..., ComplianceCheck] = checks.create_external_check
+    configured: dict[str, Any] = {}
+    if payload.template:
+        create = checks.create_configured_check
+        configured = {"template": payload.template, "parameters": payload.parameters}
+    elif payload.parameters:
+        raise InvalidInput.for_field("template", "Parameters are given to a query template.")
+    check = create(
         actor=actor_of(request),
+        **configured,
         key=payload.key,
         name=payload.name,
         description=payload.description,

@@ -29,6 +29,12 @@ urlpatterns = [
     path("soa/<int:pk>/refresh/", soa_views.refresh, name="soa_refresh"),
     path("checks/", check_views.CheckListView.as_view(), name="checks"),
     path("checks/new/", check_views.create_check, name="check_create"),
+    path(
+        "checks/new-query/",
+        check_views.create_check,
+        {"configured": True},
+        name="check_create_query",
+    ),
     path("checks/<slug:key>/", check_views.check_detail, name="check"),
     path("checks/<slug:key>/run/", check_views.run_check, name="check_run"),
 ]
