@@ -161,6 +161,7 @@ INSTALLED_APPS = [
     "qualitas.changes",
     "qualitas.training",
     "qualitas.compliance",
+    "qualitas.audits",
 ]
 
 MIDDLEWARE = [

@@ -279,6 +279,29 @@ EXTERNAL = (
 )
 
 
+# key, name, template, parameters, requirements, owner ("it" or the QM), at Leeds?
+CONFIGURED = (
+    (
+        "annex-a-evidence-leeds",
+        "Each Annex A control at Leeds has current evidence",
+        "requirements-covered",
+        {"framework": "iso-27001-2022", "site": "LDS", "ref_prefix": "A."},
+        ("iso-27001-2022:6.1.3", "iso-27001-2022:9.1"),
+        "it",
+        True,
+    ),
+    (
+        "audit-findings-on-time",
+        "No audit finding past its due date",
+        "records-not-overdue",
+        {"record_type": "auditfinding", "days": 0},
+        ("iso-9001-2015:9.2.2", "iso-13485-2016:8.2.4"),
+        "qm",
+        False,
+    ),
+)
+
+
 def load_statement_and_checks() -> None:
     """The Leeds SoA (every Annex A control justified, prepared by the quality manager and
     approved by the managing director) and two pipelines' checks reporting in."""
@@ -334,3 +357,19 @@ def load_statement_and_checks() -> None:
             interval_hours=24 * 31,
         )
         checks.record_external_result(key, passed=True, summary=summary, actor=qm)
+    # Two configured checks: the ISMS's own "every Annex A control has current evidence"
+    # (it fails while controls are planned or partly done: the gaps the coverage page shows),
+    # and audit findings answered on time across the company.
+    for key, name, template, parameters, requirements, owner, site in CONFIGURED:
+        checks.create_configured_check(
+            actor=qm,
+            key=key,
+            name=name,
+            template=template,
+            parameters=parameters,
+            requirements=requirements,
+            owner=it_owner if owner == "it" else qm,
+            site=scope.site if site else None,
+            interval_hours=24 * 7,
+            raises_as="it_incident" if owner == "it" else "internal_audit",
+        )

@@ -48,3 +48,28 @@ def mappings_by_requirement(framework: Framework) -> dict[int, list[dict[str, An
             }
         )
     return dict(shown)
+
+
+def requirement_ids(ids: list[int]) -> set[int]:
+    """Of these ids, those of requirements that exist and are not retired (what another
+    module may name as criteria)."""
+    return set(Requirement.objects.filter(pk__in=ids, retired=False).values_list("pk", flat=True))
+
+
+def requirements_by_id(ids: list[int]) -> dict[int, Requirement]:
+    """The requirements, with their framework, keyed by id (for pages and reports)."""
+    found = Requirement.objects.filter(pk__in=ids).select_related("framework")
+    return {r.pk: r for r in found}
+
+
+def requirement_ids_by_ref(refs: list[tuple[str, str]]) -> list[int]:
+    """Ids of requirements named (framework key, ref id), in the order given; a name that
+    matches nothing is left out."""
+    keys = {key for key, _ in refs}
+    found = {
+        (key, ref): pk
+        for key, ref, pk in Requirement.objects.filter(
+            framework__key__in=keys, ref_id__in=[ref for _, ref in refs], retired=False
+        ).values_list("framework__key", "ref_id", "pk")
+    }
+    return [found[name] for name in refs if name in found]

@@ -95,6 +95,14 @@ class RecordType:
     # later ones: a CAPA's plan approval does not cover its effectiveness check. Undeclared
     # fields are covered by every signature.
     fields_signed_from: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Relations whose members change the record as its owner does (an audit's lead auditor
+    # plans it and writes its report without holding the planners' permission).
+    edited_by: tuple[str, ...] = ()
+    # Signatures on one decision about a record, outside its workflow's steps (an audit's
+    # signed exception to auditor independence): their name -> the content they cover
+    # instead of the whole record. Such a signature stays valid while the record moves on,
+    # and stops being valid when what it decided on changes.
+    signed_for: dict[str, Callable[[Any], Any]] = field(default_factory=dict)
     label_plural_text: str = ""
     # Who sees which records, when site scoping is not the whole story (drafts of controlled
     # documents): (user, queryset of every record) -> the visible ones.
@@ -440,7 +448,11 @@ def may_edit(user: User, record: QualityRecord) -> bool:
     record_type = type_of(record)
     if record.state in record_type.workflow.locked_states:
         return False
-    return record.owner.pk == user.pk or has_perm_for(user, record_type.permissions.edit, record)
+    if record.owner.pk == user.pk or any(
+        user.pk in relation_members(record, relation) for relation in record_type.edited_by
+    ):
+        return True
+    return has_perm_for(user, record_type.permissions.edit, record)
 
 
 def may_link(user: User, record: QualityRecord) -> bool:

@@ -268,6 +268,13 @@ def signed_content(
     attached after it (evidence added at a later step). A file there at signing and removed
     since still changes the content."""
     record_type = records.type_of(record)
+    decision = record_type.signed_for.get(transition) if transition else None
+    if decision is not None:
+        return {
+            "record": f"{record._meta.label_lower}:{record.pk}",
+            "decision": transition,
+            "content": audit._plain(decision(record)),
+        }
     excluded = {
         "id",
         "state",

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from qualitas.core import permissions
 from qualitas.training import workflows as w
-from qualitas.training.models import OPEN_STATES, TrainingRecord
+from qualitas.training.models import OPEN_STATES, Course, TrainingRecord
 
 if TYPE_CHECKING:
     from qualitas.core.models import User
@@ -33,3 +36,22 @@ def my_open_training(user: User) -> QuerySet[TrainingRecord]:
         .select_related("course", "trainer")
         .order_by("due_on", "pk")
     )
+
+
+def trained_in(course_code: str, people: Iterable[int], *, on: date | None = None) -> set[int]:
+    """Of these people, those with a completed record of the course that has not expired
+    (e.g. the audits module's auditor qualification). Empty when no such course exists."""
+    today = on or timezone.localdate()
+    return set(
+        TrainingRecord.objects.filter(
+            course__code=course_code,
+            person_id__in=list(people),
+            state=w.State.COMPLETED,
+        )
+        .filter(Q(expires_on__isnull=True) | Q(expires_on__gte=today))
+        .values_list("person_id", flat=True)
+    )
+
+
+def course_exists(course_code: str) -> bool:
+    return Course.objects.filter(code=course_code).exists()

@@ -9,6 +9,7 @@ through the module's own service. A type without an entry fails the suite, it is
 from __future__ import annotations
 
 import datetime
+import itertools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -320,6 +321,52 @@ def _soa(cast: Cast, actor: User, n: int) -> Any:
     return soa.prepare_soa(scope, actor=actor)
 
 
+def _audit_fields(cast: Cast) -> dict[str, Any]:
+    return {"title": "Internal audit of machining", "audit_type": "internal", "site": cast.hq}
+
+
+# One draft programme per site and year: each set of fields plans another year.
+_PROGRAMME_YEARS = itertools.count(2027)
+
+
+def _programme_fields(cast: Cast) -> dict[str, Any]:
+    year = next(_PROGRAMME_YEARS)
+    return {"title": f"Audit programme {year}", "year": year, "site": cast.hq}
+
+
+def _withdraw_programme(programme: Any, actor: User) -> Any:
+    """One draft per site and year: withdrawn, the year may be drafted again."""
+    from qualitas.core import workflow
+
+    return workflow.fire(programme, "withdraw", actor=actor, comment="Drafted again")
+
+
+def _finding(cast: Cast, actor: User, n: int) -> Any:
+    """A finding of an audit in progress (recorded on its audit, never from the generic
+    form): an observation, so no nonconformance is raised with it."""
+    from qualitas.audits import findings, services
+    from qualitas.audits.models import ChecklistItem
+    from qualitas.core import workflow
+
+    lead = cast.people["quality-manager"]
+    found = services.raise_audit(
+        actor=lead,
+        lead_auditor=lead,
+        planned_start=datetime.date(2026, 3, 10),
+        **_audit_fields(cast),
+    )
+    with audit.context(actor=None, actor_name="test fixture"):
+        ChecklistItem.objects.create(audit=found, question="Is the work instruction at hand?")
+    found = workflow.fire(found, "prepare", actor=lead)
+    found = workflow.fire(found, "start", actor=lead)
+    return findings.record_finding(
+        found,
+        actor=actor,
+        grade="observation",
+        statement=f"Work instruction {n} was a photocopy without its revision.",
+    )
+
+
 @dataclass(frozen=True)
 class Maker:
     """How the tests raise a valid record of one type.
@@ -332,6 +379,13 @@ class Maker:
 
     fields: Callable[[Cast], dict[str, Any]] | None = None
     make: Callable[[Cast, User, int], Any] | None = None
+    # For types that allow one open record per key (a site's draft programme for a year):
+    # how the same-record contract frees the key before raising the same fields again.
+    release: Callable[[Any, User], Any] | None = None
+
+    def release_one(self, record: Any, actor: User) -> None:
+        if self.release is not None:
+            self.release(record, actor)
 
     def raise_one(self, record_type: records.RecordType, cast: Cast, actor: User, n: int) -> Any:
         if self.make is not None:
@@ -354,6 +408,9 @@ MAKERS: dict[str, Maker] = {
     "trainingrecord": Maker(make=_training_record),
     "changerequest": Maker(fields=_change_request_fields),
     "soa": Maker(make=_soa),
+    "audit": Maker(fields=_audit_fields),
+    "auditprogramme": Maker(fields=_programme_fields, release=_withdraw_programme),
+    "auditfinding": Maker(make=_finding),
 }
 
 

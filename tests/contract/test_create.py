@@ -45,16 +45,22 @@ def test_page_api_and_service_raise_the_same_record(
     raiser = cast.raiser(record_type)
 
     direct = records.raise_record(record_type, actor=raiser, **fields)
+    maker.release_one(direct, raiser)
     response = api_for(raiser).post(f"/{record_type.resource}", api_payload(fields))
+    assert response.status_code == 201, response.json()
+    from_api = record_type.model.objects.get(pk=response.json()["id"])
+    maker.release_one(from_api, raiser)
     page = client_for(raiser).post(create_page_url(record_type), form_data(record_type, fields))
 
-    assert response.status_code == 201, response.json()
     assert page.status_code == 302, page.content.decode()[-2000:]
-    from_api = record_type.model.objects.get(pk=response.json()["id"])
     from_page = record_type.model.objects.exclude(pk__in=[direct.pk, from_api.pk]).get()
+    maker.release_one(from_page, raiser)
     assert page["Location"] == reverse(
         "core:record_detail", args=(record_type.resource, from_page.pk)
     )
+    direct.refresh_from_db()
+    from_api.refresh_from_db()
+    from_page.refresh_from_db()
     assert _content(from_api) == _content(direct)
     assert _content(from_page) == _content(direct)
     for name in record_type.defaulted_on_create:

@@ -29,6 +29,9 @@ CAPS = {
 OWN_CAPS = {
     # A revision's API detail carries its files and this round's sign-offs.
     ("docrevision", "API detail"): 8,
+    # An audit's page carries its plan (criteria, departments, the team with each auditor's
+    # qualification read from training), its checklist summary and its findings.
+    ("audit", "detail page"): 24,
 }
 
 

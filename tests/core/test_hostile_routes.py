@@ -178,6 +178,34 @@ def _path_value(route: str, name: str, ids: dict[str, Any], resource: str) -> st
     rec = ids["records"].get(resource, {})
     if name == "resource":
         return resource
+    if (
+        route.startswith(
+            ("audits/", "api/v1/audits/", "api/v1/audit-programmes/", "api/v1/question-banks/")
+        )
+        and name != "resource"
+    ):
+        from qualitas.audits.models import (
+            Audit,
+            AuditProgramme,
+            BankQuestion,
+            ChecklistItem,
+            ProgrammeEntry,
+            QuestionBank,
+        )
+
+        model: type[Any] = Audit
+        if route.startswith(("audits/programmes/", "api/v1/audit-programmes/")):
+            model = AuditProgramme
+        if name in {"item_pk", "item_id"}:
+            model = ChecklistItem
+        elif name in {"entry_pk", "entry_id"}:
+            model = ProgrammeEntry
+        elif name in {"bank_pk", "bank_id"}:
+            model = QuestionBank
+        elif name in {"question_pk", "question_id"}:
+            model = BankQuestion
+        found = _record_of(model)  # none: a 404, never a 500
+        return str(found.pk if found else 1)
     if name == "key" and route.startswith(("compliance/checks/", "api/v1/compliance-checks/")):
         return "audit-trail-verifies"  # declared by the core, synced after every migrate
     if name == "key" and route.startswith(("compliance/", "api/v1/frameworks/")):

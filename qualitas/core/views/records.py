@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -175,6 +175,9 @@ def record_detail(request: HttpRequest, resource: str, pk: int) -> HttpResponse:
             value = display()
         elif isinstance(value, Decimal):
             value = f"{value.normalize():f}"
+        elif isinstance(value, datetime):
+            # As the rest of the page shows times: local, to the minute, with the zone.
+            value = f"{timezone.localtime(value):%Y-%m-%d %H:%M %Z}"
         elif isinstance(value, date):
             value = value.isoformat()
         fields.append((str(field.verbose_name).capitalize(), value))
