@@ -17,7 +17,7 @@ from ninja import Field, File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
-from qualitas.compliance import coverage as cov, services
+from qualitas.compliance import coverage as cov, mappings, services
 from qualitas.compliance.models import Evidence, Framework, Requirement, RequirementMapping, Scope
 from qualitas.core import permissions
 from qualitas.core.errors import InvalidInput, NotFound
@@ -139,6 +139,75 @@ def import_framework(request: HttpRequest, file: File[UploadedFile]) -> Any:
         "retired": loaded.retired,
     }
     return Status(200 if loaded.unchanged else 201, out)
+
+
+class CorrespondenceOut(Schema):
+    id: int
+    source: str = Field(..., description="framework-key:ref_id")
+    target: str = Field(..., description="framework-key:ref_id")
+    relation: str = Field(..., description="equivalent or related")
+    shipped: bool = Field(..., description="Shipped with the frameworks (else made here)")
+
+
+class CorrespondenceIn(Schema):
+    source: str = Field(..., max_length=130, description="framework-key:ref_id")
+    target: str = Field(..., max_length=130, description="framework-key:ref_id")
+    relation: str = Field("related", max_length=12, description="equivalent or related")
+
+
+class CorrespondenceFilters(Schema):
+    framework: str | None = Field(None, max_length=60, description="Those touching it")
+    shipped: bool | None = None
+
+
+def _correspondence_out(m: RequirementMapping) -> dict[str, Any]:
+    return {
+        "id": m.pk,
+        "source": f"{m.source.framework.key}:{m.source.ref_id}",
+        "target": f"{m.target.framework.key}:{m.target.ref_id}",
+        "relation": m.relation,
+        "shipped": m.shipped,
+    }
+
+
+@router.get(
+    "/mappings",
+    response={200: list[CorrespondenceOut], **ERRORS},
+    summary="Correspondences between frameworks' requirements",
+)
+@paginate(PageNumber)
+def list_mappings(request: HttpRequest, filters: Query[CorrespondenceFilters]) -> Any:
+    _may_see(request)
+    found = mappings.listed(framework=filters.framework, shipped=filters.shipped)
+    return Mapped(found, _correspondence_out)
+
+
+@router.post(
+    "/mappings",
+    response={201: CorrespondenceOut, **ERRORS},
+    summary="Say two requirements of different frameworks correspond",
+    description="Made by the organisation (compliance.manage), e.g. a customer requirement "
+    "onto an ISO 9001 clause. An unknown requirement, one of the same framework or a "
+    "correspondence held already is refused (422) naming the field.",
+)
+def create_mapping(request: HttpRequest, payload: CorrespondenceIn) -> Any:
+    made = mappings.add_mapping(
+        actor=actor_of(request),
+        source=payload.source,
+        target=payload.target,
+        relation=payload.relation,
+    )
+    return Status(201, _correspondence_out(mappings.get_mapping(made.pk)))
+
+
+@router.delete(
+    "/mappings/{mapping_id}",
+    response={204: None, **ERRORS},
+    summary="Remove a correspondence the organisation made (shipped ones: 409)",
+)
+def delete_mapping(request: HttpRequest, mapping_id: int) -> Any:
+    mappings.remove_mapping(mappings.get_mapping(mapping_id), actor=actor_of(request))
+    return Status(204, None)
 
 
 @router.get("/{key}", response={200: FrameworkOut, **ERRORS}, summary="One framework")

@@ -226,6 +226,7 @@ def requirement_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "mapped": queries.mappings_by_requirement(requirement.framework).get(requirement.pk, []),
         "per_scope": per_scope,
         "may_see_coverage": permissions.has_perm(user, services.VIEW_COVERAGE),
+        "may_map": permissions.has_perm(user, services.MANAGE),
         "evidence_form": EvidenceForm(scopes=Scope.objects.filter(pk__in=[s.pk for s in managed]))
         if managed or services.may_manage(user, None)
         else None,

@@ -98,7 +98,8 @@ MODULE = Module(
     audited=(
         Audited(Framework),
         Audited(Requirement),
-        Audited(RequirementMapping),
+        # An organisation's correspondence may be removed; the removal is on the trail.
+        Audited(RequirementMapping, protect_delete=False),
         Audited(Scope),
         Audited(Applicability),
         Audited(Evidence),

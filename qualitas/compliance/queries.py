@@ -45,6 +45,8 @@ def mappings_by_requirement(framework: Framework) -> dict[int, list[dict[str, An
                 "title": other.title,
                 "requirement_id": other.pk,
                 "relation": mapping.get_relation_display(),
+                "id": mapping.pk,
+                "shipped": mapping.shipped,
             }
         )
     return dict(shown)

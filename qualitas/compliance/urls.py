@@ -1,6 +1,6 @@
 from django.urls import path
 
-from qualitas.compliance import check_views, coverage_views, soa_views, views
+from qualitas.compliance import check_views, coverage_views, mapping_views, soa_views, views
 
 app_name = "compliance"
 
@@ -11,6 +11,12 @@ urlpatterns = [
     path("requirements/", views.RequirementListView.as_view(), name="requirements"),
     path("requirements/<int:pk>/", coverage_views.requirement_detail, name="requirement"),
     path("requirements/<int:pk>/evidence/", coverage_views.add_evidence, name="evidence_add"),
+    path("requirements/<int:pk>/mappings/", mapping_views.add, name="mapping_add"),
+    path(
+        "requirements/<int:pk>/mappings/<int:mapping_pk>/remove/",
+        mapping_views.remove,
+        name="mapping_remove",
+    ),
     path(
         "requirements/<int:pk>/evidence/<int:evidence_pk>/remove/",
         coverage_views.remove_evidence,

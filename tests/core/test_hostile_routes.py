@@ -210,10 +210,10 @@ def _path_value(route: str, name: str, ids: dict[str, Any], resource: str) -> st
         return "audit-trail-verifies"  # declared by the core, synced after every migrate
     if name == "key" and route.startswith(("compliance/", "api/v1/frameworks/")):
         return "iso-27001-2022"  # shipped: loaded after every migrate
-    if (route.startswith("compliance/") and name in {"pk", "scope_pk", "evidence_pk"}) or (
-        route.startswith("api/v1/frameworks/") and name == "evidence_id"
-    ):
-        from qualitas.compliance.models import Evidence, Requirement, Scope
+    if (
+        route.startswith("compliance/") and name in {"pk", "scope_pk", "evidence_pk", "mapping_pk"}
+    ) or (route.startswith("api/v1/frameworks/") and name in {"evidence_id", "mapping_id"}):
+        from qualitas.compliance.models import Evidence, Requirement, RequirementMapping, Scope
         from qualitas.compliance.soa_models import StatementOfApplicability
 
         model: type[Any] = Requirement
@@ -223,6 +223,8 @@ def _path_value(route: str, name: str, ids: dict[str, Any], resource: str) -> st
             model = Scope
         elif name in {"evidence_pk", "evidence_id"}:
             model = Evidence
+        elif name in {"mapping_pk", "mapping_id"}:
+            model = RequirementMapping
         found = _record_of(model)  # none: a 404, never a 500
         return str(found.pk if found else 1)
     if name in {"question", "question_id", "attempt_id"} or route.startswith("training/records/"):
