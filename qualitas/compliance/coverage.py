@@ -9,14 +9,19 @@ piece, partly covered with evidence none of which is current (or when its owner 
 partly implemented), not covered without evidence. A heading is what its requirements are:
 covered when all applicable ones are, not covered when none is even partly, else partly.
 
+Evidence given for an *equivalent* requirement of another framework (by a shipped or an
+organisation's correspondence) at the same site counts too, shown as coming through it: a
+purchasing procedure that meets ISO 13485 7.4 meets ISO 9001 8.4 as well.
+
 A fixed number of queries per scope, whatever the size of the framework: requirements,
-applicability, evidence, documents, checks, and one per record type named.
+applicability, evidence, the equivalent requirements and their evidence, documents, checks,
+and one per record type named.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
@@ -29,7 +34,9 @@ from qualitas.compliance.models import (
     Evidence,
     EvidenceKind,
     Implementation,
+    Relation,
     Requirement,
+    RequirementMapping,
     Scope,
 )
 from qualitas.core import records
@@ -195,6 +202,67 @@ def judge_check(check: ComplianceCheck, now: Any) -> Shown:
     )
 
 
+def _equivalent_evidence(
+    scope: Scope, requirement_ids: Any
+) -> tuple[list[Any], dict[int, list[tuple[int, str]]]]:
+    """Evidence given for requirements of other frameworks that correspond *equivalently*
+    to this framework's (ISO 9001 8.4 and ISO 13485 7.4, by the shipped or the organisation's
+    mappings), at the scope's site or everywhere; and, per such requirement, this
+    framework's requirements it stands for with the name shown. Two queries always."""
+    framework = scope.framework_id
+    pairs = RequirementMapping.objects.filter(relation=Relation.EQUIVALENT).filter(
+        Q(source__framework_id=framework) | Q(target__framework_id=framework)
+    )
+    if requirement_ids is not None:
+        pairs = pairs.filter(Q(source_id__in=requirement_ids) | Q(target_id__in=requirement_ids))
+    through: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    for (
+        source,
+        source_fw,
+        source_name,
+        source_ref,
+        target,
+        target_fw,
+        target_name,
+        target_ref,
+    ) in pairs.values_list(
+        "source_id",
+        "source__framework_id",
+        "source__framework__name",
+        "source__ref_id",
+        "target_id",
+        "target__framework_id",
+        "target__framework__name",
+        "target__ref_id",
+    ):
+        if source_fw == target_fw:
+            continue
+        if source_fw == framework:
+            through[target].append((source, f"{target_name} {target_ref}"))
+        else:
+            through[source].append((target, f"{source_name} {source_ref}"))
+    same_site = Q(scope__isnull=True) | (
+        Q(scope__site_id=scope.site_id) if scope.site_id else Q(scope__site__isnull=True)
+    )
+    mapped = Q(
+        requirement__mapped_to__relation=Relation.EQUIVALENT,
+        requirement__mapped_to__target__framework_id=framework,
+    ) | Q(
+        requirement__mapped_from__relation=Relation.EQUIVALENT,
+        requirement__mapped_from__source__framework_id=framework,
+    )
+    found = (
+        Evidence.objects.filter(removed_at__isnull=True)
+        .exclude(requirement__framework_id=framework)
+        .filter(mapped)
+        .filter(same_site)
+        .distinct()
+        .order_by("added_at", "pk")
+    )
+    rows = [e for e in found.values_list(*PIECE, named=True) if e.requirement_id in through]
+    return rows, dict(through)
+
+
 def evidence_for(scope: Scope, requirement_ids: Any = None) -> dict[int, list[Shown]]:
     """Per requirement of the scope's framework, its evidence within the scope, judged."""
     found = Evidence.objects.filter(
@@ -203,10 +271,18 @@ def evidence_for(scope: Scope, requirement_ids: Any = None) -> dict[int, list[Sh
     if requirement_ids is not None:
         found = found.filter(requirement_id__in=requirement_ids)
     rows = list(found.order_by("added_at", "pk").values_list(*PIECE, named=True))
-    docs, recs = _documents(rows), _records(rows)
+    borrowed, through = _equivalent_evidence(scope, requirement_ids)
+    docs, recs = _documents(rows + borrowed), _records(rows + borrowed)
     shown: dict[int, list[Shown]] = defaultdict(list)
     for evidence in rows:
         shown[evidence.requirement_id].append(judge(evidence, docs, recs))
+    # Map once, show many: what shows an equivalent requirement met shows this one met too.
+    for evidence in borrowed:
+        theirs = judge(evidence, docs, recs)
+        for ours, name in through.get(evidence.requirement_id, ()):
+            shown[ours].append(
+                replace(theirs, why=f"{theirs.why}; via equivalent {name}", evidence_id=None)
+            )
     # Checks are evidence for the requirements they declare, at their site or everywhere;
     # each check is judged once, however many requirements it serves.
     declared = ComplianceCheck.requirements.through.objects.filter(

@@ -374,3 +374,53 @@ def test_api_scopes_evidence_applicability_and_coverage(
     )
     assert withdrawn.status_code == 200 and withdrawn.json()["removal_reason"] == "Replaced"
     assert manager.get("/frameworks/acme-csr/evidence", ref_id="3").json()["count"] == 0
+
+
+def test_evidence_for_an_equivalent_requirement_counts_at_the_same_site(
+    quality_manager, site, new_document, release, client_for
+):
+    """Map once, show many: ISO 13485 8.2.4 (internal audit) evidence at Sheffield covers ISO
+    9001 9.2.1 there (shipped as equivalent), shown as coming through it; not elsewhere, and
+    not through a merely related correspondence."""
+    from qualitas.compliance import mappings
+
+    iso9001 = Framework.objects.get(key="iso-9001-2015")
+    iso13485 = Framework.objects.get(key="iso-13485-2016")
+    quality = services.create_scope(actor=quality_manager, framework=iso9001, site=site)
+    devices = services.create_scope(actor=quality_manager, framework=iso13485, site=site)
+    other_site = SiteFactory(code="LDS", name="Leeds")
+    elsewhere = services.create_scope(actor=quality_manager, framework=iso9001, site=other_site)
+    document = new_document(title="Internal audit procedure")
+    release(document.revisions.get())
+    document.refresh_from_db()
+    services.add_evidence(
+        _req(iso13485, "8.2.4"),
+        actor=quality_manager,
+        kind="document",
+        scope=devices,
+        reference=document.number,
+    )
+    row = {r.requirement.ref_id: r for r in cov.coverage(quality).rows}["9.2.1"]
+    assert row.state == cov.COVERED
+    [shown] = row.evidence
+    assert shown.reference == document.number and shown.evidence_id is None
+    assert "via equivalent ISO 13485:2016 8.2.4" in shown.why
+    assert _states(cov.coverage(elsewhere))["9.2.1"] == cov.NOT_COVERED
+    # The requirement's page shows it too, without a button to withdraw it from here.
+    page = client_for(quality_manager).get(
+        reverse("compliance:requirement", args=[_req(iso9001, "9.2.1").pk])
+    )
+    assert "via equivalent ISO 13485:2016 8.2.4" in page.content.decode()
+
+    # A related correspondence (shipped: 7.4.1 and 8.4.2) is worth a look, not evidence.
+    services.add_evidence(
+        _req(iso13485, "7.4.1"),
+        actor=quality_manager,
+        kind="justification",
+        scope=devices,
+        note="Approved supplier list kept by purchasing.",
+    )
+    assert mappings.listed(framework="iso-13485-2016").filter(
+        source__ref_id="8.4.2", target__ref_id="7.4.1", relation="related"
+    ).exists()
+    assert _states(cov.coverage(quality))["8.4.2"] == cov.NOT_COVERED
