@@ -110,7 +110,10 @@ class ReadingRegister(Protocol):
 
     def pending_for(self, person: User) -> list[Reading]: ...
 
-    def done_for(self, person: User, *, limit: int = 50) -> list[Reading]: ...
+    def done_for(
+        self, person: User, *, limit: int = 50, revision_id: int | None = None
+    ) -> list[Reading]:
+        """The person's signed readings, newest first (of one revision, when named)."""
 
     def acknowledge(self, *, revision_id: int, actor: User, signature: SignatureToken) -> Reading:
         """The reader signs read and understood; NotFound when they were not asked."""

@@ -84,9 +84,11 @@ def pending_for(person: User) -> list[Reading]:
     return register.pending_for(person) if register is not None else []
 
 
-def done_for(person: User, *, limit: int = 50) -> list[Reading]:
+def done_for(person: User, *, limit: int = 50, revision_id: int | None = None) -> list[Reading]:
     register = reading_register()
-    return register.done_for(person, limit=limit) if register is not None else []
+    if register is None:
+        return []
+    return register.done_for(person, limit=limit, revision_id=revision_id)
 
 
 def my_pending(revision: DocumentRevision, person: User) -> Reading | None:
@@ -100,7 +102,7 @@ def require_asked(revision: DocumentRevision, person: User) -> Reading:
     pending = my_pending(revision, person)
     if pending is not None:
         return pending
-    if any(r.revision_id == revision.pk for r in done_for(person, limit=500)):
+    if done_for(person, limit=1, revision_id=revision.pk):
         raise Conflict(f"You have already signed {revision.number} as read and understood.")
     raise NotFound(f"You were not asked to acknowledge {revision.number}.")
 

@@ -188,13 +188,14 @@ def pending_for(person: User) -> list[Reading]:
     return _readings(list(found))
 
 
-def done_for(person: User, *, limit: int = 50) -> list[Reading]:
+def done_for(person: User, *, limit: int = 50, revision_id: int | None = None) -> list[Reading]:
     found = (
         TrainingRecord.objects.filter(
             person=person,
             state__in=(w.State.COMPLETED, w.State.EXPIRED),
             revision_id__isnull=False,
         )
+        .filter(**({"revision_id": revision_id} if revision_id is not None else {}))
         .select_related(*SHOWN)
         .order_by("-completed_on", "-pk")
     )
@@ -256,8 +257,10 @@ class Register:
     def pending_for(self, person: User) -> list[Reading]:
         return pending_for(person)
 
-    def done_for(self, person: User, *, limit: int = 50) -> list[Reading]:
-        return done_for(person, limit=limit)
+    def done_for(
+        self, person: User, *, limit: int = 50, revision_id: int | None = None
+    ) -> list[Reading]:
+        return done_for(person, limit=limit, revision_id=revision_id)
 
     def acknowledge(self, *, revision_id: int, actor: User, signature: SignatureToken) -> Reading:
         return acknowledge(revision_id=revision_id, actor=actor, signature=signature)
