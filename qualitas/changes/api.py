@@ -40,6 +40,11 @@ class AnswerIO(Schema):
     audiences: list[str] = Field(
         default_factory=list, description="training item, yes: roles or departments to train"
     )
+    courses: list[str] = Field(
+        default_factory=list,
+        description="training item, yes: codes of the courses they take (asked when "
+        "implementation starts)",
+    )
 
 
 class ImpactIn(Schema):
@@ -73,6 +78,7 @@ def _impact(cr: Any, viewer: User) -> dict[str, Any]:
                 "comment": row.comment,
                 "documents": [d["pk"] for d in row.documents],
                 "audiences": row.audiences,
+                "courses": row.courses,
             }
             for row in queries.impact_rows(cr, viewer)
         ],
@@ -92,7 +98,7 @@ def get_impact(request: HttpRequest, cr_id: int) -> Any:
 )
 def put_impact(request: HttpRequest, cr_id: int, payload: ImpactIn) -> Any:
     answers = [
-        services.ImpactInput(a.item, a.answer, a.comment, a.documents, a.audiences)
+        services.ImpactInput(a.item, a.answer, a.comment, a.documents, a.audiences, a.courses)
         for a in payload.answers
     ]
     changed = services.set_impact(
@@ -266,7 +272,7 @@ def withdraw_implementation(
 class ReadingOut(Schema):
     person: str
     person_id: int
-    document_number: str
+    document_number: str = Field(..., description="The document read, or 'course CODE'")
     training_record: str = Field(..., description="Number of the training record (TR-…)")
     training_record_id: int | None
     state: str = Field(..., description="The training record's state (completed when read)")
@@ -275,6 +281,7 @@ class ReadingOut(Schema):
 class TrainingOut(Schema):
     available: bool = Field(..., description="Whether an installed module assigns training")
     audiences: list[str] = Field(..., description="What the impact's training answer names")
+    courses: list[str] = Field(..., description="The courses they take for the change")
     unmatched: list[str] = Field(..., description="Audiences that name nobody at the site")
     done: int
     total: int = Field(..., description="Readings the change calls for, asked or not")
@@ -292,6 +299,7 @@ def _training(cr: Any, viewer: User, assigned: int = 0) -> dict[str, Any]:
     return {
         "available": training_requests.available(),
         "audiences": training_impact.audiences(cr),
+        "courses": training_impact.courses(cr),
         "unmatched": unmatched,
         "done": done,
         "total": total,

@@ -75,6 +75,9 @@ class ImpactAnswer(models.Model):
     documents = models.JSONField(default=list, blank=True)
     # Roles and departments who must be trained, as text for now, for the training item.
     audiences = models.JSONField(default=list, blank=True)
+    # Codes of the courses they take, for the training item (a new machine's operators
+    # trained on it: a change no document revision carries).
+    courses = models.JSONField(default=list, blank=True)
     answered_by = models.ForeignKey("core.User", on_delete=models.PROTECT, related_name="+")
     answered_at = models.DateTimeField(auto_now=True)
     objects = AuditedQuerySet.as_manager()
@@ -123,17 +126,18 @@ class ImplementedAction(models.Model):
 
 
 class ChangeTraining(models.Model):
-    """A reading the change's training impact asked of one person, and the training record
-    the training module opened for it (the record may be cancelled and asked again when a
-    newer revision takes effect). Asking again for the same person and document finds this
-    row: the assignment is idempotent."""
+    """A reading (of a revised document) or a course the change's training impact asked of
+    one person, and the training record the training module opened for it (the record may be
+    cancelled and asked again when a newer revision takes effect). Asking again for the same
+    person and item finds this row: the assignment is idempotent."""
 
     change_request = models.ForeignKey(
         ChangeRequest, on_delete=models.PROTECT, related_name="training"
     )
     person = models.ForeignKey("core.User", on_delete=models.PROTECT, related_name="+")
-    document_id = models.PositiveBigIntegerField()
-    document_number = models.CharField(max_length=40)
+    document_id = models.PositiveBigIntegerField(null=True, blank=True)
+    document_number = models.CharField(max_length=40, blank=True)
+    course_code = models.CharField(max_length=30, blank=True)
     # The training module's record (read through the core's record registry).
     training_record_id = models.PositiveBigIntegerField()
     training_record_number = models.CharField(max_length=40)
@@ -147,8 +151,17 @@ class ChangeTraining(models.Model):
             models.UniqueConstraint(
                 fields=["change_request", "person", "document_id"],
                 name="unique_change_training_reading",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["change_request", "person", "course_code"],
+                condition=~models.Q(course_code=""),
+                name="unique_change_training_course",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.document_number} for {self.person_id}"
+        return f"{self.item} for {self.person_id}"
+
+    @property
+    def item(self) -> str:
+        return f"course {self.course_code}" if self.course_code else self.document_number

@@ -28,6 +28,7 @@ class ImpactRow:
     comment: str
     documents: list[dict[str, Any]]
     audiences: list[str]
+    courses: list[str]
 
 
 def impact_rows(cr: ChangeRequest, viewer: User) -> list[ImpactRow]:
@@ -59,6 +60,7 @@ def impact_rows(cr: ChangeRequest, viewer: User) -> list[ImpactRow]:
                     if d in documents
                 ],
                 audiences=list(given.audiences) if given else [],
+                courses=list(given.courses) if given else [],
             )
         )
     return rows

@@ -18,10 +18,11 @@ from qualitas.changes import (
     implemented_actions,
     policy,
     readiness,
+    training_impact,
     workflows as w,
 )
 from qualitas.changes.models import Answer, ChangeRequest, ImpactAnswer
-from qualitas.core import audit, links, notifications, records, workflow
+from qualitas.core import audit, links, notifications, records, training_requests, workflow
 from qualitas.core.errors import FieldError, InvalidInput
 from qualitas.core.models import LinkKind, User
 from qualitas.core.validation import clean_or_raise
@@ -134,6 +135,7 @@ class ImpactInput:
     comment: str = ""
     documents: Sequence[int] = field(default_factory=tuple)
     audiences: Sequence[str] = field(default_factory=tuple)
+    courses: Sequence[str] = field(default_factory=tuple)
 
 
 def _checked(
@@ -166,6 +168,18 @@ def _checked(
         yes = given.answer == Answer.YES
         documents = sorted({int(d) for d in given.documents})
         audiences = sorted({a.strip() for a in given.audiences if a.strip()})
+        courses = sorted({c.strip() for c in given.courses if c.strip()})
+        if courses and given.item != checklists.NAMES_AUDIENCES:
+            errors.append(FieldError(f"{at}.courses", "Only the training item names courses."))
+        elif courses:
+            unknown_courses = training_requests.unknown_courses(courses)
+            if unknown_courses:
+                errors.append(
+                    FieldError(
+                        f"{at}.courses",
+                        f"No course with the code {', '.join(unknown_courses)} is kept.",
+                    )
+                )
         if documents and given.item != checklists.NAMES_DOCUMENTS:
             errors.append(FieldError(f"{at}.documents", "Only the documents item names documents."))
         if audiences and given.item != checklists.NAMES_AUDIENCES:
@@ -195,10 +209,14 @@ def _checked(
             errors.append(FieldError(f"{at}.audiences", "Name the roles or departments to train."))
         if yes and not given.comment.strip():
             errors.append(FieldError(f"{at}.comment", "Say what is affected and how."))
-        if not yes and (documents or audiences):
-            errors.append(FieldError(f"{at}.answer", "Only a 'yes' names documents or audiences."))
+        if not yes and (documents or audiences or courses):
+            errors.append(
+                FieldError(f"{at}.answer", "Only a 'yes' names documents, audiences or courses.")
+            )
         cleaned.append(
-            ImpactInput(given.item, given.answer, given.comment.strip(), documents, audiences)
+            ImpactInput(
+                given.item, given.answer, given.comment.strip(), documents, audiences, courses
+            )
         )
     return cleaned, errors
 
@@ -227,6 +245,7 @@ def set_impact(
             row.comment = given.comment
             row.documents = list(given.documents)
             row.audiences = list(given.audiences)
+            row.courses = list(given.courses)
             row.answered_by = actor
             clean_or_raise(row, exclude=["change_request", "answered_by"])
             row.save()
@@ -244,6 +263,8 @@ def impact_content(cr: ChangeRequest) -> list[dict[str, Any]]:
             "comment": a.comment,
             "documents": a.documents,
             "audiences": a.audiences,
+            # Only when named: signatures made before courses could be named stay valid.
+            **({"courses": a.courses} if a.courses else {}),
         }
         for a in sorted(cr.impact_answers.all(), key=lambda a: a.item)
     ]
@@ -314,6 +335,7 @@ def _start_emergency(cr: ChangeRequest, actor: User, comment: str) -> None:
         days=settings.QUALITAS_EMERGENCY_APPROVAL_DAYS
     )
     records.touch(cr, actor)
+    training_impact.on_implementation_started(cr, actor, comment)
 
 
 def _tell_rejected(cr: ChangeRequest, actor: User, comment: str) -> None:
@@ -351,6 +373,7 @@ ENTAILS: dict[str, Callable[[ChangeRequest, User, str], None]] = {
     "board_approve": _count_vote,
     "approve_retrospectively": _count_vote,
     "board_reject": _rejected,
+    "implement": training_impact.on_implementation_started,
     "implement_now": _start_emergency,
     "close": _closed,
     "withdraw": implemented_actions.tell_not_implemented,

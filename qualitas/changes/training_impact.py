@@ -46,12 +46,24 @@ IMPLEMENTING = "implementing"
 DUE_WITHIN_DAYS = 14
 
 
-def audiences(cr: ChangeRequest) -> list[str]:
-    """The audiences a "yes" on the training item names (none for a "no")."""
+def _training_answer(cr: ChangeRequest) -> Any:
     for answer in cr.impact_answers.all():
         if answer.item == checklists.NAMES_AUDIENCES and answer.answer == Answer.YES:
-            return list(answer.audiences)
-    return []
+            return answer
+    return None
+
+
+def audiences(cr: ChangeRequest) -> list[str]:
+    """The audiences a "yes" on the training item names (none for a "no")."""
+    answer = _training_answer(cr)
+    return list(answer.audiences) if answer is not None else []
+
+
+def courses(cr: ChangeRequest) -> list[str]:
+    """The courses the audiences take for the change (a "yes" on the training item): asked
+    as soon as the change is being implemented, there being no revision to wait for."""
+    answer = _training_answer(cr)
+    return list(answer.courses) if answer is not None else []
 
 
 def _matching(name: str) -> Q:
@@ -144,7 +156,7 @@ def readings(cr: ChangeRequest) -> tuple[list[Reading], list[tuple[User, str]]]:
     asked = [
         Reading(
             r.person,
-            r.document_number,
+            r.item,
             r.training_record_id,
             r.training_record_number,
             states.get(r.training_record_id, ""),
@@ -152,17 +164,21 @@ def readings(cr: ChangeRequest) -> tuple[list[Reading], list[tuple[User, str]]]:
         )
         for r in rows
     ]
-    standing = {
-        (r.person_id, r.document_id)
-        for r in rows
-        if states.get(r.training_record_id, "") not in WITHDRAWN
-    }
+    live = [r for r in rows if states.get(r.training_record_id, "") not in WITHDRAWN]
+    standing = {(r.person_id, r.document_id) for r in live if not r.course_code}
+    taking = {(r.person_id, r.course_code) for r in live if r.course_code}
     people, _unmatched = people_named(cr)
     missing = [
         (person, document.number)
         for document in documents_to_read(cr)
         for person in people
         if (person.pk, document.id) not in standing
+    ]
+    missing += [
+        (person, f"course {code}")
+        for code in courses(cr)
+        for person in people
+        if (person.pk, code) not in taking
     ]
     return asked, missing
 
@@ -229,11 +245,12 @@ def assign(cr: ChangeRequest, *, actor: User) -> list[ChangeTraining]:
         )
     if not training_requests.available():
         raise Conflict("No installed module assigns training: assign it in the training module.")
-    rows = {(r.person_id, r.document_id): r for r in rows_of(cr)}
-    states = states_of(list(rows.values()))
+    held = rows_of(cr)
+    rows = {(r.person_id, r.document_id): r for r in held if not r.course_code}
+    states = states_of(held)
     people, _unmatched = people_named(cr)
     due_on = timezone.localdate() + timedelta(days=DUE_WITHIN_DAYS)
-    asked = []
+    asked = _assign_courses(cr, held, states, people, actor, due_on)
     for document in documents_to_read(cr):
         for person in people:
             row = rows.get((person.pk, document.id))
@@ -250,6 +267,46 @@ def assign(cr: ChangeRequest, *, actor: User) -> list[ChangeTraining]:
             row.save()
             asked.append(row)
     return asked
+
+
+def _assign_courses(
+    cr: ChangeRequest,
+    held: list[ChangeTraining],
+    states: dict[int, str],
+    people: list[User],
+    actor: User,
+    due_on: Any,
+) -> list[ChangeTraining]:
+    rows = {(r.person_id, r.course_code): r for r in held if r.course_code}
+    asked = []
+    for code in courses(cr):
+        for person in people:
+            row = rows.get((person.pk, code))
+            if row is not None and states.get(row.training_record_id, "") not in WITHDRAWN:
+                continue
+            record = training_requests.assign(
+                actor=actor, person=person, course_code=code, due_on=due_on
+            )
+            row = row or ChangeTraining(change_request=cr, person=person, course_code=code)
+            row.training_record_id = record.pk
+            row.training_record_number = record.number
+            row.assigned_by = actor
+            row.save()
+            asked.append(row)
+    return asked
+
+
+def on_implementation_started(cr: ChangeRequest, actor: User, comment: str) -> None:
+    """Implementation started: the courses the impact names are asked at once (readings wait
+    for their revisions), by whoever started it when they may assign training; otherwise
+    they wait on the change's page, and verification is refused until they are done."""
+    if not courses(cr) or not training_requests.available():
+        return
+    try:
+        with transaction.atomic():
+            assign(cr, actor=actor)
+    except QualitasError:
+        return
 
 
 def on_revision_effective(event: RevisionBecameEffective) -> None:

@@ -98,6 +98,7 @@ def _answers_from(post: Any, items: tuple[str, ...]) -> list[services.ImpactInpu
             continue
         documents = post.getlist(f"{item}-documents")
         audiences = post.get(f"{item}-audiences", "")
+        courses = post.get(f"{item}-courses", "")
         answers.append(
             services.ImpactInput(
                 item=item,
@@ -105,6 +106,7 @@ def _answers_from(post: Any, items: tuple[str, ...]) -> list[services.ImpactInpu
                 comment=post.get(f"{item}-comment", ""),
                 documents=[int(d) for d in documents if d.isdigit()],
                 audiences=[a for a in audiences.split(",") if a.strip()],
+                courses=[c for c in courses.split(",") if c.strip()],
             )
         )
     return answers
@@ -154,6 +156,7 @@ def impact(request: HttpRequest, pk: int) -> HttpResponse:
                 "audiences": posted.get(f"{item}-audiences", "")
                 if posted
                 else ", ".join(row.audiences),
+                "courses": posted.get(f"{item}-courses", "") if posted else ", ".join(row.courses),
                 "errors": errors.get(item, []),
             }
         )

@@ -5,9 +5,12 @@ calls `assign` here and never imports training (the two are independent siblings
 
 The assigner's contract is the training module's one-off assignment:
 `assigner(*, actor, person, document_number, due_on)` returns the training record (a quality
-record) it opened for the revision of that document in force, refusing with the core's errors
+record) it opened for the revision of that document in force, and
+`assigner(*, actor, person, course_code, due_on)` the one for a course (a change to a
+machine trains its operators on a course, not a document), refusing with the core's errors
 (PermissionDenied when the actor may not assign training to that person, InvalidInput when the
-document has no revision in force). Asking twice is the caller's to avoid.
+document has no revision in force or the course is unknown); `assigner.unknown_courses(codes)`
+says which codes it does not keep. Asking twice is the caller's to avoid.
 """
 
 from __future__ import annotations
@@ -39,12 +42,24 @@ def available() -> bool:
     return bool(ASSIGNERS)
 
 
-def assign(*, actor: User, person: User, document_number: str, due_on: date) -> Any:
+def assign(
+    *, actor: User, person: User, due_on: date, document_number: str = "", course_code: str = ""
+) -> Any:
     """Ask the training module to have `person` read the revision of `document_number` in
-    force, due on `due_on`; the training record it opened."""
+    force, or take the course `course_code`, due on `due_on`; the training record it opened."""
     if not ASSIGNERS:
         raise Conflict("No installed module assigns training: assign it in the training module.")
+    if course_code:
+        return ASSIGNERS[0](actor=actor, person=person, course_code=course_code, due_on=due_on)
     return ASSIGNERS[0](actor=actor, person=person, document_number=document_number, due_on=due_on)
+
+
+def unknown_courses(codes: Iterable[str]) -> list[str]:
+    """Of these course codes, those the training module does not keep (all of them when no
+    module assigns training, or its assigner cannot tell)."""
+    codes = list(codes)
+    tell = getattr(ASSIGNERS[0], "unknown_courses", None) if ASSIGNERS else None
+    return list(tell(codes)) if tell is not None else codes
 
 
 # --- Read and understood ---------------------------------------------------------------------

@@ -185,7 +185,7 @@ MODULE = Module(
     ),
     training_gate=gate.untrained,
     # A change request's training impact asks for readings through this (core.training_requests).
-    training_assigner=services.assign_training,
+    training_assigner=services.REQUESTED,
     # Read and understood for the documents module: each reading is a training record.
     reading_register=reading.REGISTER,
     # The documents module's earlier acknowledgements become training records.

@@ -425,6 +425,41 @@ def assign_training(
     )
 
 
+class RequestedTraining:
+    """What another module asks through the core's port (core.training_requests): a
+    reading of a document's revision in force, or a course by its code."""
+
+    def __call__(
+        self,
+        *,
+        actor: User,
+        person: User,
+        due_on: date | None = None,
+        document_number: str = "",
+        course_code: str = "",
+    ) -> TrainingRecord:
+        course = None
+        if course_code:
+            course = Course.objects.filter(code=course_code).first()
+            if course is None:
+                raise InvalidInput.for_field("course_code", f"There is no course {course_code}.")
+        return assign_training(
+            actor=actor,
+            person=person,
+            course=course,
+            document_number="" if course else document_number,
+            due_on=due_on,
+        )
+
+    def unknown_courses(self, codes: Iterable[str]) -> list[str]:
+        codes = list(dict.fromkeys(codes))
+        kept = set(Course.objects.filter(code__in=codes).values_list("code", flat=True))
+        return [c for c in codes if c not in kept]
+
+
+REQUESTED = RequestedTraining()
+
+
 # --- Triggers -------------------------------------------------------------------------------
 
 

@@ -301,11 +301,10 @@ def test_the_action_link_through_the_pages(
 
 @pytest.fixture
 def training_declared() -> Iterator[None]:
-    """The training module's one-off assignment declared to the core's port, as its
-    `Module(training_assigner=services.assign_training)` declares it."""
-    training_requests.register(training_services.assign_training)
+    """The training module's assigner declared to the core's port, as its
+    `Module(training_assigner=services.REQUESTED)` declares it at start-up."""
+    assert training_requests.ASSIGNERS == [training_services.REQUESTED]
     yield
-    training_requests.ASSIGNERS.remove(training_services.assign_training)
 
 
 @pytest.fixture
@@ -479,6 +478,7 @@ def test_training_is_asked_only_while_the_change_is_implemented(
 
 
 def test_without_a_module_assigning_training_the_change_says_so_and_is_not_held(
+    monkeypatch: pytest.MonkeyPatch,
     raise_cr: Raise,
     qm: User,
     second_qm: User,
@@ -487,6 +487,8 @@ def test_without_a_module_assigning_training_the_change_says_so_and_is_not_held(
     operators: list[User],
     client_for: Any,
 ) -> None:
+    # A Qualitas without the training module: nobody answers the port.
+    monkeypatch.setattr(training_requests, "ASSIGNERS", [])
     assert not training_requests.available()
     cr = _implementing(raise_cr, qm, second_qm, sop, ["CNC Operator"])
     _revised(cr, qm, approver, sop)
@@ -566,3 +568,73 @@ def test_the_assign_button_on_the_change_page(
     assert done.status_code == 302 and ChangeTraining.objects.count() == 2
     page = client_for(qm).get(f"/change-requests/{cr.pk}/").content.decode()
     assert 'data-testid="assign-training"' not in page and "0/2 readings done." in page
+
+
+# --- Courses a change trains people on (no document revised) -----------------------------------
+
+
+def test_a_new_machine_trains_its_operators_on_a_course_when_implementation_starts(
+    training_declared: None,
+    raise_cr: Raise,
+    qm: User,
+    second_qm: User,
+    operators: list[User],
+    api_for: Any,
+) -> None:
+    course = training_services.create_course(
+        actor=qm, code="CNC-5AX", title="Five-axis machining centre", kind="on_the_job"
+    )
+    cr = workflow.fire(
+        raise_cr(title="Five-axis machining centre in cell 4", change_type="equipment"),
+        "assess",
+        actor=qm,
+    )
+    # An unknown course is refused naming the answer's courses; nothing is saved.
+    payload = {
+        "version": cr.version,
+        "answers": [
+            {
+                "item": "training",
+                "answer": "yes",
+                "comment": "Operators trained on the new machine",
+                "audiences": ["CNC Operator"],
+                "courses": ["CNC-9ZZ"],
+            }
+        ],
+    }
+    refused = api_for(qm).put(f"/change-requests/{cr.pk}/impact", payload)
+    assert refused.status_code == 422
+    assert [e["field"] for e in refused.json()["errors"]] == ["answers[0].courses"]
+    assert not cr.impact_answers.exists()
+
+    cr = answer_all(
+        cr,
+        qm,
+        training=Answer(
+            "training",
+            "yes",
+            "Operators trained on the new machine",
+            audiences=["CNC Operator"],
+            courses=["CNC-5AX"],
+        ),
+    )
+    shown = api_for(qm).get(f"/change-requests/{cr.pk}/impact").json()
+    assert [i["courses"] for i in shown["items"] if i["item"] == "training"] == [["CNC-5AX"]]
+    cr = workflow.fire(cr, "submit_to_board", actor=qm)
+    cr = workflow.fire(cr, "board_approve", actor=second_qm, signature=sign(second_qm))
+    assert not TrainingRecord.objects.exists()  # nothing is asked before implementation
+
+    cr = workflow.fire(cr, "implement", actor=qm)
+    records_ = TrainingRecord.objects.filter(course=course).order_by("person__username")
+    # The two operators at the change's site; not the one at the other site.
+    assert [r.person.username for r in records_] == ["op1", "op2"]
+    assert ChangeTraining.objects.filter(change_request=cr, course_code="CNC-5AX").count() == 2
+    assert training_impact.assign(cr, actor=qm) == []  # idempotent
+    training = api_for(qm).get(f"/change-requests/{cr.pk}/training").json()
+    assert training["courses"] == ["CNC-5AX"]
+    assert (training["done"], training["total"]) == (0, 2)
+    assert {r["document_number"] for r in training["readings"]} == {"course CNC-5AX"}
+
+    with pytest.raises(InvalidInput) as held:
+        workflow.fire(cr, "implemented", actor=qm)
+    assert "has not completed" in held.value.detail

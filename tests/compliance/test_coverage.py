@@ -420,7 +420,9 @@ def test_evidence_for_an_equivalent_requirement_counts_at_the_same_site(
         scope=devices,
         note="Approved supplier list kept by purchasing.",
     )
-    assert mappings.listed(framework="iso-13485-2016").filter(
-        source__ref_id="8.4.2", target__ref_id="7.4.1", relation="related"
-    ).exists()
+    assert (
+        mappings.listed(framework="iso-13485-2016")
+        .filter(source__ref_id="8.4.2", target__ref_id="7.4.1", relation="related")
+        .exists()
+    )
     assert _states(cov.coverage(quality))["8.4.2"] == cov.NOT_COVERED
