@@ -18,7 +18,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from qualitas.audits import checklists, services, workflows as w
+from qualitas.audits import checklists, question_banks, services, workflows as w
 from qualitas.audits.checklists_api import items_of
 from qualitas.audits.models import Answer, Audit, AuditType, BankQuestion, QuestionBank
 from qualitas.core import exports, permissions, records
@@ -333,7 +333,7 @@ def bank_list(request: HttpRequest) -> HttpResponse:
     context = {
         "title": "Question banks",
         "banks": banks,
-        "may_manage": checklists.may_manage_banks(signed_in_user(request)),
+        "may_manage": question_banks.may_manage_banks(signed_in_user(request)),
     }
     return render(request, "audits/bank_list.html", context)
 
@@ -379,7 +379,7 @@ def bank_detail(request: HttpRequest, bank_pk: int) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             try:
-                checklists.add_bank_question(
+                question_banks.add_bank_question(
                     bank,
                     actor=actor,
                     text=form.cleaned_data["text"],
@@ -397,7 +397,7 @@ def bank_detail(request: HttpRequest, bank_pk: int) -> HttpResponse:
         "bank": bank,
         "questions": questions,
         "form": form,
-        "may_manage": checklists.may_manage_banks(actor),
+        "may_manage": question_banks.may_manage_banks(actor),
     }
     return render(request, "audits/bank_detail.html", context, status=status)
 
@@ -407,7 +407,7 @@ def bank_detail(request: HttpRequest, bank_pk: int) -> HttpResponse:
 def retire_bank_question(request: HttpRequest, bank_pk: int, question_pk: int) -> HttpResponse:
     bank = _bank(request, bank_pk)
     question = get_or_404(BankQuestion.objects.filter(bank=bank), pk=question_pk)
-    checklists.retire_bank_question(question, actor=signed_in_user(request))
+    question_banks.retire_bank_question(question, actor=signed_in_user(request))
     messages.success(request, "Question retired: new checklists no longer ask it.")
     return HttpResponseRedirect(reverse("audits:bank", args=[bank.pk]))
 
@@ -448,14 +448,14 @@ class BankFormView(ServiceFormView):
         return f"Edit {self.object}" if self.object else "New question bank"
 
     def check_permission(self) -> None:
-        checklists.require_bank_manager(signed_in_user(self.request))
+        question_banks.require_bank_manager(signed_in_user(self.request))
 
     def perform(self, form: forms.Form) -> QuestionBank:
         data = form.cleaned_data
         actor = signed_in_user(self.request)
         if isinstance(self.object, QuestionBank):
-            return checklists.change_bank(self.object, actor=actor, **data)
-        return checklists.create_bank(actor=actor, **data)
+            return question_banks.change_bank(self.object, actor=actor, **data)
+        return question_banks.create_bank(actor=actor, **data)
 
     def success_url(self, saved: Any) -> str:
         return reverse("audits:bank", args=[saved.pk])

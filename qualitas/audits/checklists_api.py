@@ -14,7 +14,7 @@ from ninja import Field, File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
-from qualitas.audits import checklists, services, workflows as w
+from qualitas.audits import checklists, question_banks, services, workflows as w
 from qualitas.audits.models import (
     Audit,
     BankQuestion,
@@ -399,7 +399,7 @@ def list_banks(request: HttpRequest) -> Any:
 
 @banks_router.post("", response={201: BankOut, **ERRORS}, summary="Create a question bank")
 def create_bank(request: HttpRequest, payload: BankIn) -> Any:
-    bank = checklists.create_bank(
+    bank = question_banks.create_bank(
         actor=actor_of(request),
         name=payload.name,
         description=payload.description,
@@ -423,7 +423,7 @@ def get_bank(request: HttpRequest, bank_id: int) -> Any:
     summary="Rename or describe a bank, or take it out of use (active: false)",
 )
 def change_bank(request: HttpRequest, bank_id: int, payload: BankPatch) -> Any:
-    checklists.change_bank(
+    question_banks.change_bank(
         _bank(request, bank_id), actor=actor_of(request), **payload.dict(exclude_unset=True)
     )
     return _bank(request, bank_id)
@@ -435,7 +435,7 @@ def change_bank(request: HttpRequest, bank_id: int, payload: BankPatch) -> Any:
     summary="Add a question to a bank",
 )
 def add_bank_question(request: HttpRequest, bank_id: int, payload: BankQuestionIn) -> Any:
-    question = checklists.add_bank_question(
+    question = question_banks.add_bank_question(
         _bank(request, bank_id),
         actor=actor_of(request),
         text=payload.text,
@@ -455,4 +455,4 @@ def retire_bank_question(request: HttpRequest, bank_id: int, question_id: int) -
     question = next((q for q in bank.questions.all() if q.pk == question_id), None)
     if question is None:
         raise NotFound(f"No question {question_id} in {bank.name}.")
-    return checklists.retire_bank_question(question, actor=actor_of(request))
+    return question_banks.retire_bank_question(question, actor=actor_of(request))

@@ -11,7 +11,7 @@ from typing import Any, cast
 
 from django.utils import timezone
 
-from qualitas.audits import checklists, findings, programmes, services
+from qualitas.audits import checklists, findings, programmes, question_banks, services
 from qualitas.audits.models import Audit, AuditProgramme
 from qualitas.core import signatures, workflow
 from qualitas.core.models import Department, Site, User
@@ -166,7 +166,7 @@ def _qualify_auditors(people: dict[str, User]) -> None:
 
 
 def _question_bank(author: User) -> Any:
-    return checklists.create_bank(
+    return question_banks.create_bank(
         actor=author,
         name="Shop-floor process audit",
         description="Asked at every machining, assembly and clean-room process audit.",

@@ -16,7 +16,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from qualitas.audits import checklists, services
+from qualitas.audits import checklists, question_banks, services
 from qualitas.audits.models import (
     Audit,
     BankQuestion,
@@ -62,24 +62,24 @@ def observer(plant: Site, quality: Department) -> User:
 def bank(qm: User) -> QuestionBank:
     """A machining bank: one question tied to 8.7.1 (under a criterion), one tied to 8.5.2
     (not one), one free, one retired."""
-    found = checklists.create_bank(actor=qm, name="Machining", audit_type="internal")
-    checklists.add_bank_question(
+    found = question_banks.create_bank(actor=qm, name="Machining", audit_type="internal")
+    question_banks.add_bank_question(
         found,
         actor=qm,
         text="Are nonconforming parts tagged and segregated?",
         requirement_id=_requirement("8.7.1").pk,
     )
-    checklists.add_bank_question(
+    question_banks.add_bank_question(
         found,
         actor=qm,
         text="Is the traceability of lots kept?",
         requirement_id=_requirement("8.5.2").pk,
     )
-    checklists.add_bank_question(found, actor=qm, text="Are the work instructions at hand?")
-    retired = checklists.add_bank_question(
+    question_banks.add_bank_question(found, actor=qm, text="Are the work instructions at hand?")
+    retired = question_banks.add_bank_question(
         found, actor=qm, text="Old question", requirement_id=_requirement("8.7").pk
     )
-    checklists.retire_bank_question(retired, actor=qm)
+    question_banks.retire_bank_question(retired, actor=qm)
     return found
 
 
@@ -154,8 +154,8 @@ def test_headings_and_retired_requirements_are_not_asked(planned_audit: Audit, q
 def test_bank_questions_of_the_criteria_come_with_them_and_whole_banks_on_request(
     planned_audit: Audit, qm: User, bank: QuestionBank
 ) -> None:
-    other = checklists.create_bank(actor=qm, name="Supplier visits")
-    checklists.add_bank_question(other, actor=qm, text="Is the supplier approved?")
+    other = question_banks.create_bank(actor=qm, name="Supplier visits")
+    question_banks.add_bank_question(other, actor=qm, text="Is the supplier approved?")
 
     done = checklists.generate(planned_audit, actor=qm, expected_version=planned_audit.version)
     assert done.added == 6
@@ -703,7 +703,7 @@ def test_question_bank_pages(qm: User, auditee: User, bank: QuestionBank, client
 
 
 def test_the_page_shows_the_bank_form_fields_escaped(qm: User, client_for: Any) -> None:
-    checklists.create_bank(actor=qm, name="<script>alert(1)</script>")
+    question_banks.create_bank(actor=qm, name="<script>alert(1)</script>")
     body = client_for(qm).get("/audits/checklists/banks/").content.decode()
     assert "<script>alert(1)</script>" not in body
     assert "&lt;script&gt;" in body
@@ -730,7 +730,7 @@ def test_the_batch_endpoint_takes_the_browser_session_with_its_csrf_token(
 
 
 def test_a_bank_is_created_with_its_first_questions_or_not_at_all(qm: User) -> None:
-    bank = checklists.create_bank(
+    bank = question_banks.create_bank(
         actor=qm,
         name="Clean room",
         questions=["Is the gowning procedure kept?", "Are counts logged?"],
@@ -740,6 +740,6 @@ def test_a_bank_is_created_with_its_first_questions_or_not_at_all(qm: User) -> N
         (2, "Are counts logged?"),
     ]
     with pytest.raises(InvalidInput) as refused:
-        checklists.create_bank(actor=qm, name="Warehouse", questions=["Is FIFO kept?", " "])
+        question_banks.create_bank(actor=qm, name="Warehouse", questions=["Is FIFO kept?", " "])
     assert [e.field for e in refused.value.errors] == ["questions[1]"]
     assert not QuestionBank.objects.filter(name="Warehouse").exists()
